@@ -1,4 +1,5 @@
 import type { ContainerConfig, HostConfig } from './types.js';
+import type { MountPoint } from '../volumes/mounts.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -46,8 +47,8 @@ export interface ContainerRecord {
   MonitorPid?: number;
   /** Network state owned by the network service, shown under NetworkSettings. */
   NetworkSettings?: Record<string, unknown>;
-  /** Mounts as inspect shows them; filled by the volume layer. */
-  Mounts?: Record<string, unknown>[];
+  /** Mounts as inspect shows them, resolved at create by the volume service. */
+  Mounts?: MountPoint[];
 }
 
 export const zeroTime = '0001-01-01T00:00:00Z';

@@ -13,6 +13,7 @@ import { initialState, zeroTime, type ContainerRecord } from './record.js';
 import { RestartManager } from './restart.js';
 import type { ContainerStore } from './store.js';
 import type { ContainerConfig, HostConfig } from './types.js';
+import type { VolumeService } from '../volumes/service.js';
 
 export interface ContainerServiceDeps {
   store: ContainerStore;
@@ -20,6 +21,8 @@ export interface ContainerServiceDeps {
   runtime: RuntimePort;
   buildSpec: SpecBuilder;
   events: EventBus;
+  /** Mounts and volumes; without it containers get no mounts beyond the generated files. */
+  volumes?: VolumeService;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -90,11 +93,13 @@ export class ContainerService {
       HostsPath: path.join(dir, 'hosts'),
       ResolvConfPath: path.join(dir, 'resolv.conf'),
     };
-    await this.deps.rootfs.createContainerLayer(id, image.id);
+    rec.Mounts = this.deps.volumes ? await this.deps.volumes.resolveForContainer(merged, hostConfig) : [];
     try {
+      await this.deps.rootfs.createContainerLayer(id, image.id);
       await this.deps.store.save(rec);
     } catch (err) {
       await this.deps.rootfs.removeContainerLayer(id).catch(() => undefined);
+      await this.deps.volumes?.releaseAnonymous(rec.Mounts, id).catch(() => undefined);
       throw err;
     }
     this.emit(rec, 'create');
@@ -125,7 +130,9 @@ export class ContainerService {
         dnsSearch: rec.HostConfig.DnsSearch ?? [],
         dnsOptions: rec.HostConfig.DnsOptions ?? [],
       });
-      const spec = await this.deps.buildSpec(this.specInput(rec, rootfs));
+      const input = this.specInput(rec, rootfs);
+      if (this.deps.volumes) input.mounts.push(...(await this.deps.volumes.specMounts(rec.Mounts ?? [], rootfs)));
+      const spec = await this.deps.buildSpec(input);
       // Leftovers of an earlier run (e.g. after a crash) would make create fail.
       await this.deps.runtime.delete(rec.Id).catch(() => undefined);
       const { monitorPid } = await this.deps.runtime.create({
@@ -407,7 +414,7 @@ export class ContainerService {
     await this.lock.run(rec.Id, () => this.removeLocked(rec, { force: !!opts.force, volumes: !!opts.volumes }));
   }
 
-  private async removeLocked(rec: ContainerRecord, _opts: { force: boolean; volumes: boolean }): Promise<void> {
+  private async removeLocked(rec: ContainerRecord, opts: { force: boolean; volumes: boolean }): Promise<void> {
     if (!this.deps.store.find(rec.Id)) return;
     rec.State.Status = 'removing';
     await this.deps.store.save(rec);
@@ -415,6 +422,7 @@ export class ContainerService {
     await this.deps.rootfs.unmountContainer(rec.Id).catch(() => undefined);
     await this.deps.rootfs.removeContainerLayer(rec.Id);
     await this.deps.store.delete(rec.Id);
+    if (opts.volumes) await this.deps.volumes?.releaseAnonymous(rec.Mounts ?? [], rec.Id);
     this.emit(rec, 'destroy');
     this.resolveWaiters(rec.Id, ['next-exit', 'not-running', 'removed'], rec.State.ExitCode);
   }
