@@ -11,6 +11,7 @@ import { KeyedLock } from './lock.js';
 import type { AttachSession, ExitStatus, LogEntry, LogQuery, RootfsPort, RuntimePort, SpecBuilder, SpecInput, SpecMount } from './ports.js';
 import { initialState, zeroTime, type ContainerRecord } from './record.js';
 import { RestartManager } from './restart.js';
+import { HealthMonitor } from './health.js';
 import type { ContainerStore } from './store.js';
 import type { ContainerConfig, HostConfig } from './types.js';
 import type { VolumeService } from '../volumes/service.js';
@@ -45,9 +46,14 @@ export class ContainerService {
   private pendingAttach = new Map<string, { stdin: boolean; resolve: (s: AttachSession) => void; reject: (e: unknown) => void }[]>();
   private watching = new Set<string>();
   private restarts: RestartManager;
+  private health: HealthMonitor;
 
   constructor(private deps: ContainerServiceDeps) {
     this.restarts = new RestartManager((id) => this.restartByPolicy(id));
+    this.health = new HealthMonitor((id, args, ms) => this.runProbe(id, args, ms), async (rec, status) => {
+      await this.deps.store.save(rec);
+      if (status) this.emit(rec, `health_status: ${status}`);
+    });
   }
 
   get store(): ContainerStore {
@@ -154,6 +160,7 @@ export class ContainerService {
     }
     this.emit(rec, 'start');
     this.watchExit(rec.Id);
+    this.health.track(rec);
   }
 
   /** Records a failed start as Docker does: still "created" (or "exited"), exit code 126/127/128. */
@@ -211,6 +218,7 @@ export class ContainerService {
       ExitCode: status.exitCode, OOMKilled: status.oomKilled, FinishedAt: status.finishedAt.toISOString(),
     });
     rec.MonitorPid = undefined;
+    this.health.stop(id);
     await this.deps.runtime.delete(id).catch((err) => log.warn('containers', 'runtime delete failed', { id, error: errorMessage(err) }));
     await this.deps.rootfs.unmountContainer(id).catch((err) => log.warn('containers', 'unmount failed', { id, error: errorMessage(err) }));
     if (status.oomKilled) this.emit(rec, 'oom');
@@ -272,6 +280,7 @@ export class ContainerService {
         rec.State.Restarting = false;
         await this.deps.store.save(rec);
         this.watchExit(rec.Id);
+        this.health.track(rec);
         return;
       }
       const exit = await this.deps.runtime.exitStatus(rec.Id);
@@ -511,6 +520,23 @@ export class ContainerService {
   }
 
   // ---- helpers ------------------------------------------------------------------------
+
+  /** One health probe: an exec whose combined output (first 4 KiB) and exit code are kept. */
+  private async runProbe(id: string, args: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const rec = this.deps.store.get(id);
+    const rootfs = await this.deps.rootfs.mountContainer(id);
+    const proc = await this.deps.runtime.exec(id, {
+      args, env: rec.Config.Env ?? [], cwd: rec.Config.WorkingDir || '/', user: rec.Config.User ?? '', tty: false, stdin: false, privileged: false,
+      container: { config: rec.Config, hostConfig: rec.HostConfig, rootfs },
+    });
+    let output = '';
+    const collect = (b: Buffer) => { if (output.length < 4096) output += b.toString('utf8'); };
+    proc.stdout.on('data', collect);
+    proc.stderr?.on('data', collect);
+    const timedOut = raceTimeout(proc.exited, timeoutMs);
+    if (!(await timedOut)) return { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs / 1000}s)` };
+    return { exitCode: await proc.exited, output: output.slice(0, 4096) };
+  }
 
   emit(rec: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
     this.deps.events.publish({
