@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { InvalidArgument, NotFound } from '../../common/errors.js';
@@ -80,7 +80,7 @@ export class ContentStore {
    * a blob whose digest or size differs is refused (InvalidArgument) and never
    * becomes visible. Writing a blob that already exists is a cheap no-op rename.
    */
-  async write(src: Readable, expected?: Partial<BlobInfo>): Promise<BlobInfo> {
+  async write(src: Readable, expected?: Partial<BlobInfo>): Promise<BlobInfo & { created: boolean }> {
     if (expected?.digest) checkDigest(expected.digest);
     const tmp = path.join(this.ingestDir, randomBytes(8).toString('hex'));
     const hash = createHash('sha256');
@@ -108,16 +108,16 @@ export class ContentStore {
       if (expected?.size !== undefined && expected.size !== size) {
         throw new InvalidArgument(`size mismatch for ${digest}: expected ${expected.size}, got ${size}`);
       }
+      const created = !(await this.has(digest));
       await fs.rename(tmp, this.path(digest));
       await syncDir(this.blobDir);
-      return { digest, size };
+      return { digest, size, created };
     } finally {
       await fs.rm(tmp, { force: true });
     }
   }
 
-  async writeBuffer(buf: Buffer | string, expected?: Partial<BlobInfo>): Promise<BlobInfo> {
-    const { Readable } = await import('node:stream');
+  async writeBuffer(buf: Buffer | string, expected?: Partial<BlobInfo>): Promise<BlobInfo & { created: boolean }> {
     return this.write(Readable.from([Buffer.from(buf)]), expected);
   }
 

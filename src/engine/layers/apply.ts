@@ -1,6 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { InvalidArgument } from '../../common/errors.js';
 import * as tar from 'tar-stream';
 import { openPlainTar } from './compression.js';
 import { extractTarFile, extractTarStream } from './host-tools.js';
@@ -18,11 +20,21 @@ export const opaqueXattr = 'trusted.overlay.opaque';
  *
  *   const { size } = await applyLayer(cs.path(digest), sn.dir('extract-1'));
  */
-export async function applyLayer(archive: string, dir: string): Promise<LayerScan> {
-  const scan = await scanLayerTar(openPlainTar(archive));
+export async function applyLayer(archive: string, dir: string, expectedDiffId?: string): Promise<LayerScan & { diffId: string }> {
+  const hash = createHash('sha256');
+  const plain = openPlainTar(archive);
+  const hashed = plain.pipe(new Transform({ transform(chunk, _e, cb) { hash.update(chunk); cb(null, chunk); } }));
+  plain.on('error', (err) => hashed.destroy(err));
+  const scan = await scanLayerTar(hashed);
+  // tar-stream stops at the end-of-archive marker; hash any trailing padding too.
+  for await (const chunk of hashed) void chunk;
+  const diffId = 'sha256:' + hash.digest('hex');
+  if (expectedDiffId && expectedDiffId !== diffId) {
+    throw new InvalidArgument(`layer content does not match its diff ID: expected ${expectedDiffId}, got ${diffId}`);
+  }
   await extractTarFile(archive, dir);
   if (scan.markers.length > 0) await translateWhiteouts(dir, scan);
-  return scan;
+  return { ...scan, diffId };
 }
 
 async function translateWhiteouts(dir: string, scan: LayerScan): Promise<void> {

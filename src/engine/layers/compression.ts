@@ -4,6 +4,7 @@ import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Decompress } from 'fzstd';
 import { decompressXz } from './host-tools.js';
+import { BerthError, InvalidArgument } from '../../common/errors.js';
 
 export type Compression = 'none' | 'gzip' | 'xz' | 'zstd' | 'bzip2';
 
@@ -49,7 +50,7 @@ export function decompressStream(input: Readable): Readable {
     else if (kind === 'gzip') await pipeline(src, createGunzip(), out);
     else if (kind === 'zstd') await pipeline(src, zstdTransform(), out);
     else await pipeline(decompressXz(src), out);
-  })().catch((err) => out.destroy(err));
+  })().catch((err) => out.destroy(err instanceof BerthError ? err : new InvalidArgument(`invalid archive: ${(err as Error).message}`)));
   return out;
 }
 
