@@ -72,7 +72,7 @@ export async function describeTree(dir: string): Promise<string[]> {
     const hash = createHash('sha256');
     for await (const c of entry) hash.update(c as Buffer);
     const xattrs = Object.entries(h.pax ?? {}).filter(([k]) => k.startsWith('SCHILY.xattr.')).map(([k, v]) => `${k}=${v}`).sort().join(',');
-    out.push([h.name, h.type, (h.mode ?? 0).toString(8), h.uid, h.gid, h.mtime?.getTime(), h.linkname ?? '', h.devmajor ?? '', h.devminor ?? '', xattrs, h.type === 'file' ? hash.digest('hex').slice(0, 16) : ''].join(' '));
+    out.push([h.name.replace(/\/$/, ''), h.type, (h.mode ?? 0).toString(8), h.uid, h.gid, h.mtime?.getTime(), h.linkname ?? '', h.devmajor ?? '', h.devminor ?? '', xattrs, h.type === 'file' ? hash.digest('hex').slice(0, 16) : ''].join(' '));
   }
   await done;
   return out;
