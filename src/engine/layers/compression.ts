@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { pipeline } from 'node:stream/promises';
 import { Decompress } from 'fzstd';
 import { decompressXz } from './host-tools.js';
 import { BerthError, InvalidArgument } from '../../common/errors.js';
@@ -23,6 +22,7 @@ export function detectCompression(head: Buffer): Compression {
  */
 export function decompressStream(input: Readable): Readable {
   const out = new PassThrough();
+  const fail = (err: unknown) => out.destroy(err instanceof BerthError ? err : new InvalidArgument(`invalid archive: ${(err as Error).message}`));
   (async () => {
     const it = input[Symbol.asyncIterator]();
     const head: Buffer[] = [];
@@ -46,11 +46,15 @@ export function decompressStream(input: Readable): Readable {
     const kind = detectCompression(first);
     if (kind === 'bzip2') throw new Error('bzip2 compressed archives are not supported');
     const src = Readable.from(all(), { objectMode: false });
-    if (kind === 'none') await pipeline(src, out);
-    else if (kind === 'gzip') await pipeline(src, createGunzip(), out);
-    else if (kind === 'zstd') await pipeline(src, zstdTransform(), out);
-    else await pipeline(decompressXz(src), out);
-  })().catch((err) => out.destroy(err instanceof BerthError ? err : new InvalidArgument(`invalid archive: ${(err as Error).message}`)));
+    // Not pipeline(): it would fail `out` with the raw codec error before we can name it.
+    src.on('error', fail);
+    let plain: Readable = src;
+    if (kind === 'gzip') plain = src.pipe(createGunzip());
+    else if (kind === 'zstd') plain = src.pipe(zstdTransform());
+    else if (kind === 'xz') plain = decompressXz(src);
+    if (plain !== src) plain.on('error', fail);
+    plain.pipe(out);
+  })().catch(fail);
   return out;
 }
 
