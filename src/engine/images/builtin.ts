@@ -65,6 +65,6 @@ export async function ensureBuiltinImages(images: ImageService, opts: { busybox?
     repoTag: 'busybox:latest',
     changes: [`ENV ${defaultPath}`, 'CMD ["sh"]'],
     message: 'busybox-static from the host (berth built-in)',
-    created: mtime.toISOString(),
+    created: mtime.toISOString().replace('.000Z', 'Z'),
   });
 }
