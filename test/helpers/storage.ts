@@ -71,6 +71,8 @@ export async function describeTree(dir: string): Promise<string[]> {
     const h: any = entry.header;
     const hash = createHash('sha256');
     for await (const c of entry) hash.update(c as Buffer);
+    // The root of an unpacked layer is made by us, not by the tar: its mtime is when.
+    if (h.name === './' && h.type === 'directory') h.mtime = undefined;
     const xattrs = Object.entries(h.pax ?? {}).filter(([k]) => k.startsWith('SCHILY.xattr.')).map(([k, v]) => `${k}=${v}`).sort().join(',');
     out.push([h.name.replace(/\/$/, ''), h.type, (h.mode ?? 0).toString(8), h.uid, h.gid, h.mtime?.getTime(), h.linkname ?? '', h.devmajor ?? '', h.devminor ?? '', xattrs, h.type === 'file' ? hash.digest('hex').slice(0, 16) : ''].join(' '));
   }

@@ -93,7 +93,8 @@ function unquote(s: string): string {
 
 /** `ENV k=v k2=v2` or the old `ENV k some value`. */
 function keyValues(rest: string, instr: string): Array<[string, string]> {
-  const w = words(requireArg(rest, instr));
+  if (!rest) throw new InvalidArgument(`${instr} requires at least one argument`);
+  const w = words(rest);
   if (!w[0].includes('=')) {
     const m = /^(\S+)\s+([\s\S]*)$/.exec(rest.trim());
     if (!m) throw new InvalidArgument(`${instr} ${w[0]}: must have two arguments`);

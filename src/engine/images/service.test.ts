@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import * as tar from 'tar-stream';
 import { ImageService } from './service.js';
 import { importRootfs } from './import.js';
 import { busyboxRootfs, ensureBuiltinImages } from './builtin.js';
@@ -40,12 +42,14 @@ test('import: plain and gzip tars, changes, tag, message', async (t) => {
   assert.equal(info.Comment, 'Imported from -');
   assert.equal(info.Size, 2);
   assert.equal(imageHistory(svc, 'me/app:1')[0].Comment, 'Imported from -');
+  const xz = execFileSync('xz', ['--stdout'], { input: plain });
+  assert.equal((await importRootfs(svc, Readable.from([xz]), { message: 'xz' })).layers[0].diffId, info.RootFS.Layers[0], 'xz import');
   // Plain tar gives the same layer, so the same chain is reused, not unpacked twice.
   const again = await importRootfs(svc, Readable.from([plain]), { message: 'second' });
   assert.equal(svc.snapshots.list().length, 1);
   assert.notEqual(again.id, img.id);
-  assert.deepEqual(listImages(svc).map((i) => i.RepoTags).sort((x, y) => y.length - x.length), [['me/app:1'], []]);
-  assert.equal(listImages(svc, { filters: { dangling: ['true'] } }).length, 1);
+  assert.deepEqual(listImages(svc).map((i) => i.RepoTags).sort((x, y) => y.length - x.length), [['me/app:1'], [], []]);
+  assert.equal(listImages(svc, { filters: { dangling: ['true'] } }).length, 2);
   assert.equal(listImages(svc, { filters: { reference: ['me/*'] } })[0].Id, img.id);
   assert.equal(listImages(svc, { filters: { label: ['a=b'] } }).length, 1);
   assert.throws(() => listImages(svc, { filters: { bogus: ['1'] } }), /invalid filter 'bogus'/);
@@ -143,6 +147,11 @@ test('busybox image: deterministic, fast, idempotent', async (t) => {
   assert.equal((await fs.stat(path.join(dir, 'tmp'))).mode & 0o7777, 0o1777);
   assert.match(await fs.readFile(path.join(dir, 'etc', 'passwd'), 'utf8'), /^root:x:0:0:/);
   await fs.writeFile(path.join(dir, 'etc', 'motd'), 'hi');
+  const exported: string[] = [];
+  const ex = tar.extract();
+  (await rootfsSvc.exportContainer('ctr1')).pipe(ex);
+  for await (const e of ex) { exported.push(e.header.name.replace(/^\.\//, '')); e.resume(); }
+  assert.ok(exported.includes('bin/busybox') && exported.includes('etc/motd'), 'export holds the merged filesystem');
   assert.deepEqual(await rootfsSvc.containerChanges('ctr1'), [{ Path: '/etc', Kind: 0 }, { Path: '/etc/motd', Kind: 1 }]);
   const committed = await rootfsSvc.commitContainer('ctr1', { imageId: 'busybox', repoTag: 'bb:committed', comment: 'with motd' });
   assert.equal(committed.layers.length, 2);
