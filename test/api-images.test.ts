@@ -107,6 +107,9 @@ test('import, list, inspect, history, tag, save, load, delete, prune over HTTP',
   assert.equal(badLoad.status, 400);
 
   await call('POST', '/images/create?fromSrc=-', await makeTar([{ name: 'f', body: 'dangling' }]));
+  const untagged = (await call('GET', '/v1.41/images/json')).body.toString();
+  assert.match(untagged, /"RepoTags":\["<none>:<none>"\]/, 'old API versions name untagged images <none>');
+  assert.match((await call('GET', '/v1.43/images/json')).body.toString(), /"RepoTags":\[\]/);
   const pruned = json(await call('POST', '/images/prune'));
   assert.equal(pruned.ImagesDeleted.filter((d: any) => d.Deleted).length >= 1, true);
   assert.equal(pruned.SpaceReclaimed, 8);
