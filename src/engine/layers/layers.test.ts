@@ -94,6 +94,21 @@ test('overlay mount shows whiteouts and opaque dirs as deletions', async (t) => 
   await fs.rm(path.join(merged, 'd', 'z'));
   const changes = await upperChanges(sn.dir('c'), sn.lowerDirs('c'));
   assert.deepEqual(changes, [{ Path: '/d', Kind: 0 }, { Path: '/d/z', Kind: 2 }, { Path: '/new', Kind: 1 }]);
+  // Read-only views: a single layer is a bind mount, a chain an upper-less overlay.
+  await sn.view('v1', 'L1');
+  await sn.view('v2', 'L2');
+  assert.equal(sn.mounts('v1').type, 'bind');
+  assert.equal(sn.mounts('v2').type, 'overlay');
+  const v1 = await sn.mount('v1');
+  const v2 = await sn.mount('v2');
+  assert.deepEqual((await fs.readdir(v1)).sort(), ['a', 'd']);
+  assert.deepEqual(await fs.readdir(path.join(v2, 'd')), ['z']);
+  await assert.rejects(fs.writeFile(path.join(v1, 'nope'), 'x'), { code: 'EROFS' });
+  await assert.rejects(fs.writeFile(path.join(v2, 'nope'), 'x'), { code: 'EROFS' });
+  await sn.remove('v1');
+  await sn.remove('v2');
+  await assert.rejects(sn.prepare('c', 'L2'), /already exists/);
+  await assert.rejects(sn.prepare('p', 'nothing'), /does not exist/);
   await assert.rejects(sn.remove('L2'), /parent of c/);
   await sn.remove('c');
   assert.equal(await isMountPoint(merged), false, 'remove unmounts');
