@@ -118,6 +118,26 @@ test('import, list, inspect, history, tag, save, load, delete, prune over HTTP',
   assert.equal(badFilter.status, 400);
 });
 
+test('import from a URL (fromSrc=http://…)', async (t) => {
+  const body = await makeTar([{ name: 'from-url', body: 'u' }]);
+  const web = http.createServer((req, res) => {
+    if (req.url === '/rootfs.tar') { res.writeHead(200); res.end(body); } else { res.writeHead(404); res.end(); }
+  });
+  await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => web.close(() => resolve())));
+  const port = (web.address() as any).port;
+  const ok = await call('POST', `/images/create?fromSrc=${encodeURIComponent(`http://127.0.0.1:${port}/rootfs.tar`)}&repo=fromurl`);
+  assert.equal(ok.status, 200, ok.body.toString());
+  const info = json(await call('GET', '/images/fromurl/json'));
+  assert.equal(info.Comment, `Imported from http://127.0.0.1:${port}/rootfs.tar`);
+  const missing = await call('POST', `/images/create?fromSrc=${encodeURIComponent(`http://127.0.0.1:${port}/nope.tar`)}`);
+  assert.equal(missing.status, 400);
+  assert.match(json(missing).message, /HTTP 404/);
+  const bad = await call('POST', '/images/create?fromSrc=file:///etc/passwd');
+  assert.equal(bad.status, 400);
+  await call('DELETE', '/images/fromurl');
+});
+
 test('dockerode lists, inspects, saves and loads', async () => {
   const docker = new Docker({ socketPath });
   const bb = await ensureBuiltinImages(images);
