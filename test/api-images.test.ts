@@ -103,6 +103,8 @@ test('import, list, inspect, history, tag, save, load, delete, prune over HTTP',
   assert.equal(load.status, 200);
   assert.deepEqual(lines(load), [{ stream: 'Loaded image: localhost:5000/team/box:2\n' }]);
   assert.equal(json(await call('GET', '/images/localhost:5000/team/box:2/json')).Id, id, 'same ID after save and load');
+  const gzLoad = await call('POST', '/images/load', gzipSync(saved.body));
+  assert.deepEqual(lines(gzLoad), [{ stream: 'Loaded image: localhost:5000/team/box:2\n' }], 'gzip-compressed archive loads');
   const badLoad = await call('POST', '/images/load', Buffer.from('not a tar'.repeat(100)));
   assert.equal(badLoad.status, 400);
 

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { BerthError, InvalidArgument } from '../../common/errors.js';
-import { detectCompression } from '../layers/compression.js';
+import { decompressStream, detectCompression } from '../layers/compression.js';
 import { cleanMemberPath } from '../layers/tar-check.js';
 import { familiar, familiarName, parseReference, referenceString, withDefaultTag, type Reference } from './reference.js';
 import type { ImageService } from './service.js';
@@ -121,8 +121,10 @@ export async function loadImages(svc: ImageService, input: Readable): Promise<st
         }
       }
     })();
-    input.on('error', (err) => ex.destroy(err));
-    input.pipe(ex);
+    // `docker save | gzip | docker load` works with Docker: accept compressed archives too.
+    const plain = decompressStream(input);
+    plain.on('error', (err) => ex.destroy(err));
+    plain.pipe(ex);
     await done;
   } catch (err) {
     await dropUnused(svc, members);
