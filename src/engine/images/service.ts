@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Conflict, InvalidArgument, NotFound } from '../../common/errors.js';
@@ -9,29 +9,9 @@ import { ContentStore } from '../content/store.js';
 import { Snapshotter } from '../layers/overlay.js';
 import { applyLayer } from '../layers/apply.js';
 import { familiar, parseReference, referenceString, withDefaultTag, type Reference } from './reference.js';
-import { mediaTypes, type ContainerLookup, type ImageConfig, type ImageRecord, type LayerRef } from './types.js';
+import { chainIds, mediaTypes, type ContainerLookup, type CreateOptions, type DeleteItem, type ImageConfig, type ImageRecord, type LayerRef } from './types.js';
 
-export interface CreateOptions {
-  /** Image this one was committed from. */
-  parent?: string;
-  /** Names to give the image as it is created (import -t, load, commit). */
-  names?: Reference[];
-  /** Filled with the names that moved here from another image. */
-  replaced?: Array<{ ref: Reference; previous: string }>;
-}
-
-/** One line of an `rmi`/prune answer, as Docker's `DELETE /images/{name}` gives it. */
-export type DeleteItem = { Untagged: string } | { Deleted: string };
-
-/** The chain ID of each layer (OCI image spec): identifies a layer together with everything below it. */
-export function chainIds(diffIds: string[]): string[] {
-  const out: string[] = [];
-  for (const d of diffIds) {
-    const prev = out[out.length - 1];
-    out.push(prev ? 'sha256:' + createHash('sha256').update(`${prev} ${d}`).digest('hex') : d);
-  }
-  return out;
-}
+export { chainIds, type CreateOptions, type DeleteItem };
 
 /**
  * ImageService owns images: their records, tags, and the unpacked layers under
