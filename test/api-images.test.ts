@@ -103,16 +103,41 @@ test('import, list, inspect, history, tag, save, load, delete, prune over HTTP',
   assert.equal(load.status, 200);
   assert.deepEqual(lines(load), [{ stream: 'Loaded image: localhost:5000/team/box:2\n' }]);
   assert.equal(json(await call('GET', '/images/localhost:5000/team/box:2/json')).Id, id, 'same ID after save and load');
+  const gzLoad = await call('POST', '/images/load', gzipSync(saved.body));
+  assert.deepEqual(lines(gzLoad), [{ stream: 'Loaded image: localhost:5000/team/box:2\n' }], 'gzip-compressed archive loads');
   const badLoad = await call('POST', '/images/load', Buffer.from('not a tar'.repeat(100)));
   assert.equal(badLoad.status, 400);
 
   await call('POST', '/images/create?fromSrc=-', await makeTar([{ name: 'f', body: 'dangling' }]));
+  const untagged = (await call('GET', '/v1.41/images/json')).body.toString();
+  assert.match(untagged, /"RepoTags":\["<none>:<none>"\]/, 'old API versions name untagged images <none>');
+  assert.match((await call('GET', '/v1.43/images/json')).body.toString(), /"RepoTags":\[\]/);
   const pruned = json(await call('POST', '/images/prune'));
   assert.equal(pruned.ImagesDeleted.filter((d: any) => d.Deleted).length >= 1, true);
   assert.equal(pruned.SpaceReclaimed, 8);
   assert.equal(json(await call('GET', '/images/json')).length, 1);
   const badFilter = await call('POST', `/images/prune?filters=${encodeURIComponent('{"nope":["x"]}')}`);
   assert.equal(badFilter.status, 400);
+});
+
+test('import from a URL (fromSrc=http://…)', async (t) => {
+  const body = await makeTar([{ name: 'from-url', body: 'u' }]);
+  const web = http.createServer((req, res) => {
+    if (req.url === '/rootfs.tar') { res.writeHead(200); res.end(body); } else { res.writeHead(404); res.end(); }
+  });
+  await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => web.close(() => resolve())));
+  const port = (web.address() as any).port;
+  const ok = await call('POST', `/images/create?fromSrc=${encodeURIComponent(`http://127.0.0.1:${port}/rootfs.tar`)}&repo=fromurl`);
+  assert.equal(ok.status, 200, ok.body.toString());
+  const info = json(await call('GET', '/images/fromurl/json'));
+  assert.equal(info.Comment, `Imported from http://127.0.0.1:${port}/rootfs.tar`);
+  const missing = await call('POST', `/images/create?fromSrc=${encodeURIComponent(`http://127.0.0.1:${port}/nope.tar`)}`);
+  assert.equal(missing.status, 400);
+  assert.match(json(missing).message, /HTTP 404/);
+  const bad = await call('POST', '/images/create?fromSrc=file:///etc/passwd');
+  assert.equal(bad.status, 400);
+  await call('DELETE', '/images/fromurl');
 });
 
 test('dockerode lists, inspects, saves and loads', async () => {

@@ -23,6 +23,10 @@ export interface ImageRouteOptions {
 export function registerImageRoutes(r: Router, images: ImageService, opts: ImageRouteOptions = {}): void {
   r.get('/images/json', (c) => {
     const list = listImages(images, { all: c.flag('all'), filters: filtersOf(c), digests: c.flag('digests') });
+    // Before 1.43 untagged images carried placeholder names instead of empty lists.
+    if (!atLeast(c.apiVersion, '1.43')) {
+      for (const i of list) if (i.RepoTags.length === 0 && i.RepoDigests.length === 0) { i.RepoTags = ['<none>:<none>']; i.RepoDigests = ['<none>@<none>']; }
+    }
     // VirtualSize left the API in 1.44.
     c.json(200, atLeast(c.apiVersion, '1.44') ? list.map(({ VirtualSize: _v, ...rest }) => rest) : list);
   });

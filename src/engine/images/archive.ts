@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { BerthError, InvalidArgument } from '../../common/errors.js';
-import { detectCompression } from '../layers/compression.js';
+import { decompressStream, detectCompression } from '../layers/compression.js';
 import { cleanMemberPath } from '../layers/tar-check.js';
 import { familiar, familiarName, parseReference, referenceString, withDefaultTag, type Reference } from './reference.js';
 import type { ImageService } from './service.js';
@@ -121,8 +121,10 @@ export async function loadImages(svc: ImageService, input: Readable): Promise<st
         }
       }
     })();
-    input.on('error', (err) => ex.destroy(err));
-    input.pipe(ex);
+    // `docker save | gzip | docker load` works with Docker: accept compressed archives too.
+    const plain = decompressStream(input);
+    plain.on('error', (err) => ex.destroy(err));
+    plain.pipe(ex);
     await done;
   } catch (err) {
     await dropUnused(svc, members);
@@ -149,8 +151,11 @@ export async function loadImages(svc: ImageService, input: Readable): Promise<st
         if (typeof item?.Config !== 'string' || !Array.isArray(item.Layers)) throw new InvalidArgument('invalid archive: bad entry in manifest.json');
         const config = get(item.Config);
         const layers = item.Layers.map((l: string) => layerOf(svc, get(String(l))));
-        const rec = await svc.createImage(config.digest, await Promise.all(layers));
-        await nameImage(svc, rec, Array.isArray(item.RepoTags) ? item.RepoTags.map(String) : [], lines);
+        const names: string[] = Array.isArray(item.RepoTags) ? item.RepoTags.map(String) : [];
+        const refs = names.map((n) => withDefaultTag(parseReference(n)));
+        const replaced: Array<{ ref: Reference; previous: string }> = [];
+        const rec = await svc.createImage(config.digest, await Promise.all(layers), { names: refs, replaced });
+        report(rec.id, refs, replaced, lines);
       }
     } else if (members.has('index.json')) {
       const index = await json(get('index.json'), 'index.json');
@@ -163,8 +168,10 @@ export async function loadImages(svc: ImageService, input: Readable): Promise<st
           if (m.digest !== l.digest) throw new InvalidArgument(`invalid archive: layer digest mismatch for ${l.digest}`);
           return { digest: m.digest, mediaType: String(l.mediaType ?? mediaTypes.ociLayer) };
         });
-        const rec = await svc.createImage(config.digest, layers);
-        await nameImage(svc, rec, name ? [name] : [], lines);
+        const refs = name ? [withDefaultTag(parseReference(name))] : [];
+        const replaced: Array<{ ref: Reference; previous: string }> = [];
+        const rec = await svc.createImage(config.digest, layers, { names: refs, replaced });
+        report(rec.id, refs, replaced, lines);
       }
     } else {
       throw new InvalidArgument('invalid archive: no manifest.json or index.json (not a docker save or OCI image layout)');
@@ -212,13 +219,13 @@ function archName(): string {
   return process.arch === 'x64' ? 'amd64' : process.arch;
 }
 
-async function nameImage(svc: ImageService, rec: ImageRecord, names: string[], lines: string[]): Promise<void> {
-  if (names.length === 0) { lines.push(`Loaded image ID: ${rec.id}`); return; }
-  for (const n of names) {
-    const ref = withDefaultTag(parseReference(n));
-    const previous = await svc.setReference(ref, rec.id);
-    if (previous) lines.push(`The image ${familiar(ref)} already exists, renaming the old one with ID ${previous} to empty string`);
-    lines.push(`Loaded image: ${familiar(ref)}`);
+/** The lines `docker load` prints for one image. */
+function report(id: string, refs: Reference[], replaced: Array<{ ref: Reference; previous: string }>, lines: string[]): void {
+  if (refs.length === 0) { lines.push(`Loaded image ID: ${id}`); return; }
+  for (const r of refs) {
+    const moved = replaced.find((x) => referenceString(x.ref) === referenceString(r));
+    if (moved) lines.push(`The image ${familiar(r)} already exists, renaming the old one with ID ${moved.previous} to empty string`);
+    lines.push(`Loaded image: ${familiar(r)}`);
   }
 }
 

@@ -49,9 +49,7 @@ export async function importRootfs(svc: ImageService, tarStream: Readable, opts:
   };
   const cfg = await svc.content.writeBuffer(JSON.stringify(imageConfig));
   try {
-    const rec = await svc.createImage(cfg.digest, [{ digest: layer.digest, mediaType: mediaTypes.ociLayer }]);
-    if (ref) await svc.setReference(ref, rec.id);
-    return rec;
+    return await svc.createImage(cfg.digest, [{ digest: layer.digest, mediaType: mediaTypes.ociLayer }], { names: ref ? [ref] : [] });
   } catch (err) {
     if (!svc.get(cfg.digest)) {
       if (layer.created && !svc.all().some((r) => r.layers.some((l) => l.digest === layer.digest))) await svc.content.delete(layer.digest);

@@ -94,8 +94,7 @@ export class ContainerRootfs {
       rootfs: { type: 'layers', diff_ids: [...baseConfig.rootfs.diff_ids, layer.digest] },
     };
     const cfg = await this.images.content.writeBuffer(JSON.stringify(config));
-    const rec = await this.images.createImage(cfg.digest, [...base.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType })), { digest: layer.digest, mediaType: mediaTypes.ociLayer }], { parent: base.id });
-    if (ref) await this.images.setReference(ref, rec.id);
+    const rec = await this.images.createImage(cfg.digest, [...base.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType })), { digest: layer.digest, mediaType: mediaTypes.ociLayer }], { parent: base.id, names: ref ? [ref] : [] });
     return rec;
   }
 

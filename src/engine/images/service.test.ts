@@ -162,3 +162,24 @@ test('busybox image: deterministic, fast, idempotent', async (t) => {
   await svcA.remove('bb:committed', {});
   assert.equal(svcA.resolve('busybox').id, imgA.id, 'tagged parent kept');
 });
+
+test('concurrent imports of the same layer unpack it once and GC spares it', async (t) => {
+  const root = await tempRoot();
+  t.after(root.cleanup);
+  const svc = await ImageService.open(root.dir);
+  const layer = await makeTar(Array.from({ length: 200 }, (_, i) => ({ name: `f${i}`, body: `content ${i}` })));
+  const results = await Promise.all([
+    ...['a', 'b', 'c', 'd'].map((m) => importRootfs(svc, Readable.from([layer]), { message: m, repoTag: `img:${m}` })),
+    svc.prune(),
+    svc.prune(),
+  ]);
+  const imgs = results.slice(0, 4) as Awaited<ReturnType<typeof importRootfs>>[];
+  assert.equal(new Set(imgs.map((i) => i.id)).size, 4);
+  assert.equal(svc.snapshots.list().length, 1, 'one unpacked layer shared by four images');
+  for (const i of imgs) assert.equal(svc.resolve(i.id).layers[0].unpackedSize, imgs[0].layers[0].unpackedSize);
+  // Reopening finds the same state.
+  const again = await ImageService.open(root.dir);
+  assert.equal(again.all().length, svc.all().length);
+  assert.deepEqual(again.repoTags(imgs[0].id), svc.repoTags(imgs[0].id));
+  assert.equal(again.snapshots.list().length, 1);
+});

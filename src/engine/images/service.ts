@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Conflict, InvalidArgument, NotFound } from '../../common/errors.js';
@@ -9,20 +9,9 @@ import { ContentStore } from '../content/store.js';
 import { Snapshotter } from '../layers/overlay.js';
 import { applyLayer } from '../layers/apply.js';
 import { familiar, parseReference, referenceString, withDefaultTag, type Reference } from './reference.js';
-import { mediaTypes, type ContainerLookup, type ImageConfig, type ImageRecord, type LayerRef } from './types.js';
+import { chainIds, mediaTypes, type ContainerLookup, type CreateOptions, type DeleteItem, type ImageConfig, type ImageRecord, type LayerRef } from './types.js';
 
-/** One line of an `rmi`/prune answer, as Docker's `DELETE /images/{name}` gives it. */
-export type DeleteItem = { Untagged: string } | { Deleted: string };
-
-/** The chain ID of each layer (OCI image spec): identifies a layer together with everything below it. */
-export function chainIds(diffIds: string[]): string[] {
-  const out: string[] = [];
-  for (const d of diffIds) {
-    const prev = out[out.length - 1];
-    out.push(prev ? 'sha256:' + createHash('sha256').update(`${prev} ${d}`).digest('hex') : d);
-  }
-  return out;
-}
+export { chainIds, type CreateOptions, type DeleteItem };
 
 /**
  * ImageService owns images: their records, tags, and the unpacked layers under
@@ -42,6 +31,9 @@ export class ImageService {
   private refs = new Map<string, string>();
   private lock: Promise<unknown> = Promise.resolve();
   private containers: ContainerLookup = () => [];
+  /** Chain IDs an in-progress createImage relies on: GC leaves them alone. */
+  private pinned = new Map<string, number>();
+  private unpacking = new Map<string, Promise<number>>();
 
   private constructor(readonly root: string, readonly content: ContentStore, readonly snapshots: Snapshotter) {}
 
@@ -142,14 +134,12 @@ export class ImageService {
    * Stores an image whose config and layer blobs are already in the content
    * store: unpacks layers not yet unpacked (checking each against its diff ID),
    * writes the manifest and the record. Idempotent for an existing image.
+   * Unpacking runs outside the service lock (it can take seconds); the layers
+   * it needs are pinned meanwhile so no concurrent GC takes them.
    */
-  async createImage(configDigest: string, layers: Array<{ digest: string; mediaType: string }>, opts: { parent?: string } = {}): Promise<ImageRecord> {
-    return this.locked(() => this.createImageLocked(configDigest, layers, opts));
-  }
-
-  private async createImageLocked(configDigest: string, layers: Array<{ digest: string; mediaType: string }>, opts: { parent?: string }): Promise<ImageRecord> {
+  async createImage(configDigest: string, layers: Array<{ digest: string; mediaType: string }>, opts: CreateOptions = {}): Promise<ImageRecord> {
     const existing = this.records.get(configDigest);
-    if (existing) return existing;
+    if (existing && !opts.names?.length) return existing;
     const raw = await this.content.readBuffer(configDigest);
     let config: ImageConfig;
     try {
@@ -158,38 +148,72 @@ export class ImageService {
       throw new InvalidArgument(`invalid image config ${configDigest}: not JSON`);
     }
     const diffIds = config?.rootfs?.diff_ids;
-    if (!Array.isArray(diffIds) || config.rootfs.type !== 'layers') throw new InvalidArgument(`invalid image config ${configDigest}: no rootfs.diff_ids`);
+    if (!Array.isArray(diffIds) || config.rootfs.type !== 'layers' || !diffIds.every((d) => /^sha256:[a-f0-9]{64}$/.test(d))) {
+      throw new InvalidArgument(`invalid image config ${configDigest}: bad rootfs.diff_ids`);
+    }
     if (diffIds.length !== layers.length) throw new InvalidArgument(`invalid image: config lists ${diffIds.length} layers, found ${layers.length}`);
     const chain = chainIds(diffIds);
-    const refs: LayerRef[] = [];
-    const created: string[] = [];
+    for (const c of chain) this.pinned.set(c, (this.pinned.get(c) ?? 0) + 1);
+    let ok = false;
     try {
+      const refs: LayerRef[] = [];
       for (let i = 0; i < layers.length; i++) {
         const blob = await this.content.info(layers[i].digest);
-        let unpacked = this.snapshots.stat(chain[i])?.size;
-        if (unpacked === undefined) {
-          unpacked = await this.unpackLayer(blob.digest, diffIds[i], chain[i], chain[i - 1]);
-          created.push(chain[i]);
-        }
+        const unpacked = this.snapshots.stat(chain[i])?.size ?? (await this.unpackOnce(blob.digest, diffIds[i], chain[i], chain[i - 1]));
         refs.push({ digest: blob.digest, diffId: diffIds[i], mediaType: layers[i].mediaType, size: blob.size, unpackedSize: unpacked });
       }
-      const manifest = {
-        schemaVersion: 2,
-        mediaType: mediaTypes.ociManifest,
-        config: { mediaType: mediaTypes.ociConfig, digest: configDigest, size: raw.length },
-        layers: refs.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-      };
-      const m = await this.content.writeBuffer(JSON.stringify(manifest));
-      const rec: ImageRecord = { id: configDigest, layers: refs, manifestDigest: m.digest };
-      if (opts.parent && this.records.has(opts.parent)) rec.parent = opts.parent;
-      await writeJsonAtomic(path.join(this.recordDir, `${configDigest.slice(7)}.json`), rec);
-      this.records.set(rec.id, rec);
-      this.configs.set(rec.id, config);
+      const rec = await this.locked(async () => {
+        const again = this.records.get(configDigest);
+        if (again) {
+          await this.nameLocked(again.id, opts);
+          return again;
+        }
+        const manifest = {
+          schemaVersion: 2,
+          mediaType: mediaTypes.ociManifest,
+          config: { mediaType: mediaTypes.ociConfig, digest: configDigest, size: raw.length },
+          layers: refs.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+        };
+        const m = await this.content.writeBuffer(JSON.stringify(manifest));
+        const rec: ImageRecord = { id: configDigest, layers: refs, manifestDigest: m.digest };
+        if (opts.parent && this.records.has(opts.parent)) rec.parent = opts.parent;
+        await writeJsonAtomic(path.join(this.recordDir, `${configDigest.slice(7)}.json`), rec);
+        this.records.set(rec.id, rec);
+        this.configs.set(rec.id, config);
+        await this.nameLocked(rec.id, opts);
+        return rec;
+      });
+      ok = true;
       return rec;
-    } catch (err) {
-      for (const c of created.reverse()) await this.snapshots.remove(c).catch(() => undefined);
-      throw err;
+    } finally {
+      for (const c of chain) {
+        const n = (this.pinned.get(c) ?? 1) - 1;
+        if (n > 0) this.pinned.set(c, n); else this.pinned.delete(c);
+      }
+      if (!ok) await this.collectLayers().catch(() => undefined);
     }
+  }
+
+  /** Points names at a new image in the same critical section that created it (so prune never sees it nameless). */
+  private async nameLocked(id: string, opts: CreateOptions): Promise<void> {
+    if (!opts.names?.length) return;
+    for (const n of opts.names) {
+      const key = referenceString(withDefaultTag(n));
+      const previous = this.refs.get(key);
+      this.refs.set(key, id);
+      if (previous && previous !== id) opts.replaced?.push({ ref: n, previous });
+    }
+    await this.saveRefs();
+  }
+
+  /** Unpacks a chain once even when several creates want it at the same time. */
+  private unpackOnce(blob: string, diffId: string, chainId: string, parent?: string): Promise<number> {
+    let p = this.unpacking.get(chainId);
+    if (!p) {
+      p = this.unpackLayer(blob, diffId, chainId, parent).finally(() => this.unpacking.delete(chainId));
+      this.unpacking.set(chainId, p);
+    }
+    return p;
   }
 
   /** Unpacks one layer blob into a new snapshot named by its chain ID; returns its unpacked size. */
@@ -295,7 +319,7 @@ export class ImageService {
       for (const l of r.layers) usedBlobs.add(l.digest);
     }
     for (const c of this.chainIdsOf(rec).reverse()) {
-      if (usedChains.has(c) || !this.snapshots.stat(c)) continue;
+      if (usedChains.has(c) || this.pinned.has(c) || !this.snapshots.stat(c)) continue;
       try {
         await this.snapshots.remove(c);
         out.push({ Deleted: c });
@@ -324,7 +348,7 @@ export class ImageService {
       for (let progress = true; progress;) {
         progress = false;
         for (const s of this.snapshots.list()) {
-          if (s.kind !== 'committed' || used.has(s.key)) continue;
+          if (s.kind !== 'committed' || used.has(s.key) || this.pinned.has(s.key)) continue;
           if (this.snapshots.list().some((c) => c.parent === s.key)) continue;
           await this.snapshots.remove(s.key);
           progress = true;
@@ -364,17 +388,6 @@ export class ImageService {
       }
       await this.saveRefs();
       return { ImagesDeleted: deleted, SpaceReclaimed: reclaimed };
-    });
-  }
-
-  /** The tag index changed by import/load: name an image (moving the name off another). */
-  async setReference(ref: Reference, id: string): Promise<string | undefined> {
-    return this.locked(async () => {
-      const key = referenceString(withDefaultTag(ref));
-      const previous = this.refs.get(key);
-      this.refs.set(key, id);
-      await this.saveRefs();
-      return previous !== id ? previous : undefined;
     });
   }
 }

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { ContainerConfig } from '../containers/types.js';
+import type { Reference } from './reference.js';
 
 /** A layer of an image: the blob as stored and the digest of its plain tar. */
 export interface LayerRef {
@@ -63,3 +65,26 @@ export const mediaTypes = {
   dockerLayer: 'application/vnd.docker.image.rootfs.diff.tar',
   dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
 };
+
+export interface CreateOptions {
+  /** Image this one was committed from. */
+  parent?: string;
+  /** Names to give the image as it is created (import -t, load, commit). */
+  names?: Reference[];
+  /** Filled with the names that moved here from another image. */
+  replaced?: Array<{ ref: Reference; previous: string }>;
+}
+
+/** One line of an `rmi`/prune answer, as Docker's `DELETE /images/{name}` gives it. */
+export type DeleteItem = { Untagged: string } | { Deleted: string };
+
+/** The chain ID of each layer (OCI image spec): identifies a layer together with everything below it. */
+export function chainIds(diffIds: string[]): string[] {
+  const out: string[] = [];
+  for (const d of diffIds) {
+    const prev = out[out.length - 1];
+    out.push(prev ? 'sha256:' + createHash('sha256').update(`${prev} ${d}`).digest('hex') : d);
+  }
+  return out;
+}
+

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fs, constants } from 'node:fs';
+import { promises as fs, constants, createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
@@ -94,6 +95,38 @@ test('overlay mount shows whiteouts and opaque dirs as deletions', async (t) => 
   await fs.rm(path.join(merged, 'd', 'z'));
   const changes = await upperChanges(sn.dir('c'), sn.lowerDirs('c'));
   assert.deepEqual(changes, [{ Path: '/d', Kind: 0 }, { Path: '/d/z', Kind: 2 }, { Path: '/new', Kind: 1 }]);
+  // What the kernel writes (its own whiteouts and opaque dirs) turns into an OCI layer that recreates the same view.
+  await fs.rm(path.join(merged, 'd'), { recursive: true });
+  await fs.mkdir(path.join(merged, 'd'));
+  await fs.writeFile(path.join(merged, 'd', 'fresh'), 'f');
+  const layer3 = path.join(root.dir, 'l3.tar');
+  await pipeline(layerFromUpper(sn.dir('c')), createWriteStream(layer3));
+  const l3names = (await tarEntries(createReadStream(layer3))).map((e) => e.name);
+  assert.ok(l3names.includes('d/.wh..wh..opq'), l3names.join(' '));
+  await sn.prepare('x3', 'L2');
+  await applyLayer(layer3, sn.dir('x3'));
+  await sn.commit('L3', 'x3');
+  await sn.view('v3', 'L3');
+  const v3 = await sn.mount('v3');
+  assert.deepEqual((await fs.readdir(v3)).sort(), ['d', 'new']);
+  assert.deepEqual(await fs.readdir(path.join(v3, 'd')), ['fresh']);
+  await sn.remove('v3');
+  await sn.remove('L3');
+  // Read-only views: a single layer is a bind mount, a chain an upper-less overlay.
+  await sn.view('v1', 'L1');
+  await sn.view('v2', 'L2');
+  assert.equal(sn.mounts('v1').type, 'bind');
+  assert.equal(sn.mounts('v2').type, 'overlay');
+  const v1 = await sn.mount('v1');
+  const v2 = await sn.mount('v2');
+  assert.deepEqual((await fs.readdir(v1)).sort(), ['a', 'd']);
+  assert.deepEqual(await fs.readdir(path.join(v2, 'd')), ['z']);
+  await assert.rejects(fs.writeFile(path.join(v1, 'nope'), 'x'), { code: 'EROFS' });
+  await assert.rejects(fs.writeFile(path.join(v2, 'nope'), 'x'), { code: 'EROFS' });
+  await sn.remove('v1');
+  await sn.remove('v2');
+  await assert.rejects(sn.prepare('c', 'L2'), /already exists/);
+  await assert.rejects(sn.prepare('p', 'nothing'), /does not exist/);
   await assert.rejects(sn.remove('L2'), /parent of c/);
   await sn.remove('c');
   assert.equal(await isMountPoint(merged), false, 'remove unmounts');
