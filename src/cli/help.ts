@@ -14,7 +14,7 @@ export function formatHelp(cmd: Command, helper: Help): string {
   const aliases = (cmd as any).berthAliases as string[] | undefined;
   if (aliases?.length) lines.push('Aliases:', `  ${aliases.join(', ')}`, '');
 
-  const opts = helper.visibleOptions(cmd);
+  const opts = helper.visibleOptions(cmd).sort((a, b) => (a.long ?? '').localeCompare(b.long ?? ''));
   if (opts.length) {
     const terms = opts.map(optionTerm);
     const width = Math.max(...terms.map((t) => t.length)) + 3;

@@ -21,9 +21,6 @@ export async function main(argv: string[]): Promise<number> {
   const ctx = new CliContext(program);
   const state: ExitState = { code: 0 };
   registerAll(program, ctx, state);
-  program.action(() => {
-    process.stdout.write(program.helpInformation());
-  });
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

@@ -38,8 +38,8 @@ export function styleCommand(cmd: Command): Command {
   return cmd
     .helpOption('--help', 'Print usage')
     .helpCommand(false)
-    .configureHelp({ formatHelp, sortOptions: true })
-    .configureOutput({ writeErr: () => undefined, outputError: () => undefined })
+    .configureHelp({ formatHelp })
+    .configureOutput({ writeErr: (s) => process.stdout.write(s), outputError: () => undefined })
     .exitOverride()
     .allowExcessArguments(true);
 }

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import {
   UsageError, checkReference, durationNanos, expandEnv, keyValues, parseBool, parseIntFlag, parseRamBytes, readEnvFile,
 } from './parse-values.js';
@@ -12,7 +12,7 @@ export interface ContainerFlags {
   entrypoint?: string; hostname?: string; domainname?: string; restart?: string; init?: boolean;
   stopSignal?: string; stopTimeout?: string; privileged?: boolean; capAdd?: string[]; capDrop?: string[];
   readOnly?: boolean; securityOpt?: string[]; network?: string; networkAlias?: string[]; ip?: string;
-  publish?: string[]; publishAll?: boolean; expose?: string[]; volume?: string[]; mount?: string[];
+  net?: string; publish?: string[]; publishAll?: boolean; expose?: string[]; volume?: string[]; mount?: string[];
   volumesFrom?: string[]; tmpfs?: string[]; ulimit?: string[]; memory?: string; memorySwap?: string;
   memoryReservation?: string; cpus?: string; cpuShares?: string; cpusetCpus?: string; cpuPeriod?: string;
   cpuQuota?: string; pidsLimit?: string; shmSize?: string; oomKillDisable?: boolean; oomScoreAdj?: string;
@@ -80,7 +80,8 @@ export function addContainerFlags(cmd: Command): Command {
   cmd.option('--memory-swap <bytes>', "Swap limit equal to memory plus swap: '-1' to enable unlimited swap");
   list('--mount <mount>', 'Attach a filesystem mount to the container');
   cmd.option('--name <string>', 'Assign a name to the container');
-  cmd.option('--network, --net <network>', 'Connect a container to a network');
+  cmd.option('--network <network>', 'Connect a container to a network');
+  cmd.addOption(new Option('--net <network>', 'Connect a container to a network').hideHelp());
   list('--network-alias <list>', 'Add network-scoped alias for the container');
   cmd.option('--no-healthcheck', 'Disable any container-specified HEALTHCHECK');
   cmd.option('--oom-kill-disable', 'Disable OOM Killer');
@@ -173,7 +174,7 @@ export function buildCreateBody(image: string, args: string[], o: ContainerFlags
     nanoCpus = Math.round(n * 1e9);
   }
 
-  const network = o.network ?? 'default';
+  const network = o.network ?? o.net ?? 'default';
   const endpoint: Record<string, any> = {};
   if (o.networkAlias?.length) endpoint.Aliases = o.networkAlias;
   if (o.ip) endpoint.IPAMConfig = { IPv4Address: o.ip };
