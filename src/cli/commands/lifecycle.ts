@@ -100,7 +100,7 @@ export const top: CommandSpec = {
   action: async (ctx, [name, ...psArgs]) => {
     const r = await ctx.client().json('GET', `/containers/${enc(name)}/top`, { query: { ps_args: psArgs.length ? psArgs.join(' ') : undefined } });
     const lines = [(r.Titles ?? []).join('\t'), ...(r.Processes ?? []).map((p: string[]) => p.join('\t'))];
-    ctx.out(renderTable(lines, 1, 3));
+    ctx.out(renderTable(lines, 20, 3));
     return 0;
   },
 };

@@ -27,7 +27,7 @@ class Header {}
 function headerRow(headers: Record<string, string>): object {
   const h = new Header() as Record<string, unknown>;
   for (const [k, v] of Object.entries(headers)) {
-    Object.defineProperty(h, k, { value: k === 'Label' ? () => v : v, enumerable: true });
+    Object.defineProperty(h, k, { value: k === 'Label' ? (name: string) => name : v, enumerable: true });
   }
   return h;
 }

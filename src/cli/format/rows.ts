@@ -7,7 +7,7 @@ import { ago, goTimeString, humanSize } from './human.js';
  */
 
 export const CONTAINER_HEADERS: Record<string, string> = {
-  ID: 'CONTAINER ID', Names: 'NAMES', Image: 'IMAGE', ImageID: 'IMAGE ID', Command: 'COMMAND', CreatedAt: 'CREATED AT',
+  ID: 'CONTAINER ID', Names: 'NAMES', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT',
   RunningFor: 'CREATED', Ports: 'PORTS', State: 'STATE', Status: 'STATUS', Size: 'SIZE', Labels: 'LABELS', Label: 'LABEL',
   Mounts: 'MOUNTS', Networks: 'NETWORKS', LocalVolumes: 'LOCAL VOLUMES',
 };
