@@ -94,7 +94,8 @@ export function reportError(ctx: CliContext, e: unknown, path: string, spec?: Pi
     return spec?.daemonExit ?? 1;
   }
   if (e instanceof TemplateError) {
-    ctx.err(`${e.message}\n`);
+    const parse = !/^template: :\d+:\d+: executing/.test(e.message);
+    ctx.err(`${parse ? 'template parsing error: ' : ''}${e.message}\n`);
     return 1;
   }
   if (e instanceof StreamError) {

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { DaemonError } from '../../client/index.js';
 import { CliExit } from '../cli-context.js';
 import { ago, goTimeString, humanSize } from '../format/human.js';
-import { renderList } from '../format/list-format.js';
+import { listRenderer, renderList } from '../format/list-format.js';
 import { IMAGE_HEADERS, ellipsis, imageRows, shortId } from '../format/rows.js';
 import { checkReference, UsageError } from '../options/parse-values.js';
 import { printProgress } from '../progress.js';
@@ -27,6 +27,7 @@ export const images: CommandSpec = {
   action: async (ctx, args, o) => {
     const filters: string[] = [...o.filter];
     if (args[0]) filters.push(`reference=${args[0]}`);
+    const render = listRenderer(o.format, o.digests ? DEFAULT_DIGESTS : DEFAULT, IMAGE_HEADERS);
     const list: any[] = await ctx.client().json('GET', '/images/json', { query: { all: !!o.all, digests: !!o.digests, filters: filtersJson(filters) } });
     const trunc = o.trunc !== false;
     if (o.quiet) {
@@ -37,7 +38,7 @@ export const images: CommandSpec = {
       }
       return 0;
     }
-    ctx.out(renderList(imageRows(list, trunc), o.format, o.digests ? DEFAULT_DIGESTS : DEFAULT, IMAGE_HEADERS));
+    ctx.out(render(imageRows(list, trunc)));
     return 0;
   },
 };

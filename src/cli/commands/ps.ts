@@ -1,4 +1,4 @@
-import { renderList } from '../format/list-format.js';
+import { listRenderer } from '../format/list-format.js';
 import { CONTAINER_HEADERS, ContainerRow } from '../format/rows.js';
 import { parseIntFlag } from '../options/parse-values.js';
 import { filtersJson } from './lifecycle.js';
@@ -26,11 +26,12 @@ export const ps: CommandSpec = {
     if (o.quiet) format = '{{.ID}}';
     else if ((format === '' || format === 'table') && o.size) format = `${DEFAULT}\t{{.Size}}`;
     const wantsSize = !!o.size || /\.Size\b/.test(format);
+    const render = listRenderer(format, DEFAULT, CONTAINER_HEADERS);
     const list: any[] = await ctx.client().json('GET', '/containers/json', {
       query: { all: !!o.all || limit !== undefined, limit, size: wantsSize, filters: filtersJson(o.filter) },
     });
     const trunc = o.trunc !== false;
-    ctx.out(renderList(list.map((c) => new ContainerRow(c, trunc)), format, DEFAULT, CONTAINER_HEADERS));
+    ctx.out(render(list.map((c) => new ContainerRow(c, trunc))));
     return 0;
   },
 };

@@ -10,6 +10,11 @@ import { renderTable } from './tabwriter.js';
  *   renderList(rows, 'table {{.ID}}\t{{.Names}}', DEFAULT, { ID: 'CONTAINER ID', Names: 'NAMES' })
  */
 export function renderList(rows: object[], format: string | undefined, defaultFormat: string, headers: Record<string, string>): string {
+  return listRenderer(format, defaultFormat, headers)(rows);
+}
+
+/** Compiles the format up front (a bad template fails before any request), returning the row renderer. */
+export function listRenderer(format: string | undefined, defaultFormat: string, headers: Record<string, string>): (rows: object[]) => string {
   let f = format ?? '';
   if (f === '' || f === 'table') f = defaultFormat;
   if (f === 'json') f = '{{json .}}';
@@ -17,9 +22,11 @@ export function renderList(rows: object[], format: string | undefined, defaultFo
   if (isTable) f = f.slice('table'.length).trim();
   f = f.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
   const tmpl = compileTemplate(f);
-  if (!isTable) return rows.map((r) => `${tmpl.execute(r)}\n`).join('');
-  const lines = [tmpl.execute(headerRow(headers)), ...rows.map((r) => tmpl.execute(r))];
-  return renderTable(lines.flatMap((l) => l.split('\n')));
+  if (!isTable) return (rows) => rows.map((r) => `${tmpl.execute(r)}\n`).join('');
+  return (rows) => {
+    const lines = [tmpl.execute(headerRow(headers)), ...rows.map((r) => tmpl.execute(r))];
+    return renderTable(lines.flatMap((l) => l.split('\n')));
+  };
 }
 
 /** A struct whose fields render as column titles (methods such as `.Label "k"` too). */
