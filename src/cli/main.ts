@@ -36,5 +36,10 @@ export async function main(argv: string[]): Promise<number> {
   return state.code;
 }
 
+// A closed pipe on stdout (`berth export x | head`) ends us quietly, as SIGPIPE ends docker.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 const code = await main(process.argv.slice(2));
 process.exit(code);

@@ -7,6 +7,21 @@ import { UsageError } from '../options/parse-values.js';
 import { filtersJson } from './lifecycle.js';
 import type { CommandSpec } from './define.js';
 
+/** Splits a byte stream into text lines. */
+async function* lines(r: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+  let buf = '';
+  for await (const c of r) {
+    buf += c.toString();
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const l = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      if (l) yield l;
+    }
+  }
+  if (buf.trim()) yield buf.trim();
+}
+
 export const CLIENT_VERSION = '0.1.0';
 
 const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' };
@@ -28,7 +43,7 @@ function clientInfo(ctx: CliContext, apiVersion: string) {
 
 const VERSION_TEMPLATE = `Client:{{if .Client.Platform.Name}} {{.Client.Platform.Name}}{{end}}
  Version:           {{.Client.Version}}
- API version:       {{.Client.ApiVersion}}
+ API version:       {{.Client.ApiVersion}}{{if ne .Client.ApiVersion .Client.DefaultAPIVersion}} (downgraded from {{.Client.DefaultAPIVersion}}){{end}}
  Go version:        {{.Client.GoVersion}}
  Git commit:        {{.Client.GitCommit}}
  Built:             {{.Client.BuildTime}}
@@ -73,6 +88,7 @@ export const version: CommandSpec = {
     if (server && !server.Components) {
       server.Components = [{ Name: 'Engine', Version: server.Version, Details: { ApiVersion: server.ApiVersion, MinAPIVersion: server.MinAPIVersion, GoVersion: server.GoVersion, GitCommit: server.GitCommit, BuildTime: server.BuildTime, Os: server.Os, Arch: server.Arch, Experimental: String(!!server.Experimental) } }];
     }
+    for (const c of server?.Components ?? []) if (c.Details?.BuildTime) c.Details.BuildTime = ansic(c.Details.BuildTime);
     if (o.format) {
       const text = compileTemplate(o.format.replace(/\\t/g, '\t').replace(/\\n/g, '\n')).execute(data);
       ctx.out(`${o.format === 'json' ? JSON.stringify(data) : text}\n`);
@@ -83,6 +99,16 @@ export const version: CommandSpec = {
     return 0;
   },
 };
+
+/** Go's time.ANSIC layout ("Thu May  7 21:09:36 2026"), as the docker CLI shows build times. */
+function ansic(value: string): string {
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) return value;
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${days[d.getDay()]} ${months[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${d.getFullYear()}`;
+}
 
 export const info: CommandSpec = {
   name: 'info', usage: '[OPTIONS]', description: 'Display system-wide information', args: { max: 0 },
@@ -147,8 +173,13 @@ export const events: CommandSpec = {
     const tmpl = o.format && o.format !== 'json' ? compileTemplate(o.format) : undefined;
     process.once('SIGINT', () => { res.destroy(); });
     try {
-      for await (const ev of client.jsonLines(res)) {
-        if (o.format === 'json') ctx.out(`${JSON.stringify(ev)}\n`);
+      for await (const line of lines(res)) {
+        const ev = JSON.parse(line);
+        // timeNano exceeds a double's precision: keep its exact digits from the text.
+        const nano = /"timeNano":\s*(\d+)/.exec(line)?.[1];
+        if (nano) Object.defineProperty(ev, 'exactTimeNano', { value: BigInt(nano), enumerable: false });
+        if (ev.error || ev.errorDetail) throw new Error(ev.errorDetail?.message ?? ev.error);
+        if (o.format === 'json') ctx.out(`${line}\n`);
         else if (tmpl) ctx.out(`${tmpl.execute(ev)}\n`);
         else ctx.out(formatEvent(ev));
       }
@@ -162,7 +193,7 @@ export const events: CommandSpec = {
 
 /** Docker's default event line: time, type, action, actor ID, then sorted attributes. */
 export function formatEvent(ev: any): string {
-  const nanos = ev.timeNano !== undefined ? BigInt(ev.timeNano) : BigInt(ev.time ?? 0) * 1_000_000_000n;
+  const nanos: bigint = ev.exactTimeNano ?? (ev.timeNano !== undefined ? BigInt(Math.round(ev.timeNano)) : BigInt(ev.time ?? 0) * 1_000_000_000n);
   let line = `${rfc3339NanoFixed(nanos)} `;
   const action = ev.Action ?? ev.status ?? '';
   if (ev.Type) line += `${ev.Type} ${action} ${ev.Actor?.ID ?? ev.id ?? ''}`;
