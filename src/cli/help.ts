@@ -19,7 +19,7 @@ export function formatHelp(cmd: Command, helper: Help): string {
     const terms = opts.map(optionTerm);
     const width = Math.max(...terms.map((t) => t.length)) + 3;
     lines.push(isRoot ? 'Global Options:' : 'Options:');
-    opts.forEach((o, i) => lines.push(`${terms[i].padEnd(width)}${optionDesc(o)}`.trimEnd()));
+    opts.forEach((o, i) => lines.push(`${terms[i].padEnd(width)}${optionDesc(o).split('\n').join(`\n${' '.repeat(width)}`)}`.trimEnd()));
     lines.push('');
   }
 

@@ -48,7 +48,11 @@ export const exec: CommandSpec = {
       stopResize();
       restore();
     }
-    const info = await client.json('GET', `/exec/${id}/json`);
-    return Number(info.ExitCode ?? 0);
+    // The output can end a moment before the daemon records the exit code.
+    for (let i = 0; ; i++) {
+      const info = await client.json('GET', `/exec/${id}/json`);
+      if (!info.Running || i >= 40) return Number(info.ExitCode ?? 0);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   },
 };

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { CliContext } from '../cli-context.js';
+import { commandPath, type CliContext } from '../cli-context.js';
 import { mount, styleCommand, type CommandSpec, type ExitState } from './define.js';
 import { create, run, start } from './run.js';
 import { attach, exportCmd, kill, pause, prune, rename, restart, rm, stop, top, unpause, wait } from './lifecycle.js';
@@ -35,13 +35,20 @@ const TOP_LEVEL: CommandSpec[] = [
 ];
 
 function registerContainerAndImageCommands(program: Command, ctx: CliContext, state: ExitState): void {
+  // Every place a spec is mounted, so each one's help can list the others as Docker's does.
+  const mounts = new Map<CommandSpec, Command[]>();
+  const track = (spec: CommandSpec, cmd: Command) => mounts.set(spec, [...(mounts.get(spec) ?? []), cmd]);
   const group = (name: string, description: string, specs: [CommandSpec, string?, string[]?][]) => {
     const g = styleCommand(program.command(name)).description(description).usage('COMMAND').enablePositionalOptions();
-    for (const [spec, as, aliases] of specs) mount(g, spec, ctx, state, as ?? spec.name, aliases);
+    for (const [spec, as, aliases] of specs) track(spec, mount(g, spec, ctx, state, as ?? spec.name, aliases));
   };
   group('container', 'Manage containers', CONTAINER_COMMANDS);
   group('image', 'Manage images', IMAGE_COMMANDS);
-  for (const spec of TOP_LEVEL) mount(program, spec, ctx, state);
+  for (const spec of TOP_LEVEL) track(spec, mount(program, spec, ctx, state));
+  for (const cmds of mounts.values()) {
+    const names = cmds.flatMap((c) => [c.name(), ...c.aliases()].map((n) => `${commandPath(c.parent!)} ${n}`));
+    if (names.length > 1) for (const c of cmds) (c as any).berthAliases = names;
+  }
 }
 
 /** Add one line per command group; order only affects help listing. */
