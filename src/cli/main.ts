@@ -25,7 +25,6 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.version') process.stdout.write(`Berth version ${CLIENT_VERSION}\n`);
       return reportCommanderError(ctx, e, program, argv);
     }
     process.stderr.write(`${(e as Error).message}\n`);

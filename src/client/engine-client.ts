@@ -113,7 +113,8 @@ export class EngineClient {
   /**
    * Upgrades the connection (`Connection: Upgrade`, `Upgrade: tcp`) as attach and
    * exec start do, resolving with the raw socket after `101 Switching Protocols`.
-   * Daemons that answer 200 instead still stream on the same socket.
+   * An error status rejects with the daemon's message; a daemon that does not
+   * upgrade at all is reported rather than half-served.
    */
   async hijack(method: string, path: string, opts: RequestOptions = {}): Promise<Hijacked> {
     const v = await this.apiVersion();
@@ -132,10 +133,8 @@ export class EngineClient {
       });
       req.on('response', (res) => {
         if ((res.statusCode ?? 500) >= 400) return void errorFrom(res).then(reject, reject);
-        // Old daemons stream on the plain response; present it as a socket-like pair.
-        const sock = res.socket as Socket;
-        res.pause();
-        resolve({ socket: sock, head: Buffer.alloc(0) });
+        res.destroy();
+        reject(new Error(`the daemon answered ${res.statusCode} instead of upgrading the connection for ${method} ${path}`));
       });
       req.on('error', (err) => reject(this.wrapConnectError(err)));
       if (body.data !== undefined) req.end(body.data);
