@@ -79,9 +79,9 @@ export function switchProtocols(socket: Socket): void {
 const BIN = fileURLToPath(new URL('../../../bin/berth', import.meta.url));
 
 /** Runs the real `berth` binary against `host`, feeding `stdin`. */
-export function runBerth(host: string, args: string[], stdin?: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runBerth(host: string | null, args: string[], stdin?: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, '-H', host, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...(host ? ['-H', host] : []), ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });

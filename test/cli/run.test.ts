@@ -190,9 +190,26 @@ test('daemon and usage errors: message, hint and exit code like docker', async (
 });
 
 test('host selection: -H beats BERTH_HOST beats DOCKER_HOST; unreachable daemon is reported', async () => {
-  const r = await runBerth('unix:///nonexistent/berth-test.sock', ['ps']);
-  assert.equal(r.code, 1);
-  assert.equal(r.stderr, 'Cannot connect to the Berth daemon at unix:///nonexistent/berth-test.sock. Is the daemon running?\n');
+  const d = new FakeDaemon((req, res) => {
+    if (req.path === '/_ping') return reply(res, 200, 'OK');
+    reply(res, 200, []);
+  });
+  await d.listen();
+  const dead = 'unix:///nonexistent/berth-test.sock';
+  try {
+    let r = await runBerth(null, ['ps', '-q'], undefined, { BERTH_HOST: d.host, DOCKER_HOST: dead });
+    assert.equal(r.code, 0, r.stderr);
+    r = await runBerth(null, ['ps', '-q'], undefined, { DOCKER_HOST: d.host });
+    assert.equal(r.code, 0, r.stderr);
+    r = await runBerth(d.host, ['ps', '-q'], undefined, { BERTH_HOST: dead, DOCKER_HOST: dead });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(d.seen.filter((s) => s.path === '/containers/json').length, 3);
+    r = await runBerth(null, ['ps'], undefined, { DOCKER_HOST: d.host, BERTH_HOST: dead });
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `Cannot connect to the Berth daemon at ${dead}. Is the daemon running?\n`);
+  } finally {
+    await d.close();
+  }
 });
 
 test('ps: table from /containers/json with the filters and flags sent as Docker does', async () => {
