@@ -258,8 +258,9 @@ class Scan {
     if (p === '{' || p === '}' || p === ':') throw new ExpandError('syntax error: bad substitution');
     const name = this.processName();
     let ch = this.next();
-    // Go renders the EOF rune as U+FFFD in this message; keep the same text.
-    let chs = ch === EOF ? '\uFFFD' : ch;
+    // Docker says "unsupported modifier (\uFFFD)" here; the missing brace is the real problem.
+    if (ch === EOF) throw new ExpandError("syntax error: missing '}'");
+    let chs = ch;
     let nullIsUnset = false;
     if (ch === '}') {
       const v = this.lookup(name);
