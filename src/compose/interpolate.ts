@@ -9,7 +9,9 @@
 export type Env = Record<string, string | undefined>;
 
 /** A substitution that cannot be done; the loader adds file and line. */
-export class InterpolationError extends Error {}
+export class InterpolationError extends Error {
+  override name = 'InterpolationError';
+}
 
 const NAME = /^[_a-zA-Z][_a-zA-Z0-9]*/;
 

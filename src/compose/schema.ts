@@ -108,7 +108,7 @@ function matches(value: unknown, kind: Kind, path: (string | number)[], report: 
   for (const [k, v] of Object.entries(value)) {
     if (kind.extensions && k.startsWith('x-')) continue;
     const sub = kind.obj[k];
-    if (!sub) report([...path, k], `${dotted(path)} additional properties '${k}' not allowed`);
+    if (!sub) report([...path, k], `${path.length ? dotted(path) : '(root)'} additional properties '${k}' not allowed`);
     checkShape(v, sub, [...path, k], report);
   }
   return true;
