@@ -47,9 +47,10 @@ function prune(v: unknown, inList = false): unknown {
     for (const k of keys) {
       const x = (v as Record<string, unknown>)[k];
       if (x === undefined) continue;
-      if (Array.isArray(x) && x.length === 0) continue;
-      if (x && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length === 0 && k !== 'volume' && k !== 'bind') continue;
-      out[k] = prune(x);
+      const y = prune(x);
+      if (Array.isArray(y) && y.length === 0) continue;
+      if (y && typeof y === 'object' && !Array.isArray(y) && Object.keys(y).length === 0 && k !== 'volume' && k !== 'bind') continue;
+      out[k] = y;
     }
     return out;
   }

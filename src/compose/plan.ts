@@ -57,7 +57,7 @@ export function planUp(project: Project, existing: ContainerSummary[], opts: UpO
     const want = opts.scale?.[name] ?? serviceScale(all[name]);
     const have = byService.get(name) ?? [];
     const kept = have.slice(0, want);
-    surplus[name] = have.slice(want);
+    surplus[name] = have.slice(want).reverse();
     let next = Math.max(0, ...have.map(containerNumber)) + 1;
     slots[name] = kept.map((c) => ({ number: containerNumber(c), old: c }));
     while (slots[name].length < want) slots[name].push({ number: next++ });
