@@ -38,7 +38,7 @@ test('berth compose drives the seed fig session', async () => {
   assert.equal((await berth(engine, [...f, 'start', 'web'])).stderr, 'Starting project_web_1 ... done\n');
   await berth(engine, [...f, 'scale', 'web=3']);
   const ps = await berth(engine, [...f, 'ps']);
-  assert.deepEqual(ps.stdout.split('\n').slice(2).map((l) => l.split(/\s+/)[0]).filter(Boolean), ['project_web_1', 'project_web_2', 'project_web_3', 'project_db_1']);
+  assert.deepEqual(ps.stdout.split('\n').slice(2).map((l) => l.split(/\s+/)[0]).filter(Boolean), ['project_db_1', 'project_web_1', 'project_web_2', 'project_web_3']);
   const down = await berth(engine, [...f, 'down']);
   assert.equal(down.code, 0);
   assert.equal(engine.containers.size, 0);

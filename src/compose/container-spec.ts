@@ -110,18 +110,23 @@ export function createBody(project: Project, s: Service, n: number, names: Conta
   }
 
   const first = (svc: string): string => names[svc]?.[0] ?? containerName(project, project.services[svc] ?? { name: svc } as Service, 1);
-  const links: string[] = [];
+  // Alias → container, as docker-compose builds it: a link alias names the
+  // service's last container, and every container is also reachable by its
+  // own name and as `<service>_<n>` (`<service>-<n>`).
+  const links = new Map<string, string>();
+  const sep = project.legacy ? '_' : '-';
   for (const l of s.links) {
     const [svc, alias = svc] = l.split(':');
     for (const c of names[svc] ?? []) {
-      links.push(`${c}:${alias}`, `${c}:${c}`);
+      links.set(alias, c);
+      links.set(c, c);
       const m = /[-_](\d+)$/.exec(c);
-      if (project.legacy && m) links.push(`${c}:${svc}_${m[1]}`);
+      if (m) links.set(`${svc}${sep}${m[1]}`, c);
     }
   }
   for (const l of s.external_links) {
     const [c, alias = c] = l.split(':');
-    links.push(`${c}:${alias}`);
+    links.set(alias, c);
   }
   const volumesFrom = s.volumes_from.map((v) => {
     if (v.startsWith('container:')) return v.slice(10);
@@ -149,7 +154,7 @@ export function createBody(project: Project, s: Service, n: number, names: Conta
     NetworkMode: networkMode,
     PortBindings: bindings,
     RestartPolicy: restartPolicy(s),
-    Links: links.length ? links : null,
+    Links: links.size ? [...links].map(([alias, c]) => `${c}:${alias}`) : null,
     VolumesFrom: volumesFrom.length ? volumesFrom : null,
     ...(mounts.length ? { Mounts: mounts } : {}),
     ...(Object.keys(tmpfs).length ? { Tmpfs: tmpfs } : {}),

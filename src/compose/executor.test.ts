@@ -47,11 +47,11 @@ test('the seed\'s fig session: up -d, stop web, start web, scale web=3, ps, logs
   ({ r, out } = runner(engine, dir));
   await ps(r);
   const lines = out.stdout.split('\n');
-  assert.match(lines[0], /^\s+Name\s+Command\s+State\s+Ports$/);
+  assert.match(lines[0], /^\s+Name\s+Command\s+State\s+Ports\s*$/);
   assert.match(lines[1], /^-+$/);
   assert.deepEqual(lines.slice(2, 6).map((l) => l.split(/\s{2,}/).filter(Boolean)), [
-    ['project_web_1', 'Up', '0.0.0.0:80->80/tcp'], ['project_web_2', 'Up', '0.0.0.0:80->80/tcp'],
-    ['project_web_3', 'Up', '0.0.0.0:80->80/tcp'], ['project_db_1', 'Up'],
+    ['project_db_1', 'Up'], ['project_web_1', 'Up', '0.0.0.0:80->80/tcp'],
+    ['project_web_2', 'Up', '0.0.0.0:80->80/tcp'], ['project_web_3', 'Up', '0.0.0.0:80->80/tcp'],
   ]);
 
   for (const n of [1, 2, 3]) engine.logLines.set(`project_web_${n}`, ['RUN apache']);
@@ -202,17 +202,17 @@ test('ps in docker compose\'s format, -q and --services', async () => {
   await ps(r);
   const lines = out.stdout.trimEnd().split('\n');
   assert.match(lines[0], /^NAME\s+IMAGE\s+COMMAND\s+SERVICE\s+CREATED\s+STATUS\s+PORTS$/);
-  assert.match(lines[1], /^app-web-1\s+nginx\s+"nginx -g daemon off;"\s+web\s+\S.* ago\s+Up 2 seconds\s+0\.0\.0\.0:8080->80\/tcp$/);
-  assert.match(lines[2], /^app-db-1\s+pg\s+""\s+db\s/);
+  assert.match(lines[2], /^app-web-1\s+nginx\s+"nginx -g daemon off;"\s+web\s+\S.* ago\s+Up 2 seconds\s+0\.0\.0\.0:8080->80\/tcp$/);
+  assert.match(lines[1], /^app-db-1\s+pg\s+""\s+db\s/);
   ({ r, out } = runner(engine, dir));
   await ps(r, { quiet: true });
   assert.deepEqual(out.stdout.trim().split('\n').sort(), [...engine.containers.keys()].sort());
   ({ r, out } = runner(engine, dir));
   await ps(r, { services: true });
-  assert.equal(out.stdout, 'web\ndb\n');
+  assert.equal(out.stdout, 'db\nweb\n');
   ({ r, out } = runner(engine, dir));
   await ps(r, { format: '{{.Name}} {{.Service}} {{.State}}' });
-  assert.equal(out.stdout, 'app-web-1 web running\napp-db-1 db running\n');
+  assert.equal(out.stdout, 'app-db-1 db running\napp-web-1 web running\n');
 });
 
 test('rm asks first; stop/kill/restart act on the right containers', async () => {

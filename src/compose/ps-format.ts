@@ -21,7 +21,8 @@ export function psTableV1(containers: ContainerSummary[]): string {
   const total = widths.reduce((a, b) => a + b, 0) + sep.length * (widths.length - 1);
   const lines = [headers.map((h, i) => center(h, widths[i])).join(sep), '-'.repeat(total),
     ...rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join(sep))];
-  return lines.map((l) => l.trimEnd()).join('\n') + '\n';
+  // texttable, which docker-compose prints with, pads every cell, the last one included.
+  return lines.join('\n') + '\n';
 }
 
 export function psTableV2(containers: ContainerSummary[], now = Date.now()): string {

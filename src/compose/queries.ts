@@ -22,18 +22,12 @@ export async function ps(r: ComposeRunner, opts: PsOptions = {}): Promise<void> 
   r.checkServices(opts.filterServices);
   // docker-compose 1.x listed stopped containers too; docker compose wants -a.
   const all = opts.all || r.project.legacy;
-  const order = Object.keys(r.project.services);
-  const list = (await r.containers({ all, services: opts.filterServices })).sort((a, b) =>
-    rank(order, a) - rank(order, b) || containerNumber(a) - containerNumber(b));
+  // Both docker-compose 1.29 and docker compose list by container name.
+  const list = (await r.containers({ all, services: opts.filterServices })).sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : 0));
   if (opts.quiet) return r.io.out(list.map((c) => `${c.Id}\n`).join(''));
-  if (opts.services) return r.io.out([...new Set(list.map((c) => c.Labels[L.service]))].map((s) => `${s}\n`).join(''));
+  if (opts.services) return r.io.out([...new Set(list.map((c) => c.Labels[L.service]))].sort().map((s) => `${s}\n`).join(''));
   if (opts.format && opts.format !== 'table') return r.io.out(psFormatted(list, opts.format));
   r.io.out(r.project.legacy ? psTableV1(list) : psTableV2(list));
-}
-
-function rank(order: string[], c: ContainerSummary): number {
-  const i = order.indexOf(c.Labels[L.service]);
-  return i < 0 ? order.length : i;
 }
 
 export async function logs(r: ComposeRunner, services: string[], opts: LogOptions = {}): Promise<void> {
