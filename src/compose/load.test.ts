@@ -300,3 +300,15 @@ test('a service named on the command line is found even in a subdirectory projec
   mkdirSync(join(dir, 'src'));
   assert.deepEqual(Object.keys(loadProject({ cwd: join(dir, 'src'), env: noEnv }).services), ['only']);
 });
+
+test('!reset and !override in an override file', () => {
+  const dir = project({
+    'compose.yaml': 'services:\n  web:\n    image: x\n    ports: ["80:80", "443:443"]\n    environment: {A: "1", B: "2"}\n    dns: [1.1.1.1]\n',
+    'compose.override.yaml': 'services:\n  web:\n    ports: !override ["8080:80"]\n    environment: !reset {}\n    dns: !reset null\n    command: !override echo hi\n',
+  });
+  const web = loadProject({ cwd: dir, env: {} }).services.web;
+  assert.deepEqual(web.ports.map((p) => p.published), ['8080']);
+  assert.deepEqual(web.environment, {});
+  assert.deepEqual(web.dns, []);
+  assert.deepEqual(web.command, ['echo', 'hi']);
+});

@@ -6,7 +6,7 @@ import { interpolateTree, type Env } from './interpolate.js';
 import { readDotenv } from './dotenv.js';
 import { checkShape, topSchema, isPlainObject, dotted } from './schema.js';
 import { normalizeNetwork, normalizeService, normalizeVolume } from './normalize.js';
-import { mergeService } from './merge.js';
+import { mergeService, setMergeTags, type MergeTags } from './merge.js';
 import { finalizeProject } from './validate.js';
 
 /** The file names looked up, in order of preference, in the working directory and its parents. */
@@ -161,10 +161,22 @@ function loadFile(src: ComposeSource, env: Env, baseDir: string, chain: string[]
     // Present the fig file in today's shape; line lookups drop the added `services` key.
     value = { services: value };
     const strip = (p: (string | number)[]) => (p[0] === 'services' ? p.slice(1) : p);
-    source = { ...src, lineOf: (p) => src.lineOf(strip(p)), has: (p) => src.has(strip(p)) };
+    source = { ...src, lineOf: (p) => src.lineOf(strip(p)), has: (p) => src.has(strip(p)), tags: src.tags.map((t) => ({ ...t, path: ['services', ...t.path] })) };
   }
   const fail = (path: (string | number)[], msg: string): never => { throw new ComposeError(source.file, source.lineOf(path), msg); };
   const raw = interpolateTree(value, env, [], (path, err) => fail(path, `${dotted(path)}: ${err.message}`)) as Record<string, any>;
+  // `!reset` removes a service attribute before checking; both tags steer the merge.
+  const tagsByService = new Map<string, MergeTags>();
+  for (const t of source.tags) {
+    const [top, name, key] = t.path;
+    if (top !== 'services' || t.path.length !== 3 || !isPlainObject(raw.services?.[name])) continue;
+    const tags = tagsByService.get(String(name)) ?? { reset: new Set<string>(), override: new Set<string>() };
+    tagsByService.set(String(name), tags);
+    if (t.tag === '!reset') {
+      tags.reset.add(String(key));
+      delete raw.services[name][key];
+    } else tags.override.add(String(key));
+  }
   checkShape(raw, topSchema, [], fail);
   if (typeof raw.version === 'string' && !/^[123](\.\d+)?$/.test(raw.version)) {
     fail(['version'], `unsupported compose file version: ${raw.version}`);
@@ -172,6 +184,8 @@ function loadFile(src: ComposeSource, env: Env, baseDir: string, chain: string[]
   const services: Record<string, Service> = {};
   for (const name of Object.keys(raw.services ?? {})) {
     services[name] = resolveService(name, raw, source, env, baseDir, chain);
+    const tags = tagsByService.get(name);
+    if (tags) setMergeTags(services[name], tags);
   }
   return { source, legacy, name: raw.name, services, networks: raw.networks ?? {}, volumes: raw.volumes ?? {}, raw };
 }
@@ -181,6 +195,11 @@ function resolveService(name: string, raw: Record<string, any>, source: ComposeS
   const fail = (path: (string | number)[], msg: string): never => { throw new ComposeError(source.file, source.lineOf(['services', name, ...path]), msg); };
   const own = normalizeService(name, svc, { baseDir, env, report: fail });
   if (svc.extends === undefined) return own;
+  const ownTags = source.tags.filter((t) => t.path.length === 3 && t.path[0] === 'services' && t.path[1] === name);
+  if (ownTags.length) {
+    setMergeTags(own, { reset: new Set(ownTags.filter((t) => t.tag === '!reset').map((t) => String(t.path[2]))),
+      override: new Set(ownTags.filter((t) => t.tag === '!override').map((t) => String(t.path[2]))) });
+  }
   const ext = typeof svc.extends === 'string' ? { service: svc.extends } : svc.extends;
   const key = `${source.file}#${name}`;
   if (chain.includes(key)) fail(['extends'], `service "${name}": circular reference with extends`);

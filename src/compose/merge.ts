@@ -1,4 +1,5 @@
 import type { Service } from './model.js';
+import { emptyService } from './normalize.js';
 
 /**
  * Merges an override service over a base, as compose merges `-f` files and
@@ -6,16 +7,21 @@ import type { Service } from './model.js';
  * (environment, labels, depends_on, networks, ulimits...) merge by key;
  * `ports` and plain lists are concatenated without duplicates; `volumes`
  * merge by mount target; `build`, `healthcheck`, `deploy`, `logging` merge
- * field by field.
+ * field by field. An override's `!reset` empties an attribute and its
+ * `!override` replaces one outright.
  *
  *   mergeService(base, override) // base's environment + override's, override wins
  */
-export function mergeService(base: Service, over: Service): Service {
+export function mergeService(original: Service, over: Service): Service {
+  const tags = mergeTags.get(over);
+  const base: Service = { ...original };
+  for (const k of tags?.reset ?? []) (base as any)[k] = (emptyService(over.name) as any)[k];
   const out: Service = { ...base, name: over.name };
   for (const [k, v] of Object.entries(over) as [keyof Service, unknown][]) {
     if (v === undefined || k === 'name') continue;
     const prev = base[k];
-    if (k === 'volumes') out.volumes = mergeByKey(base.volumes, over.volumes, (m) => m.target);
+    if (tags?.override.has(k)) (out as any)[k] = v;
+    else if (k === 'volumes') out.volumes = mergeByKey(base.volumes, over.volumes, (m) => m.target);
     else if (k === 'command' || k === 'entrypoint') (out as any)[k] = v;
     else if (k === 'build' && base.build && over.build) {
       out.build = { ...base.build, ...over.build, args: { ...base.build.args, ...over.build.args }, labels: { ...base.build.labels, ...over.build.labels } };
@@ -28,6 +34,16 @@ export function mergeService(base: Service, over: Service): Service {
     else (out as any)[k] = v;
   }
   return out;
+}
+
+/** Attribute names an override file tagged `!reset` or `!override` for one service. */
+export interface MergeTags { reset: Set<string>; override: Set<string> }
+
+const mergeTags = new WeakMap<Service, MergeTags>();
+
+/** Marks how `over` merges onto what came before (see mergeService). */
+export function setMergeTags(over: Service, tags: MergeTags): void {
+  mergeTags.set(over, tags);
 }
 
 function mergeByKey<T>(base: T[], over: T[], key: (t: T) => string): T[] {

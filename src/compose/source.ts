@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isAlias, isMap, isSeq, isScalar, type Document, type Node } from 'yaml';
+import { LineCounter, parse, parseDocument, isAlias, isMap, isSeq, isScalar, type Document, type Node } from 'yaml';
 import { InvalidArgument } from '../common/errors.js';
 
 /**
@@ -17,7 +17,11 @@ export interface ComposeSource {
   lineOf(path: (string | number)[]): number;
   /** Whether the file itself holds `path` (the first key at least, for a service). */
   has(path: (string | number)[]): boolean;
+  /** Values tagged `!reset` (drop what earlier files set) or `!override` (replace instead of merging). */
+  tags: MergeTag[];
 }
+
+export interface MergeTag { path: (string | number)[]; tag: '!reset' | '!override' }
 
 /** A refused compose file: the message names the file, line and (when known) the service. */
 export class ComposeError extends InvalidArgument {
@@ -46,13 +50,15 @@ export function parseSource(file: string, text: string): ComposeSource {
     // The yaml package's message ends with a code excerpt; keep the first sentence.
     throw new ComposeError(file, line, `invalid YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
   }
+  const tags: MergeTag[] = [];
+  collectMergeTags(doc.contents as Node | null, [], tags);
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 1000 });
   } catch (err) {
     throw new ComposeError(file, undefined, `invalid YAML: ${(err as Error).message}`);
   }
-  return { file, value: value ?? {}, lineOf: (path) => lineOf(doc, lc, path).line, has: (path) => lineOf(doc, lc, path).found };
+  return { file, value: value ?? {}, lineOf: (path) => lineOf(doc, lc, path).line, has: (path) => lineOf(doc, lc, path).found, tags };
 }
 
 function lineOf(doc: Document, lc: LineCounter, path: (string | number)[]): { line: number; found: boolean } {
@@ -94,4 +100,20 @@ function lineOf(doc: Document, lc: LineCounter, path: (string | number)[]): { li
 
 function deref(doc: Document, node: Node | null): Node | null {
   return node && isAlias(node) ? ((node.resolve(doc) as Node | undefined) ?? null) : node;
+}
+
+/** Records and strips compose's merge tags so the value underneath reads as plain YAML. */
+function collectMergeTags(node: Node | null, path: (string | number)[], out: MergeTag[]): void {
+  if (!node) return;
+  if (node.tag === '!reset' || node.tag === '!override') {
+    out.push({ path, tag: node.tag });
+    node.tag = undefined;
+    // An unknown tag left the scalar a string; read it again as YAML would have.
+    if (isScalar(node) && typeof node.source === 'string') node.value = parse(node.source);
+  }
+  if (isMap(node)) {
+    for (const p of node.items) collectMergeTags(p.value as Node | null, [...path, isScalar(p.key) ? String(p.key.value) : String(p.key)], out);
+  } else if (isSeq(node)) {
+    node.items.forEach((n, i) => collectMergeTags(n as Node | null, [...path, i], out));
+  }
 }
