@@ -1,6 +1,7 @@
 import type { Project } from './model.js';
 import type { ComposeEngine, ContainerSummary, CreateContainerBody } from './engine.js';
-import { endpointFor, L, networkCreateBody, primaryNetwork, volumeCreateBody, imageName } from './container-spec.js';
+import { endpointFor, L, primaryNetwork, imageName } from './container-spec.js';
+import { buildImages, ensureImages, ensureNetworks, ensureVolumes } from './resources.js';
 import { containersByService, findOrphans, nameOf, planUp, stopOrder, type Action, type UpOptions } from './plan.js';
 import { Progress, type Verb } from './progress.js';
 import { streamLogs } from './logs.js';
@@ -168,57 +169,21 @@ export class ComposeRunner {
     }
   }
 
-  async ensureNetworks(keys: string[]): Promise<void> {
-    if (this.project.legacy) return;
-    for (const key of keys) {
-      const n = this.project.networks[key];
-      const found = (await this.engine.listNetworks({ name: [n.name] })).find((x) => x.Name === n.name);
-      if (found) continue;
-      if (n.external) throw new NotFound(`network ${n.name} declared as external, but could not be found`);
-      await this.engine.createNetwork(networkCreateBody(this.project, key));
-      this.progress.done('Network', n.name, 'Created', { driver: n.driver });
-    }
+  ensureNetworks(keys: string[]): Promise<void> {
+    return ensureNetworks(this.engine, this.project, this.progress, keys);
   }
 
-  async ensureVolumes(keys: string[]): Promise<void> {
-    for (const key of keys) {
-      const v = this.project.volumes[key];
-      const found = (await this.engine.listVolumes({ name: [v.name] })).find((x) => x.Name === v.name);
-      if (found) continue;
-      if (v.external) throw new NotFound(`external volume "${v.name}" not found`);
-      await this.engine.createVolume(volumeCreateBody(this.project, key));
-      this.progress.done('Volume', v.name, 'Created', { driver: v.driver });
-    }
+  ensureVolumes(keys: string[]): Promise<void> {
+    return ensureVolumes(this.engine, this.project, this.progress, keys);
   }
 
   /** Builds what must be built and pulls what is missing, before any container is created. */
-  async ensureImages(services: string[], opts: { build?: boolean; noBuild?: boolean }): Promise<void> {
-    for (const name of services) {
-      const s = this.project.services[name];
-      const ref = imageName(this.project, s);
-      const present = !opts.build && (await this.engine.inspectImage(ref)) !== undefined;
-      if (present) continue;
-      if (s.build && !opts.noBuild) {
-        await this.build([name]);
-      } else if (s.image) {
-        await this.engine.pullImage(ref);
-        this.progress.done('Image', ref, 'Pulled');
-      } else {
-        throw new NotFound(`image ${ref} for service ${name} not found: build it first (--no-build was given)`);
-      }
-    }
+  ensureImages(services: string[], opts: { build?: boolean; noBuild?: boolean }): Promise<void> {
+    return ensureImages(this.engine, this.project, this.progress, services, opts, (t) => this.io.err(t));
   }
 
-  async build(services: string[], opts: { noCache?: boolean; pull?: boolean } = {}): Promise<void> {
-    for (const name of services) {
-      const s = this.project.services[name];
-      if (!s.build) continue;
-      const tag = imageName(this.project, s);
-      const args = Object.fromEntries(Object.entries(s.build.args).map(([k, v]) => [k, v ?? ''])) as Record<string, string>;
-      await this.engine.buildImage({ context: s.build.context, dockerfile: s.build.dockerfile, tag, args, target: s.build.target,
-        labels: s.build.labels, noCache: opts.noCache, pull: opts.pull }, (line) => this.io.err(line));
-      this.progress.done('Image', tag, 'Built');
-    }
+  build(services: string[], opts: { noCache?: boolean; pull?: boolean } = {}): Promise<void> {
+    return buildImages(this.engine, this.project, this.progress, services, opts, (t) => this.io.err(t));
   }
 
   /** Honours `depends_on` conditions before a service starts. */
