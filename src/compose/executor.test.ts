@@ -178,8 +178,15 @@ test('external resources must exist; missing images are pulled, builds built', a
   const dir = project({ 'compose.yaml': 'services:\n  a:\n    image: remote:1\n  b:\n    build: .\n' });
   const e2 = new FakeEngine();
   await runner(e2, dir).r.up({ detach: true });
-  assert.deepEqual(e2.calls.slice(0, 3), ['network create app_default', 'pull remote:1', 'build app-b']);
+  assert.deepEqual(e2.calls.slice(0, 3), ['pull remote:1', 'build app-b', 'network create app_default']);
   assert.equal(e2.byName('app-b-1')!.body.Image, 'app-b');
+  assert.equal(e2.byName('app-b-1')!.body.Labels![L.image], e2.images.get('app-b:latest'));
+
+  // up --build makes a new image: only the built service is recreated.
+  e2.calls.length = 0;
+  await runner(e2, dir).r.up({ detach: true, build: true });
+  assert.deepEqual(e2.calls.filter((c) => !c.startsWith('rename')).map((c) => c.replace(/[0-9a-f]{12}_/, '')),
+    ['build app-b', 'stop app-b-1', 'create app-b-1', 'rm app-b-1', 'start app-b-1']);
 });
 
 test('attached up streams every container with a name prefix', async () => {

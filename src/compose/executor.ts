@@ -2,7 +2,7 @@ import type { Project } from './model.js';
 import type { ComposeEngine, ContainerSummary, CreateContainerBody } from './engine.js';
 import { endpointFor, L, primaryNetwork, imageName } from './container-spec.js';
 import { buildImages, ensureImages, ensureNetworks, ensureVolumes } from './resources.js';
-import { containersByService, findOrphans, nameOf, planUp, stopOrder, type Action, type UpOptions } from './plan.js';
+import { containersByService, findOrphans, nameOf, planUp, selectedServices, stopOrder, type Action, type UpOptions } from './plan.js';
 import { Progress, type Verb } from './progress.js';
 import { streamLogs } from './logs.js';
 import { dependencyLevels } from './validate.js';
@@ -28,6 +28,8 @@ export interface UpRunOptions extends UpOptions {
   abortOnContainerExit?: boolean;
   exitCodeFrom?: string;
   noColor?: boolean;
+  /** Say nothing about containers left as they were (`scale`). */
+  quietUnchanged?: boolean;
   /** How often health is polled for `condition: service_healthy`, in ms. */
   healthPollMs?: number;
 }
@@ -68,12 +70,18 @@ export class ComposeRunner {
     if (opts.exitCodeFrom) opts.abortOnContainerExit = true;
     if (opts.detach && opts.abortOnContainerExit) throw new InvalidArgument('--abort-on-container-exit and --detach are incompatible');
     const existing = await this.containers();
-    const plan = planUp(this.project, existing, opts);
+    // Images first: their IDs decide whether a rebuilt or re-pulled service is recreated.
+    const selected = selectedServices(this.project, opts);
+    await this.ensureImages(selected, opts);
+    const imageIds: Record<string, string> = {};
+    for (const s of selected) {
+      const img = await this.engine.inspectImage(imageName(this.project, this.project.services[s]));
+      if (img) imageIds[s] = img.Id;
+    }
+    const plan = planUp(this.project, existing, { ...opts, imageIds });
     await this.handleOrphans(plan.orphans, !!opts.removeOrphans, opts.timeout);
     await this.ensureNetworks(plan.networks);
     await this.ensureVolumes(plan.volumes);
-    const needed = plan.levels.flat().filter((p) => p.actions.some((a) => a.kind === 'create' || a.kind === 'recreate')).map((p) => p.service);
-    await this.ensureImages(needed, opts);
     for (const level of plan.levels) {
       await Promise.all(level.map(async (sp) => {
         if (!opts.noStart) await this.waitForDependencies(sp.service, opts.healthPollMs ?? 500);
@@ -113,7 +121,7 @@ export class ComposeRunner {
         await start(a.container.Id, 'Started');
         return;
       case 'keep':
-        p.done('Container', a.name, 'Running');
+        if (!opts.quietUnchanged) p.done('Container', a.name, 'Running');
         return;
       case 'remove':
         if (a.container.State === 'running' || a.container.State === 'paused') {
@@ -372,6 +380,6 @@ export class ComposeRunner {
 
   /** `scale web=3`: adds or removes containers of those services, leaving the rest alone. */
   async scale(counts: Record<string, number>, timeout?: number): Promise<void> {
-    await this.up({ services: Object.keys(counts), scale: counts, noDeps: true, noRecreate: true, detach: true, timeout });
+    await this.up({ services: Object.keys(counts), scale: counts, noDeps: true, noRecreate: true, detach: true, timeout, quietUnchanged: true });
   }
 }

@@ -12,6 +12,11 @@ export interface UpOptions {
   forceRecreate?: boolean;
   noRecreate?: boolean;
   noDeps?: boolean;
+  /**
+   * Image IDs by service, when known: a container whose `com.docker.compose.image`
+   * differs (a rebuilt or newly pulled image) is recreated, as docker compose does.
+   */
+  imageIds?: Record<string, string>;
 }
 
 /** What `up` does to one container slot of a service. */
@@ -47,7 +52,7 @@ export interface UpPlan {
  */
 export function planUp(project: Project, existing: ContainerSummary[], opts: UpOptions = {}): UpPlan {
   const all = project.services;
-  const selected = opts.services?.length ? (opts.noDeps ? [...opts.services] : withDependencies(all, opts.services)) : Object.keys(all);
+  const selected = selectedServices(project, opts);
   const byService = containersByService(existing);
 
   // Pass 1: which numbers each selected service ends up with, so bodies can name other services' containers.
@@ -72,14 +77,15 @@ export function planUp(project: Project, existing: ContainerSummary[], opts: UpO
   const levels = dependencyLevels(all, selected).map((group) => group.map((service): ServicePlan => {
     const s = all[service];
     const hash = serviceConfigHash(s);
+    const imageId = opts.imageIds?.[service];
     const actions: Action[] = [];
     for (const slot of slots[service]) {
       const name = containerName(project, s, slot.number);
       const c = slot.old;
       if (!c) {
-        actions.push({ kind: 'create', service, number: slot.number, name, body: createBody(project, s, slot.number, names) });
-      } else if (!opts.noRecreate && (opts.forceRecreate || c.Labels[L.hash] !== hash)) {
-        actions.push({ kind: 'recreate', service, number: slot.number, name, body: createBody(project, s, slot.number, names), old: c });
+        actions.push({ kind: 'create', service, number: slot.number, name, body: createBody(project, s, slot.number, names, { imageId }) });
+      } else if (!opts.noRecreate && (opts.forceRecreate || c.Labels[L.hash] !== hash || (imageId !== undefined && c.Labels[L.image] !== imageId))) {
+        actions.push({ kind: 'recreate', service, number: slot.number, name, body: createBody(project, s, slot.number, names, { imageId }), old: c });
       } else if (c.State === 'running' || c.State === 'paused' || c.State === 'restarting') {
         actions.push({ kind: 'keep', service, number: slot.number, name, container: c });
       } else {
@@ -97,6 +103,12 @@ export function planUp(project: Project, existing: ContainerSummary[], opts: UpO
     for (const v of all[name].volumes) if (v.type === 'volume' && v.source && project.volumes[v.source]) volumes.add(v.source);
   }
   return { networks: [...networks].sort(), volumes: [...volumes].sort(), levels, orphans: findOrphans(project, existing) };
+}
+
+/** The services `up` acts on: those named (with their dependencies unless `noDeps`), else all. */
+export function selectedServices(project: Project, opts: UpOptions): string[] {
+  const all = project.services;
+  return opts.services?.length ? (opts.noDeps ? [...opts.services] : withDependencies(all, opts.services)) : Object.keys(all);
 }
 
 /** The project's non-one-off containers by service, lowest number first. */

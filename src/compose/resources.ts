@@ -40,10 +40,11 @@ export async function ensureImages(engine: ComposeEngine, project: Project, prog
   for (const name of services) {
     const s = project.services[name];
     const ref = imageName(project, s);
-    const present = !opts.build && (await engine.inspectImage(ref)) !== undefined;
-    if (present) continue;
-    if (s.build && !opts.noBuild) {
+    const present = (await engine.inspectImage(ref)) !== undefined;
+    if (s.build && !opts.noBuild && (opts.build || !present)) {
       await buildImages(engine, project, progress, [name], {}, log);
+    } else if (present) {
+      continue;
     } else if (s.image) {
       await engine.pullImage(ref);
       progress.done('Image', ref, 'Pulled');

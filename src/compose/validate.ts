@@ -33,6 +33,11 @@ export function finalizeProject(project: Project, sources: ComposeSource[], lega
         delete s.depends_on[dep];
         continue;
       }
+      // An optional dependency on a service the file lacks is simply dropped.
+      if (!d.required) {
+        delete s.depends_on[dep];
+        continue;
+      }
       const where = s.links.some((l) => l.split(':')[0] === dep) ? 'links' : s.volumes_from.includes(dep) ? 'volumes_from' : 'depends_on';
       fail(s.name, [where], `service "${s.name}" depends on undefined service "${dep}"`);
     }

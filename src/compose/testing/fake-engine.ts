@@ -29,7 +29,8 @@ export class FakeEngine implements ComposeEngine {
   readonly containers = new Map<string, FakeContainer>();
   readonly networks = new Map<string, CreateNetworkBody & { Id: string }>();
   readonly volumes = new Map<string, CreateVolumeBody>();
-  readonly images = new Set<string>();
+  /** Image references and their IDs; a build or pull gives a new ID. */
+  readonly images = new Map<string, string>();
   /** Log lines each container name prints. */
   readonly logLines = new Map<string, string[]>();
   /** Health reported for containers with a healthcheck. */
@@ -37,7 +38,7 @@ export class FakeEngine implements ComposeEngine {
   private nextPort = 32768;
 
   constructor(opts: { images?: string[] } = {}) {
-    for (const i of opts.images ?? []) this.images.add(normalizeRef(i));
+    for (const i of opts.images ?? []) this.images.set(normalizeRef(i), newImageId());
   }
 
   private find(ref: string): FakeContainer {
@@ -221,11 +222,12 @@ export class FakeEngine implements ComposeEngine {
   }
 
   async inspectImage(ref: string): Promise<{ Id: string; Size: number } | undefined> {
-    return this.images.has(normalizeRef(ref)) ? { Id: `sha256:${'ab'.repeat(32)}`, Size: 1_234_567 } : undefined;
+    const id = this.images.get(normalizeRef(ref));
+    return id ? { Id: id, Size: 1_234_567 } : undefined;
   }
 
   async pullImage(ref: string): Promise<void> {
-    this.images.add(normalizeRef(ref));
+    this.images.set(normalizeRef(ref), newImageId());
     this.calls.push(`pull ${ref}`);
   }
 
@@ -237,7 +239,7 @@ export class FakeEngine implements ComposeEngine {
   }
 
   async buildImage(opts: BuildRequest): Promise<void> {
-    this.images.add(normalizeRef(opts.tag));
+    this.images.set(normalizeRef(opts.tag), newImageId());
     this.calls.push(`build ${opts.tag}`);
   }
 
@@ -253,6 +255,10 @@ export class FakeEngine implements ComposeEngine {
     this.calls.push(`run ${c.name}`);
     return 0;
   }
+}
+
+function newImageId(): string {
+  return `sha256:${randomBytes(32).toString('hex')}`;
 }
 
 function normalizeRef(ref: string): string {
