@@ -198,7 +198,7 @@ test('attached up streams every container with a name prefix', async () => {
   assert.equal(await r.up({ noColor: true }), 0);
   const lines = out.stdout.trim().split('\n');
   assert.equal(lines[0], 'Attaching to app-a-1, app-bb-1');
-  assert.deepEqual(lines.slice(1).sort(), ['app-a-1   | hello', 'app-bb-1  | world']);
+  assert.deepEqual(lines.slice(1).sort(), ['app-a-1   | hello', 'app-a-1 exited with code 0', 'app-bb-1  | world', 'app-bb-1 exited with code 0']);
 });
 
 test('ps in docker compose\'s format, -q and --services', async () => {
@@ -254,4 +254,20 @@ test('run makes a one-off container after starting dependencies; exec finds the 
   await assert.rejects(exec(r2, 'app', ['ls']), /service "app" is not running container #1/);
   assert.equal(await exec(r2, 'db', ['ls', '/']), 0);
   assert.ok(engine.calls.includes('exec app-db-1 ls /'));
+});
+
+test('--abort-on-container-exit stops the rest; --exit-code-from returns that service\'s code', async () => {
+  const dir = project({ 'compose.yaml': 'services:\n  job:\n    image: x\n  server:\n    image: x\n' });
+  const engine = new FakeEngine({ images: ['x'] });
+  // The fake's log streams end at once, as if the containers had exited; make `job` fail.
+  const realInspect = engine.inspectContainer.bind(engine);
+  engine.inspectContainer = async (id) => {
+    const info = await realInspect(id);
+    return info.Name === '/app-job-1' ? { ...info, State: { ...info.State, ExitCode: 3 } } : info;
+  };
+  const { r, out } = runner(engine, dir);
+  assert.equal(await r.up({ noColor: true, exitCodeFrom: 'job' }), 3);
+  assert.match(out.stderr, /Aborting on container exit\.\.\./);
+  assert.ok(engine.calls.includes('stop app-server-1'));
+  assert.match(out.stdout, /app-job-1 exited with code 3/);
 });

@@ -232,17 +232,18 @@ export class ComposeRunner {
       this.io.err('Gracefully stopping... (press Ctrl+C again to force)\n');
       void stopAll();
     });
+    const exits: Promise<void>[] = [];
     try {
       await streamLogs(this.engine, containers, { follow: true, noColor: opts.noColor, legacy: this.project.legacy },
-        (t) => this.io.out(t), (c) => {
+        (t) => this.io.out(t), (c) => exits.push((async () => {
+          const code = (await this.engine.inspectContainer(c.Id)).State.ExitCode;
+          this.io.out(`${nameOf(c)} exited with code ${code}\n`);
           if (!opts.abortOnContainerExit || stopping) return;
-          void (async () => {
-            const code = (await this.engine.inspectContainer(c.Id)).State.ExitCode;
-            if (!opts.exitCodeFrom || opts.exitCodeFrom === c.Labels[L.service]) exitCode = code;
-            this.io.err(`${nameOf(c)} exited with code ${code}\nAborting on container exit...\n`);
-            await stopAll();
-          })();
-        });
+          if (!opts.exitCodeFrom || opts.exitCodeFrom === c.Labels[L.service]) exitCode = code;
+          this.io.err('Aborting on container exit...\n');
+          await stopAll();
+        })()));
+      await Promise.all(exits);
       if (stopping) await stopping;
       if (opts.exitCodeFrom) {
         const c = containers.find((x) => x.Labels[L.service] === opts.exitCodeFrom);
