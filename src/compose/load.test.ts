@@ -312,3 +312,9 @@ test('!reset and !override in an override file', () => {
   assert.deepEqual(web.dns, []);
   assert.deepEqual(web.command, ['echo', 'hi']);
 });
+
+test('fig\'s dockerfile key beside build', () => {
+  const dir = project({ 'fig.yml': 'app:\n  build: .\n  dockerfile: Dockerfile.dev\n' });
+  const app = loadProject({ cwd: dir, env: {} }).services.app;
+  assert.deepEqual(app.build, { context: dir, dockerfile: 'Dockerfile.dev', args: {}, labels: {}, cache_from: [] });
+});

@@ -165,6 +165,15 @@ function loadFile(src: ComposeSource, env: Env, baseDir: string, chain: string[]
   }
   const fail = (path: (string | number)[], msg: string): never => { throw new ComposeError(source.file, source.lineOf(path), msg); };
   const raw = interpolateTree(value, env, [], (path, err) => fail(path, `${dotted(path)}: ${err.message}`)) as Record<string, any>;
+  if (legacy) {
+    // Version 1 put the Dockerfile name beside `build`.
+    for (const svc of Object.values(raw.services as Record<string, any>)) {
+      if (isPlainObject(svc) && typeof svc.build === 'string' && typeof svc.dockerfile === 'string') {
+        svc.build = { context: svc.build, dockerfile: svc.dockerfile };
+        delete svc.dockerfile;
+      }
+    }
+  }
   // `!reset` removes a service attribute before checking; both tags steer the merge.
   const tagsByService = new Map<string, MergeTags>();
   for (const t of source.tags) {

@@ -58,7 +58,7 @@ export const serviceSchema: Kind = {
     pull_policy: str, logging: { obj: { driver: str, options: { map: { oneOf: ['string', 'number', 'null'] } } } },
     log_driver: str, log_opt: { map: str }, security_opt: strList, sysctls: listOrMap, devices: strList, ipc: str,
     pid: str, platform: str, platforms: strList, mac_address: str, oom_score_adj: 'integer', group_add: { list: strOrNum },
-    secrets: 'any', configs: 'any', cgroup_parent: str, userns_mode: str, runtime: str, dns_opt: strList,
+    secrets: 'any', configs: 'any', cgroup_parent: str, volume_driver: str, userns_mode: str, runtime: str, dns_opt: strList,
   },
 };
 
