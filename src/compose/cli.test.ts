@@ -81,3 +81,20 @@ test('exec passes the command\'s own flags through', async () => {
   assert.equal(r.code, 0);
   assert.ok(engine.calls.includes('exec app-web-1 ls -la /'));
 });
+
+test('as a docker CLI plugin: metadata, then compose subcommands', async () => {
+  const { runAsDockerPlugin } = await import('./plugin.js');
+  let printed = '';
+  await runAsDockerPlugin(['docker-cli-plugin-metadata'], () => new FakeEngine(), (s) => { printed += s; return true; });
+  assert.equal(JSON.parse(printed).SchemaVersion, '0.1.0');
+  const dir = project({ 'compose.yaml': 'services:\n  web:\n    image: x\n' });
+  const engine = new FakeEngine({ images: ['x'] });
+  const ew = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    await runAsDockerPlugin(['compose', '-f', join(dir, 'compose.yaml'), 'up', '-d'], () => engine);
+  } finally {
+    process.stderr.write = ew;
+  }
+  assert.ok(engine.byName('app-web-1'));
+});

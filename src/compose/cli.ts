@@ -250,8 +250,3 @@ export function terminalIO(): ComposeIO {
     },
   };
 }
-
-/** What `docker` asks a CLI plugin (`docker-compose docker-cli-plugin-metadata`). */
-export function pluginMetadata(): string {
-  return JSON.stringify({ SchemaVersion: '0.1.0', Vendor: 'Berth', Version: composeVersion, ShortDescription: 'Docker Compose' });
-}

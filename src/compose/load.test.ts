@@ -318,3 +318,13 @@ test('fig\'s dockerfile key beside build', () => {
   const app = loadProject({ cwd: dir, env: {} }).services.app;
   assert.deepEqual(app.build, { context: dir, dockerfile: 'Dockerfile.dev', args: {}, labels: {}, cache_from: [] });
 });
+
+test('COMPOSE_FILE, from the environment or .env, lists the files', () => {
+  const dir = project({
+    'a.yml': 'services:\n  a:\n    image: x\n',
+    'b.yml': 'services:\n  b:\n    image: y\n',
+    '.env': 'COMPOSE_FILE=a.yml:b.yml\n',
+  });
+  assert.deepEqual(Object.keys(loadProject({ cwd: dir, env: {} }).services), ['a', 'b']);
+  assert.deepEqual(Object.keys(loadProject({ cwd: dir, env: { COMPOSE_FILE: 'b.yml' } }).services), ['b']);
+});

@@ -42,7 +42,9 @@ export interface LoadOptions {
 export function loadProject(opts: LoadOptions = {}): Project {
   const cwd = opts.cwd ?? process.cwd();
   const osEnv = opts.env ?? (process.env as Env);
-  let files = opts.files?.length ? opts.files : osEnv.COMPOSE_FILE ? osEnv.COMPOSE_FILE.split(osEnv.COMPOSE_PATH_SEPARATOR ?? ':') : [];
+  // COMPOSE_FILE may come from the environment or from the .env beside where compose runs.
+  const early = { ...dotenvIfPresent(resolve(cwd, opts.projectDirectory ?? '.', '.env'), osEnv), ...osEnv };
+  let files = opts.files?.length ? opts.files : early.COMPOSE_FILE ? early.COMPOSE_FILE.split(early.COMPOSE_PATH_SEPARATOR ?? ':') : [];
   files = files.length ? files.map((f) => (f === '-' ? '-' : resolve(cwd, f))) : discoverFiles(cwd);
   const projectDir = opts.projectDirectory ? resolve(cwd, opts.projectDirectory) : files[0] === '-' ? cwd : dirname(files[0]);
 
@@ -112,6 +114,14 @@ function projectEnv(projectDir: string, cwd: string, envFiles: string[] | undefi
     }
   }
   return { ...out, ...osEnv };
+}
+
+function dotenvIfPresent(file: string, osEnv: Env): Env {
+  try {
+    return existsSync(file) ? readDotenv(file, osEnv) : {};
+  } catch (err) {
+    throw new ComposeError(file, undefined, (err as Error).message);
+  }
 }
 
 const validProjectName = /^[a-z0-9][a-z0-9_-]*$/;
