@@ -32,9 +32,16 @@ export function serviceDocument(s: Service): Record<string, unknown> {
       for (const d of ['interval', 'timeout', 'start_period']) if (typeof h[d] === 'number') h[d] = formatDuration(h[d] as number);
       out[k] = h;
     } else if ((k === 'mem_limit' || k === 'mem_reservation' || k === 'shm_size') && typeof v === 'number') out[k] = String(v);
+    else if (k === 'deploy' && v) out[k] = deployDocument(v as NonNullable<Service['deploy']>);
     else out[k] = v;
   }
   return prune(out) as Record<string, unknown>;
+}
+
+/** Sizes print as strings of bytes, as docker compose prints them. */
+function deployDocument(d: NonNullable<Service['deploy']>): Record<string, unknown> {
+  const res = (r?: { cpus?: number; memory?: number; pids?: number }) => r && { ...r, memory: r.memory === undefined ? undefined : String(r.memory) };
+  return { ...d, resources: d.resources && { limits: res(d.resources.limits), reservations: res(d.resources.reservations) } };
 }
 
 /** Drops undefined values and empty lists/maps (but keeps `null` network entries), sorting keys. */

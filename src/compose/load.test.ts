@@ -238,7 +238,7 @@ networks:
   assert.equal(db.cpus, 0.5);
   assert.deepEqual(db.ulimits, { nofile: { soft: 1024, hard: 2048 }, nproc: { soft: 65535, hard: 65535 } });
   const web = p.services.web;
-  assert.deepEqual(web.build, { context: join(v2, 'web'), args: {}, labels: {}, cache_from: [] });
+  assert.deepEqual(web.build, { context: join(v2, 'web'), dockerfile: 'Dockerfile', args: {}, labels: {}, cache_from: [] });
   assert.equal(web.depends_on.db.condition, 'service_healthy');
   assert.equal(web.stop_grace_period, 60e9);
   assert.deepEqual(web.tmpfs, ['/run']);

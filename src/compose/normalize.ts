@@ -176,7 +176,7 @@ function normalizeBuild(v: unknown, baseDir: string): BuildConfig {
   // Remote contexts (git, http) are passed to the builder as written.
   const context = /^(https?:\/\/|git@|github\.com\/)/.test(ctxText) ? ctxText : resolvePath(ctxText, baseDir);
   const b: BuildConfig = { context, args: o.args ? listOrMap(o.args) : {}, labels: o.labels ? strings(listOrMap(o.labels)) : {}, cache_from: o.cache_from ?? [] };
-  if (o.dockerfile) b.dockerfile = o.dockerfile;
+  b.dockerfile = o.dockerfile ?? 'Dockerfile';
   if (o.target) b.target = o.target;
   if (o.network) b.network = o.network;
   return b;
