@@ -40,7 +40,8 @@ export type TokenFetcher = (url: URL, init: { method: 'GET' | 'POST'; headers: R
 
 export class Authenticator {
   private challenge?: Challenge;
-  private tokens = new Map<string, { value: string; expires: number }>();
+  /** Tokens by scope set; a pending request is shared so parallel transfers fetch one token, not one each. */
+  private tokens = new Map<string, Promise<{ value: string; expires: number }>>();
 
   constructor(private readonly creds: Credentials | undefined, private readonly fetchToken: TokenFetcher) {}
 
@@ -48,8 +49,10 @@ export class Authenticator {
   learn(header: string | undefined): boolean {
     const c = parseChallenge(header);
     if (!c) return false;
+    const same = this.challenge && this.challenge.scheme === c.scheme
+      && this.challenge.params.realm === c.params.realm && this.challenge.params.service === c.params.service;
     this.challenge = c;
-    this.tokens.clear();
+    if (!same) this.tokens.clear();
     if (c.scheme === 'basic') return !!this.creds?.username;
     return c.scheme === 'bearer' && !!c.params.realm;
   }
@@ -63,13 +66,28 @@ export class Authenticator {
       return 'Basic ' + Buffer.from(`${this.creds.username}:${this.creds.password ?? ''}`).toString('base64');
     }
     const key = [...scopes].sort().join(' ');
-    const cached = this.tokens.get(key);
-    if (cached && cached.expires > Date.now()) return `Bearer ${cached.value}`;
-    const token = await this.requestToken(c, scopes);
-    return `Bearer ${token}`;
+    let pending = this.tokens.get(key);
+    if (pending) {
+      const t = await pending.catch(() => undefined);
+      if (t && t.expires > Date.now()) return `Bearer ${t.value}`;
+      if (this.tokens.get(key) === pending) this.tokens.delete(key);
+    }
+    pending = this.tokens.get(key) ?? this.requestToken(c, scopes);
+    this.tokens.set(key, pending);
+    try {
+      return `Bearer ${(await pending).value}`;
+    } catch (err) {
+      if (this.tokens.get(key) === pending) this.tokens.delete(key);
+      throw err;
+    }
   }
 
-  private async requestToken(c: Challenge, scopes: string[]): Promise<string> {
+  /** Forgets the token for these scopes after the registry refused it. */
+  invalidate(scopes: string[]): void {
+    this.tokens.delete([...scopes].sort().join(' '));
+  }
+
+  private async requestToken(c: Challenge, scopes: string[]): Promise<{ value: string; expires: number }> {
     const url = new URL(c.params.realm);
     const service = c.params.service;
     const headers: Record<string, string> = {};
@@ -93,7 +111,6 @@ export class Authenticator {
     if (!value) throw new Error(`token server ${url.origin} answered without a token`);
     // Refresh a little early; the spec's default lifetime is 60 s.
     const life = Math.max((res.expires_in ?? 60) - 10, 5) * 1000;
-    this.tokens.set([...scopes].sort().join(' '), { value, expires: Date.now() + life });
-    return value;
+    return { value, expires: Date.now() + life };
   }
 }

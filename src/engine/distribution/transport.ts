@@ -83,6 +83,7 @@ export class Transport {
       if (res.statusCode === 401 && !authRetried) {
         res.resume();
         authRetried = true;
+        if (authz) this.auth.invalidate(o.scopes);
         if (this.auth.learn(res.headers['www-authenticate'] as string | undefined)) {
           attempt--;
           continue;
