@@ -1,0 +1,210 @@
+/**
+ * HTTP to one registry: picks https or (for insecure hosts) http, keeps
+ * connections alive, answers auth challenges, follows redirects (dropping
+ * credentials when the host changes, as blob CDNs need), and retries with
+ * exponential back-off on 5xx, 429 and connection errors.
+ *
+ *   const t = new Transport(host, creds)
+ *   const res = await t.send({ method: 'HEAD', path: '/v2/app/blobs/sha256:…', scopes: ['repository:app:pull'] })
+ */
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { Readable } from 'node:stream';
+import { BerthError, NotFound, Unauthorized } from '../../common/errors.js';
+import { Authenticator, type TokenResponse } from './auth.js';
+import type { Credentials } from './credentials.js';
+import type { RegistryHost } from './hosts.js';
+
+export interface SendOptions {
+  method: string;
+  /** Path and query on the registry (`/v2/…`), or an absolute URL from a Location header. */
+  path: string;
+  headers?: Record<string, string>;
+  /** Makes the body; called again for each retry. */
+  body?: () => Readable | Buffer;
+  scopes: string[];
+}
+
+export interface RetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+}
+
+/** Failure reported by the registry, with the spec's error code when it sent one. */
+export class RegistryResponseError extends BerthError {
+  constructor(message: string, override readonly status: number, readonly code?: string) {
+    super(message);
+  }
+}
+
+const retryableCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+
+export class Transport {
+  private readonly auth: Authenticator;
+  private readonly agent: http.Agent;
+  private base?: Promise<string>;
+
+  constructor(readonly host: RegistryHost, creds: Credentials | undefined, private readonly retry: RetryPolicy = { attempts: 5, baseDelayMs: 250 }) {
+    this.agent = new https.Agent({
+      keepAlive: true,
+      ca: host.tls.ca ? [...host.tls.ca] : undefined,
+      cert: host.tls.cert,
+      key: host.tls.key,
+      rejectUnauthorized: !host.insecure,
+    });
+    this.auth = new Authenticator(creds, (url, init) => this.tokenRequest(url, init));
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /**
+   * Sends a request and returns the response once it is not a 401 to be
+   * answered or a failure to be retried. The caller reads or drains the body.
+   */
+  async send(o: SendOptions): Promise<http.IncomingMessage> {
+    const base = await this.baseUrl();
+    let authRetried = false;
+    for (let attempt = 1; ; attempt++) {
+      const headers: Record<string, string> = { 'User-Agent': 'berth', ...o.headers };
+      const authz = await this.auth.header(o.scopes);
+      if (authz) headers.Authorization = authz;
+      let res: http.IncomingMessage;
+      try {
+        res = await this.request(new URL(o.path, base), o.method, headers, o.body?.());
+      } catch (err: any) {
+        if (attempt < this.retry.attempts && (retryableCodes.has(err.code) || /socket hang up/.test(err.message))) {
+          await sleep(this.backoff(attempt));
+          continue;
+        }
+        throw err;
+      }
+      if (res.statusCode === 401 && !authRetried) {
+        res.resume();
+        authRetried = true;
+        if (authz) this.auth.invalidate(o.scopes);
+        if (this.auth.learn(res.headers['www-authenticate'] as string | undefined)) {
+          attempt--;
+          continue;
+        }
+        throw new Unauthorized(`unauthorized: authentication required`);
+      }
+      const s = res.statusCode ?? 0;
+      if ((s >= 500 && s !== 501) || s === 429) {
+        if (attempt < this.retry.attempts) {
+          res.resume();
+          const after = Number(res.headers['retry-after']);
+          await sleep(after > 0 && after < 30 ? after * 1000 : this.backoff(attempt));
+          continue;
+        }
+      }
+      return res;
+    }
+  }
+
+  /** Sends and reads the whole body; non-2xx answers become typed errors. */
+  async sendForBody(o: SendOptions): Promise<{ res: http.IncomingMessage; body: Buffer }> {
+    const res = await this.send(o);
+    const body = await readAll(res);
+    if ((res.statusCode ?? 0) >= 300) throw responseError(res, body);
+    return { res, body };
+  }
+
+  private backoff(attempt: number): number {
+    return this.retry.baseDelayMs * 2 ** (attempt - 1) * (0.75 + Math.random() / 2);
+  }
+
+  /** https unless the host is insecure and does not speak TLS (Docker tries https first, then http). */
+  private baseUrl(): Promise<string> {
+    if (!this.host.insecure) return Promise.resolve(`https://${this.host.endpoint}`);
+    this.base ??= (async () => {
+      try {
+        const res = await this.request(new URL(`https://${this.host.endpoint}/v2/`), 'GET', {}, undefined);
+        res.resume();
+        return `https://${this.host.endpoint}`;
+      } catch {
+        return `http://${this.host.endpoint}`;
+      }
+    })();
+    return this.base;
+  }
+
+  private async request(url: URL, method: string, headers: Record<string, string>, body: Readable | Buffer | undefined, redirects = 0): Promise<http.IncomingMessage> {
+    const sameHost = url.host === this.host.endpoint;
+    const mod = url.protocol === 'https:' ? https : http;
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = mod.request(url, {
+        method,
+        headers,
+        agent: sameHost && url.protocol === 'https:' ? this.agent : undefined,
+      }, resolve);
+      req.on('error', reject);
+      if (body === undefined) req.end();
+      else if (Buffer.isBuffer(body)) req.end(body);
+      else {
+        body.on('error', (err) => req.destroy(err));
+        body.pipe(req);
+      }
+    });
+    const s = res.statusCode ?? 0;
+    const loc = res.headers.location;
+    if (loc && [301, 302, 303, 307, 308].includes(s) && redirects < 5 && (method === 'GET' || method === 'HEAD')) {
+      res.resume();
+      const next = new URL(loc, url);
+      const h = { ...headers };
+      if (next.host !== url.host) delete h.Authorization;
+      return this.request(next, method, h, undefined, redirects + 1);
+    }
+    return res;
+  }
+
+  private async tokenRequest(url: URL, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }): Promise<TokenResponse> {
+    const res = await this.request(url, init.method, { 'User-Agent': 'berth', ...init.headers }, init.body === undefined ? undefined : Buffer.from(init.body));
+    const body = await readAll(res);
+    if (res.statusCode === 401 || res.statusCode === 403) {
+      throw new Unauthorized(`unauthorized: incorrect username or password`);
+    }
+    if ((res.statusCode ?? 0) >= 300) throw responseError(res, body);
+    try {
+      return JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new BerthError(`token server ${url.origin} sent a malformed answer`);
+    }
+  }
+}
+
+/** Turns an error answer into a typed error with Docker's wording (`manifest unknown: manifest unknown`). */
+export function responseError(res: http.IncomingMessage, body: Buffer): BerthError {
+  const s = res.statusCode ?? 0;
+  let code: string | undefined;
+  let message = `unexpected status ${s} ${res.statusMessage ?? ''}`.trim();
+  try {
+    const e = JSON.parse(body.toString('utf8'))?.errors?.[0];
+    if (e?.code) {
+      code = e.code;
+      message = `${String(e.code).toLowerCase().replace(/_/g, ' ')}: ${e.message ?? ''}`;
+    }
+  } catch { /* not a spec error body */ }
+  if (s === 401) return new Unauthorized(message);
+  if (s === 404) return new NotFound(message);
+  return new RegistryResponseError(message, s >= 400 ? s : 500, code);
+}
+
+export async function readAll(stream: Readable, limit = 16 << 20): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of stream) {
+    size += (c as Buffer).length;
+    if (size > limit) {
+      stream.destroy();
+      throw new BerthError(`response larger than ${limit} bytes`);
+    }
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
