@@ -92,6 +92,9 @@ export function pumpStreams(h: Hijacked, o: PumpOptions): Promise<'eof' | 'detac
     sock.resume();
     sock.on('end', () => finish('eof'));
     sock.on('close', () => finish('eof'));
+    // A stream with no output at all may have ended before we got here
+    // (`run busybox true`): its 'end' and 'close' are already gone.
+    if (sock.readableEnded || sock.destroyed) setImmediate(() => finish('eof'));
     sock.on('error', (e) => (done ? undefined : (e as NodeJS.ErrnoException).code === 'ECONNRESET' ? finish('eof') : reject(e)));
 
     const watcher = o.stdin ? new DetachWatcher(parseDetachKeys(o.detachKeys || DEFAULT_DETACH_KEYS)) : undefined;

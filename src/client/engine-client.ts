@@ -128,6 +128,10 @@ export class EngineClient {
         headers: { Host: 'berth', Connection: 'Upgrade', Upgrade: 'tcp', ...body.headers, ...opts.headers },
       });
       req.on('upgrade', (_res, socket, head) => {
+        // Node leaves an upgraded socket flowing with no data listener: pause it
+        // so output (and EOF) that arrives before the caller starts pumping —
+        // a container that ran `true` before start returned — is kept, not lost.
+        socket.pause();
         socket.setNoDelay?.(true);
         resolve({ socket: socket as Socket, head });
       });

@@ -39,11 +39,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const events = new EventBus();
     const store = new ContainerStore(path.join(opts.dataRoot, 'containers'));
     await store.load();
-    const wired = await wireServices(opts, events, (imageId) => {
-      const user = store.all().find((c) => c.Image === imageId);
-      return user ? { id: user.Id, running: user.State.Running } : undefined;
-    });
-    const containers = new ContainerService({ store, rootfs: wired.rootfs, runtime: wired.runtime, buildSpec: wired.buildSpec, events });
+    const wired = await wireServices(opts, events, store);
+    const containers = new ContainerService({ store, rootfs: wired.rootfs, runtime: wired.runtime, buildSpec: wired.buildSpec, events, volumes: wired.volumes });
     const execs = new ExecService(containers, wired.runtime, wired.rootfs);
 
     const router = new Router();

@@ -1,12 +1,25 @@
+import * as path from 'node:path';
 import type { Router } from '../api/router.js';
+import { registerImageRoutes } from '../api/routes/images.js';
+import { registerVolumeRoutes } from '../api/routes/volumes.js';
 import type { EventBus } from '../engine/events/bus.js';
 import type { RootfsPort, RuntimePort, SpecBuilder } from '../engine/containers/ports.js';
+import type { ContainerStore } from '../engine/containers/store.js';
+import { ImageService } from '../engine/images/service.js';
+import { ContainerRootfs } from '../engine/images/rootfs.js';
+import { ensureBuiltinImages } from '../engine/images/builtin.js';
+import { ContainerRuntime, defaultRuntime } from '../engine/runtime/runtime.js';
+import { VolumeStore } from '../engine/volumes/store.js';
+import { VolumeService } from '../engine/volumes/service.js';
 import type { DaemonOptions } from './options.js';
+import { runtimePort, specFor } from './runtime-port.js';
 
 /** The services behind the container lifecycle, built for one daemon. */
 export interface WiredServices {
+  images: ImageService;
   rootfs: RootfsPort;
   runtime: RuntimePort;
+  volumes: VolumeService;
   buildSpec: SpecBuilder;
   runtimeName: string;
   imageCount: () => Promise<number>;
@@ -16,10 +29,57 @@ export interface WiredServices {
   close: () => Promise<void>;
 }
 
-export async function wireServices(
-  _opts: DaemonOptions,
-  _events: EventBus,
-  _imageUser: (imageId: string) => { id: string; running: boolean } | undefined,
-): Promise<WiredServices> {
-  throw new Error('image store and runtime are not wired yet');
+/** Opens the stores and runtime under the daemon's roots and connects them. */
+export async function wireServices(opts: DaemonOptions, _events: EventBus, store: ContainerStore): Promise<WiredServices> {
+  const images = await ImageService.open(opts.dataRoot);
+  images.setContainerLookup((imageId) => store.all().filter((c) => c.Image === imageId).map((c) => ({ id: c.Id, running: c.State.Running })));
+  await ensureBuiltinImages(images);
+  const containerRootfs = new ContainerRootfs(images);
+  const rootfs: RootfsPort = {
+    async resolveImage(ref) {
+      const img = images.resolve(ref);
+      return { id: img.id, config: images.config(img.id).config ?? {} };
+    },
+    createContainerLayer: (id, imageId) => containerRootfs.createContainerLayer(id, imageId),
+    mountContainer: (id) => containerRootfs.mountContainer(id),
+    unmountContainer: (id) => containerRootfs.unmountContainer(id),
+    removeContainerLayer: (id) => containerRootfs.removeContainerLayer(id),
+    exportContainer: (id) => containerRootfs.exportContainer(id),
+  };
+  const runtimeName = opts.runtime === 'auto' ? defaultRuntime() : opts.runtime;
+  const rt = await ContainerRuntime.open({ execRoot: opts.execRoot, runtime: runtimeName });
+  const volumeStore = new VolumeStore(path.join(opts.dataRoot, 'volumes'));
+  await volumeStore.load();
+  const volumes = new VolumeService(volumeStore, () => store.all(), (ref) => store.get(ref));
+
+  return {
+    images, rootfs, volumes,
+    runtime: runtimePort(rt),
+    buildSpec: specFor,
+    runtimeName,
+    imageCount: async () => images.all().length,
+    ancestorIds(ref) {
+      try {
+        const root = images.resolve(ref);
+        const ids = new Set([root.id]);
+        // Descendants: images whose parent chain reaches the ancestor.
+        let grew = true;
+        while (grew) {
+          grew = false;
+          for (const img of images.all()) {
+            if (!ids.has(img.id) && img.parent && ids.has(img.parent)) { ids.add(img.id); grew = true; }
+          }
+        }
+        return ids;
+      } catch {
+        return new Set();
+      }
+    },
+    registerRoutes(r) {
+      registerImageRoutes(r, images);
+      registerVolumeRoutes(r, volumes);
+    },
+    warnings: [],
+    close: async () => rt.close(),
+  };
 }

@@ -80,8 +80,11 @@ export async function startTestDaemon(extraArgs: string[] = []): Promise<TestDae
     },
     async cleanup() {
       try {
+        if (process.env.BERTH_TEST_LOG) process.stderr.write(output);
         if (proc.exitCode === null) {
-          const list = await request(socket, 'GET', '/containers/json?all=1');
+          const list = await request(socket, 'GET', '/containers/json?all=1').catch((err) => {
+            throw new Error(`daemon (exit ${proc.exitCode}, signal ${proc.signalCode}) did not answer at cleanup (${err}); its log:\n${output.slice(-4000)}`);
+          });
           for (const c of (list.body as { Id: string }[]) ?? []) await request(socket, 'DELETE', `/containers/${c.Id}?force=1&v=1`).catch(() => undefined);
           proc.kill('SIGTERM');
           await Promise.race([new Promise((r) => proc.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);

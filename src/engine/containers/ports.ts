@@ -64,7 +64,7 @@ export interface RuntimePort {
    * Creates the container (process exists, not yet running the user's command)
    * under its monitor. `spec` is a complete OCI runtime spec.
    */
-  create(req: { id: string; spec: object; tty: boolean; openStdin: boolean; logPath: string }): Promise<{ monitorPid: number }>;
+  create(req: { id: string; spec: object; tty: boolean; openStdin: boolean; stdinOnce?: boolean; logPath: string }): Promise<{ monitorPid: number }>;
   start(id: string): Promise<{ pid: number }>;
   kill(id: string, signal: string): Promise<void>;
   pause(id: string): Promise<void>;

@@ -124,7 +124,10 @@ export class ContainerService {
     if (rec.State.Running) throw new NotModified('container already started');
     if (rec.State.Status === 'removing' || rec.State.Dead) throw new Conflict(`container ${rec.Id} is marked for removal and cannot be started`);
     this.restarts.cancel(rec.Id);
+    const t0 = performance.now();
+    const lap = (what: string) => log.debug('containers', `start: ${what}`, { id: rec.Id.slice(0, 12), ms: Math.round(performance.now() - t0) });
     const rootfs = await this.deps.rootfs.mountContainer(rec.Id);
+    lap('rootfs mounted');
     try {
       const hostNet = rec.HostConfig.NetworkMode === 'host';
       await writeContainerFiles(this.deps.store.dir(rec.Id), {
@@ -139,14 +142,17 @@ export class ContainerService {
       const input = this.specInput(rec, rootfs);
       if (this.deps.volumes) input.mounts.push(...(await this.deps.volumes.specMounts(rec.Mounts ?? [], rootfs)));
       const spec = await this.deps.buildSpec(input);
+      lap('spec built');
       // Leftovers of an earlier run (e.g. after a crash) would make create fail.
       await this.deps.runtime.delete(rec.Id).catch(() => undefined);
       const { monitorPid } = await this.deps.runtime.create({
-        id: rec.Id, spec, tty: !!rec.Config.Tty, openStdin: !!rec.Config.OpenStdin, logPath: rec.LogPath,
+        id: rec.Id, spec, tty: !!rec.Config.Tty, openStdin: !!rec.Config.OpenStdin, stdinOnce: !!rec.Config.StdinOnce, logPath: rec.LogPath,
       });
       rec.MonitorPid = monitorPid;
+      lap('created under conmon');
       await this.connectPendingAttaches(rec);
       const { pid } = await this.deps.runtime.start(rec.Id);
+      lap('started');
       Object.assign(rec.State, {
         Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
         Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: zeroTime,

@@ -64,7 +64,7 @@ export function summaryView(rec: ContainerRecord): Record<string, unknown> {
     Names: [rec.Name],
     Image: rec.Config.Image ?? rec.Image,
     ImageID: rec.Image,
-    Command: [rec.Path, ...rec.Args].map(quoteArg).join(' '),
+    Command: [rec.Path, ...rec.Args.map(quoteArg)].join(' '),
     Created: Math.floor(Date.parse(rec.Created) / 1000),
     Ports: ports,
     Labels: rec.Config.Labels ?? {},
@@ -76,8 +76,9 @@ export function summaryView(rec: ContainerRecord): Record<string, unknown> {
   };
 }
 
+/** Docker's list view wraps arguments that contain a space in single quotes. */
 function quoteArg(a: string): string {
-  return /[\s"'\\]/.test(a) ? JSON.stringify(a) : a;
+  return a.includes(' ') ? `'${a}'` : a;
 }
 
 /** Docker's human status: "Up 16 seconds", "Exited (0) 4 minutes ago", "Created". */
