@@ -85,7 +85,7 @@ test('--restart, --ulimit, capabilities, security and resources', () => {
     '--add-host', 'db:10.0.0.2', '--dns', '1.1.1.1', '--sysctl', 'net.ipv4.ip_forward=1', '--shm-size', '1g', 'busybox']);
   assert.deepEqual(b.HostConfig.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 3 });
   assert.deepEqual(b.HostConfig.Ulimits, [{ Name: 'nofile', Soft: 1024, Hard: 2048 }, { Name: 'nproc', Soft: 64, Hard: 64 }]);
-  assert.deepEqual(b.HostConfig.CapAdd, ['NET_ADMIN']);
+  assert.deepEqual(b.HostConfig.CapAdd, ['CAP_NET_ADMIN']);
   assert.deepEqual(b.HostConfig.CapDrop, ['ALL']);
   assert.deepEqual(b.HostConfig.SecurityOpt, ['no-new-privileges']);
   assert.equal(b.HostConfig.ReadonlyRootfs, true);
