@@ -4,7 +4,7 @@ import { DaemonError } from '../../client/index.js';
 import { CliExit, type CliContext } from '../cli-context.js';
 import { humanSize } from '../format/human.js';
 import { renderTable } from '../format/tabwriter.js';
-import { parseIntFlag } from '../options/parse-values.js';
+import { parseIntFlag, UsageError } from '../options/parse-values.js';
 import { runSession } from '../attach-session.js';
 import type { CommandSpec } from './define.js';
 
@@ -158,7 +158,7 @@ export function filtersJson(list: string[] | undefined): string | undefined {
   const f: Record<string, Record<string, boolean>> = {};
   for (const item of list) {
     const eq = item.indexOf('=');
-    if (eq <= 0) throw new CliExit(125, `invalid argument "${item}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
+    if (eq <= 0) throw new UsageError(`invalid argument "${item}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
     const k = item.slice(0, eq).trim().toLowerCase();
     (f[k] ??= {})[item.slice(eq + 1)] = true;
   }
