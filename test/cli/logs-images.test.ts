@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { encodeFrame } from '../../src/client/stdcopy.js';
+import { FakeDaemon, reply, runBerth } from './fake-daemon.js';
+
+test('logs: options become query parameters, non-tty output is demultiplexed, tty output is raw', async () => {
+  const d = new FakeDaemon((req, res) => {
+    if (req.path === '/_ping') return reply(res, 200, 'OK');
+    if (req.path === '/containers/plain/json') return reply(res, 200, { Id: 'p', Config: { Tty: false } });
+    if (req.path === '/containers/term/json') return reply(res, 200, { Id: 't', Config: { Tty: true } });
+    if (req.path === '/containers/plain/logs') {
+      res!.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' });
+      return void res!.end(Buffer.concat([encodeFrame(1, 'one\n'), encodeFrame(2, 'two\n'), encodeFrame(1, 'three\n')]));
+    }
+    if (req.path === '/containers/term/logs') return void res!.writeHead(200).end('raw\r\n');
+    reply(res, 404, { message: 'No such container: x' });
+  });
+  await d.listen();
+  try {
+    const before = Math.floor(Date.now() / 1000);
+    let r = await runBerth(d.host, ['logs', '--tail', '5', '-t', '--since', '10m', '--until', '2026-01-01T00:00:00Z', 'plain']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'one\nthree\n');
+    assert.equal(r.stderr, 'two\n');
+    const q = d.seen.find((s) => s.path === '/containers/plain/logs')!.query;
+    assert.equal(q.stdout, '1');
+    assert.equal(q.stderr, '1');
+    assert.equal(q.tail, '5');
+    assert.equal(q.timestamps, '1');
+    assert.equal(q.follow, '0');
+    assert.equal(q.until, String(Date.parse('2026-01-01T00:00:00Z') / 1000));
+    const since = Number(q.since);
+    assert.ok(since >= before - 601 && since <= before - 599, `since=${q.since}`);
+    r = await runBerth(d.host, ['logs', 'term']);
+    assert.equal(r.stdout, 'raw\r\n');
+    r = await runBerth(d.host, ['logs', '--since', 'last tuesday', 'plain']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /invalid value for "since": failed to parse value as time or duration: "last tuesday"/);
+    r = await runBerth(d.host, ['logs', 'ghost']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'Error response from daemon: No such container: x\n');
+  } finally {
+    await d.close();
+  }
+});
+
+test('images: table, -q dedupes IDs, --format with a template', async () => {
+  const now = Math.floor(Date.now() / 1000);
+  const img = { Id: `sha256:${'1'.repeat(64)}`, RepoTags: ['busybox:latest', 'bb:1'], Created: now - 7200, Size: 4_261_412 };
+  const d = new FakeDaemon((req, res) => {
+    if (req.path === '/_ping') return reply(res, 200, 'OK');
+    if (req.path === '/images/json') return reply(res, 200, [img]);
+    reply(res, 404, { message: 'nope' });
+  });
+  await d.listen();
+  try {
+    let r = await runBerth(d.host, ['images']);
+    assert.equal(r.stdout,
+      'REPOSITORY   TAG       IMAGE ID       CREATED       SIZE\n' +
+      'busybox      latest    111111111111   2 hours ago   4.26MB\n' +
+      'bb           1         111111111111   2 hours ago   4.26MB\n');
+    r = await runBerth(d.host, ['image', 'ls', '-q']);
+    assert.equal(r.stdout, '111111111111\n');
+    r = await runBerth(d.host, ['images', '--format', '{{.Repository}}:{{.Tag}} {{.Size}}', 'busybox']);
+    assert.equal(r.stdout, 'busybox:latest 4.26MB\nbb:1 4.26MB\n');
+    const last = d.seen.filter((s) => s.path === '/images/json').pop()!;
+    assert.deepEqual(JSON.parse(last.query.filters), { reference: { busybox: true } });
+  } finally {
+    await d.close();
+  }
+});
