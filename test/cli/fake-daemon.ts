@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** One request as the fake daemon saw it. */
-export interface Seen { method: string; path: string; query: Record<string, string>; body: any; upgrade: boolean }
+export interface Seen { method: string; path: string; query: Record<string, string>; params: URLSearchParams; body: any; upgrade: boolean }
 
 export type FakeHandler = (req: Seen, res: http.ServerResponse | null, socket: Socket | null) => void | Promise<void>;
 
@@ -48,7 +48,7 @@ export class FakeDaemon {
     const text = Buffer.concat(chunks).toString();
     let body: any = text;
     try { body = text ? JSON.parse(text) : undefined; } catch { /* raw */ }
-    const seen: Seen = { method: req.method ?? '', path, query: Object.fromEntries(url.searchParams), body, upgrade: !!socket };
+    const seen: Seen = { method: req.method ?? '', path, query: Object.fromEntries(url.searchParams), params: url.searchParams, body, upgrade: !!socket };
     this.seen.push(seen);
     try {
       await this.handle(seen, res, socket);

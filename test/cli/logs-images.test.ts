@@ -69,3 +69,29 @@ test('images: table, -q dedupes IDs, --format with a template', async () => {
     await d.close();
   }
 });
+
+test('commit and pull: query parameters as Docker sends them', async () => {
+  const d = new FakeDaemon((req, res) => {
+    if (req.path === '/_ping') return reply(res, 200, 'OK');
+    if (req.path === '/commit') return reply(res, 201, { Id: 'sha256:abc' });
+    if (req.path === '/images/create') {
+      res!.writeHead(200, { 'Content-Type': 'application/json' });
+      return void res!.end('{"status":"Pulling from library/busybox","id":"1.36"}\n{"status":"Status: Image is up to date for busybox:1.36"}\n');
+    }
+    reply(res, 404, { message: 'nope' });
+  });
+  await d.listen();
+  try {
+    let r = await runBerth(d.host, ['commit', '-m', 'msg', '-a', 'me', '-c', 'ENV X=1', '-c', 'CMD ["sh"]', 'web', 'repo/img:v2']);
+    assert.equal(r.stdout, 'sha256:abc\n');
+    const seen = d.seen.find((s) => s.path === '/commit')!;
+    assert.deepEqual(seen.params.getAll('changes'), ['ENV X=1', 'CMD ["sh"]']);
+    const q = seen.query;
+    assert.deepEqual({ ...q }, { container: 'web', repo: 'repo/img', tag: 'v2', comment: 'msg', author: 'me', changes: 'CMD ["sh"]', pause: '1' });
+    r = await runBerth(d.host, ['pull', 'busybox:1.36']);
+    assert.equal(r.stdout, '1.36: Pulling from library/busybox\nStatus: Image is up to date for busybox:1.36\ndocker.io/library/busybox:1.36\n');
+    assert.deepEqual(d.seen.find((s) => s.path === '/images/create')!.query, { fromImage: 'busybox', tag: '1.36' });
+  } finally {
+    await d.close();
+  }
+});

@@ -9,6 +9,7 @@ import { exec } from './exec.js';
 import { containerInspect, imageInspect, inspect } from './inspect.js';
 import { history, imagePrune, images, importCmd, load, rmi, save, tag } from './images.js';
 import { events, info, version } from './system.js';
+import { commit, pull } from './pull-commit.js';
 
 /**
  * Every `berth` command, registered once here. A command group written
@@ -20,18 +21,18 @@ import { events, info, version } from './system.js';
 export type CommandGroup = (program: Command, ctx: CliContext, state: ExitState) => void;
 
 const CONTAINER_COMMANDS: [CommandSpec, string?, string[]?][] = [
-  [attach], [create], [exec], [exportCmd], [containerInspect], [kill], [logs], [ps, 'ls', ['list', 'ps']], [pause],
+  [attach], [commit], [create], [exec], [exportCmd], [containerInspect], [kill], [logs], [ps, 'ls', ['list', 'ps']], [pause],
   [prune], [rename], [restart], [rm, 'rm', ['remove']], [run], [start], [stop], [top], [unpause], [wait],
 ];
 
 const IMAGE_COMMANDS: [CommandSpec, string?, string[]?][] = [
-  [history], [importCmd], [imageInspect], [load], [images, 'ls', ['list']], [imagePrune], [rmi, 'rm', ['remove']],
+  [history], [importCmd], [pull], [imageInspect], [load], [images, 'ls', ['list']], [imagePrune], [rmi, 'rm', ['remove']],
   [save], [tag],
 ];
 
 const TOP_LEVEL: CommandSpec[] = [
-  attach, create, events, exec, exportCmd, history, images, importCmd, info, inspect, kill, load, logs, pause, ps,
-  rename, restart, rm, rmi, run, save, start, stop, tag, top, unpause, version, wait,
+  attach, commit, create, events, exec, exportCmd, history, images, importCmd, info, inspect, kill, load, logs, pause, ps,
+  pull, rename, restart, rm, rmi, run, save, start, stop, tag, top, unpause, version, wait,
 ];
 
 function registerContainerAndImageCommands(program: Command, ctx: CliContext, state: ExitState): void {
