@@ -95,3 +95,29 @@ test('commit and pull: query parameters as Docker sends them', async () => {
     await d.close();
   }
 });
+
+test('port: every mapping, or one, as docker port prints them', async () => {
+  const d = new FakeDaemon((req, res) => {
+    if (req.path === '/_ping') return reply(res, 200, 'OK');
+    if (req.path === '/containers/web/json') {
+      return reply(res, 200, { NetworkSettings: { Ports: {
+        '443/tcp': null,
+        '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }, { HostIp: '::', HostPort: '8080' }],
+        '53/udp': [{ HostIp: '127.0.0.1', HostPort: '5353' }],
+      } } });
+    }
+    reply(res, 404, { message: 'nope' });
+  });
+  await d.listen();
+  try {
+    let r = await runBerth(d.host, ['port', 'web']);
+    assert.equal(r.stdout, '53/udp -> 127.0.0.1:5353\n80/tcp -> 0.0.0.0:8080\n80/tcp -> [::]:8080\n');
+    r = await runBerth(d.host, ['port', 'web', '80']);
+    assert.equal(r.stdout, '0.0.0.0:8080\n[::]:8080\n');
+    r = await runBerth(d.host, ['port', 'web', '443/tcp']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, "Error: No public port '443/tcp' published for web\n");
+  } finally {
+    await d.close();
+  }
+});

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { commandPath, type CliContext } from '../cli-context.js';
 import { mount, styleCommand, type CommandSpec, type ExitState } from './define.js';
 import { create, run, start } from './run.js';
-import { attach, exportCmd, kill, pause, prune, rename, restart, rm, stop, top, unpause, wait } from './lifecycle.js';
+import { attach, exportCmd, kill, pause, port, prune, rename, restart, rm, stop, top, unpause, wait } from './lifecycle.js';
 import { ps } from './ps.js';
 import { logs } from './logs.js';
 import { exec } from './exec.js';
@@ -21,7 +21,7 @@ import { commit, pull } from './pull-commit.js';
 export type CommandGroup = (program: Command, ctx: CliContext, state: ExitState) => void;
 
 const CONTAINER_COMMANDS: [CommandSpec, string?, string[]?][] = [
-  [attach], [commit], [create], [exec], [exportCmd], [containerInspect], [kill], [logs], [ps, 'ls', ['list', 'ps']], [pause],
+  [attach], [commit], [create], [exec], [exportCmd], [containerInspect], [kill], [logs], [ps, 'ls', ['list', 'ps']], [pause], [port],
   [prune], [rename], [restart], [rm, 'rm', ['remove']], [run], [start], [stop], [top], [unpause], [wait],
 ];
 
@@ -31,7 +31,7 @@ const IMAGE_COMMANDS: [CommandSpec, string?, string[]?][] = [
 ];
 
 const TOP_LEVEL: CommandSpec[] = [
-  attach, commit, create, events, exec, exportCmd, history, images, importCmd, info, inspect, kill, load, logs, pause, ps,
+  attach, commit, create, events, exec, exportCmd, history, images, importCmd, info, inspect, kill, load, logs, pause, port, ps,
   pull, rename, restart, rm, rmi, run, save, start, stop, tag, top, unpause, version, wait,
 ];
 

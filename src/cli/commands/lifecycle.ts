@@ -179,3 +179,22 @@ export async function confirm(ctx: CliContext, question: string): Promise<boolea
   });
   return /^\s*y(es)?\s*$/i.test(answer.split('\n')[0]);
 }
+
+export const port: CommandSpec = {
+  name: 'port', usage: 'CONTAINER [PRIVATE_PORT[/PROTO]]', description: 'List port mappings or a specific mapping for the container', args: { min: 1, max: 2 },
+  action: async (ctx, [name, want]) => {
+    const info = await ctx.client().json('GET', `/containers/${enc(name)}/json`);
+    const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = info.NetworkSettings?.Ports ?? {};
+    const fmt = (b: { HostIp: string; HostPort: string }) => `${b.HostIp.includes(':') ? `[${b.HostIp}]` : b.HostIp || '0.0.0.0'}:${b.HostPort}`;
+    if (want) {
+      const key = want.includes('/') ? want : `${want}/tcp`;
+      const bindings = ports[key];
+      if (!bindings?.length) throw new CliExit(1, `Error: No public port '${key}' published for ${name}`);
+      for (const b of bindings) ctx.out(`${fmt(b)}\n`);
+      return 0;
+    }
+    const keys = Object.keys(ports).sort((a, b) => parseInt(a, 10) - parseInt(b, 10) || a.localeCompare(b));
+    for (const k of keys) for (const b of ports[k] ?? []) ctx.out(`${k} -> ${fmt(b)}\n`);
+    return 0;
+  },
+};
