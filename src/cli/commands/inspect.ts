@@ -18,7 +18,8 @@ async function fetchObject(client: EngineClient, kind: Kind, ref: string, size: 
  * output and make the exit code 1.
  */
 async function inspectObjects(ctx: CliContext, refs: string[], kinds: Kind[], o: { format?: string; size?: boolean; type?: string }): Promise<number> {
-  const tmpl = o.format && o.format !== 'json' ? compileTemplate(o.format.replace(/\\t/g, '\t').replace(/\\n/g, '\n')) : undefined;
+  // Like docker inspect, no \t escapes here: only list formats (ps, images) expand them.
+  const tmpl = o.format && o.format !== 'json' ? compileTemplate(o.format) : undefined;
   const found: unknown[] = [];
   const errors: string[] = [];
   for (const ref of refs) {
