@@ -21,7 +21,9 @@ export class DaemonError extends Error {
 /** The daemon could not be reached at all (socket missing, connection refused). */
 export class ConnectionError extends Error {
   constructor(readonly host: string, readonly cause: Error) {
-    super(`Cannot connect to the Berth daemon at ${host}. Is the daemon running?`);
+    super((cause as NodeJS.ErrnoException).code === 'EACCES'
+      ? `permission denied while trying to connect to the Berth daemon socket at ${host}: ${cause.message}`
+      : `Cannot connect to the Berth daemon at ${host}. Is the daemon running?`);
     this.name = 'ConnectionError';
   }
 }
