@@ -75,6 +75,7 @@ test('-v binds, anonymous volumes, --tmpfs and --mount', () => {
   assert.deepEqual(b.HostConfig.Tmpfs, { '/run': 'size=64m' });
   assert.deepEqual(b.HostConfig.Mounts, [{ Type: 'bind', Source: '/a', Target: '/b', ReadOnly: true }]);
   assert.throws(() => body(['-v', 'relative', 'busybox']), /mount path must be absolute/);
+  assert.deepEqual(body(['-v', './here:/x:ro', 'busybox']).HostConfig.Binds, [`${process.cwd()}/here:/x:ro`]);
   assert.throws(() => body(['-v', '/a:/b:bogus', 'busybox']), /invalid mode: bogus/);
 });
 

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import {
   UsageError, checkReference, durationNanos, expandEnv, keyValues, parseBool, parseIntFlag, parseRamBytes, readEnvFile,
@@ -138,7 +139,8 @@ export function buildCreateBody(image: string, args: string[], o: ContainerFlags
   for (const v of o.volume ?? []) {
     const parsed = parseVolume(v);
     if (parsed.anonymous) volumes[parsed.target] = {};
-    else binds.push(v);
+    // Like docker 23+, a relative host path ("./data:/data") is made absolute here.
+    else binds.push(parsed.source!.startsWith('.') ? [resolve(parsed.source!), ...v.split(':').slice(1)].join(':') : v);
   }
 
   const restart = parseRestart(o.restart ?? 'no');
