@@ -24,16 +24,19 @@ async function inspectObjects(ctx: CliContext, refs: string[], kinds: Kind[], o:
   const errors: string[] = [];
   for (const ref of refs) {
     let obj: unknown;
+    let notFound: DaemonError | undefined;
     for (const k of kinds) {
       try {
         obj = await fetchObject(ctx.client(), k, ref, !!o.size);
         break;
       } catch (e) {
         if (!(e instanceof DaemonError && e.status === 404)) throw e;
+        notFound = e;
       }
     }
     if (obj === undefined) {
-      errors.push(kinds.length > 1 ? `Error: No such object: ${ref}` : `Error: No such ${kinds[0]}: ${ref}`);
+      // `inspect` names the object; `container inspect`/`image inspect` pass the daemon's words on.
+      errors.push(kinds.length > 1 || !notFound ? `Error: No such object: ${ref}` : notFound.display);
       continue;
     }
     found.push(obj);
