@@ -111,7 +111,8 @@ export function reportCommanderError(ctx: CliContext, e: CommanderError, program
   if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return 0;
   const path = commandPath(findCommand(program, argv));
   let msg = e.message.replace(/^error: /, '');
-  const opt = /option '([^' ]+)/.exec(msg)?.[1];
+  // "option '-n, --tail <string>' argument missing" names the long flag after the short one.
+  const opt = /option '(?:-\w, )?([^' ,]+)/.exec(msg)?.[1];
   if (e.code === 'commander.unknownOption' && opt) {
     msg = opt.startsWith('--') ? `unknown flag: ${opt}` : `unknown shorthand flag: '${opt.slice(1, 2)}' in ${opt}`;
   } else if (e.code === 'commander.optionMissingArgument' && opt) {

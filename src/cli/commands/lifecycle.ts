@@ -89,7 +89,12 @@ export const rename: CommandSpec = {
   name: 'rename', usage: 'CONTAINER NEW_NAME', description: 'Rename a container', args: { min: 2, max: 2 },
   action: async (ctx, [from, to]) => {
     if (!to.trim()) throw new CliExit(1, 'Error: neither old nor new names may be empty');
-    await post(ctx, `/containers/${enc(from)}/rename`, { name: to });
+    try {
+      await post(ctx, `/containers/${enc(from)}/rename`, { name: to });
+    } catch (e) {
+      if (!(e instanceof DaemonError)) throw e;
+      throw new CliExit(1, `${e.display}\nError: failed to rename container named ${from}`);
+    }
     return 0;
   },
 };
