@@ -31,7 +31,13 @@ export interface CommandSpec {
   action: (ctx: CliContext, args: string[], opts: any, cmd: Command) => Promise<number | void>;
 }
 
-export interface ExitState { code: number }
+/**
+ * The exit code of the command that ran. Commands mounted with `mount()` set
+ * it and `berth` exits with it at once; a command group registered another way
+ * (e.g. a long-running `registry serve`) leaves it unset, and then the process
+ * ends when its event loop does, with `process.exitCode`.
+ */
+export interface ExitState { code?: number }
 
 /** Applies Docker-style help and error handling to any command (also management groups). */
 export function styleCommand(cmd: Command): Command {

@@ -52,11 +52,16 @@ function registerContainerAndImageCommands(program: Command, ctx: CliContext, st
   }
 }
 
-/** Add one line per command group; order only affects help listing. */
+/**
+ * Add one line per command group; order only affects help listing. Groups that
+ * run their own actions (not `mount()`ed specs) leave the exit code to
+ * `process.exitCode`, so a long-running server command is not cut short:
+ *
+ *   (program) => registerRegistryCommand(program),
+ *   (program, ctx) => registerComposeCommand(program, () => composeEngine(ctx.client())),
+ */
 const registerCommandGroups: CommandGroup[] = [
   registerContainerAndImageCommands,
-  // registerRegistry,  (src/cli/commands/registry.ts)
-  // registerCompose,   (src/cli/commands/compose.ts)
 ];
 
 export function registerAll(program: Command, ctx: CliContext, state: ExitState): void {
