@@ -30,8 +30,11 @@ export class ConnectionError extends Error {
 
 /** An error reported inside a JSON-lines progress stream (pull, load, import). */
 export class StreamError extends Error {
-  constructor(message: string) {
+  /** `errorDetail.code` when the daemon gave one (a failed build step's exit code). */
+  code?: number;
+  constructor(message: string, code?: number) {
     super(message);
+    this.code = code;
     this.name = 'StreamError';
   }
 }

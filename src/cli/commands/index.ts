@@ -10,6 +10,7 @@ import { containerInspect, imageInspect, inspect } from './inspect.js';
 import { history, imagePrune, images, importCmd, load, rmi, save, tag } from './images.js';
 import { events, info, version } from './system.js';
 import { commit, pull } from './pull-commit.js';
+import { build } from './build.js';
 
 /**
  * Every `berth` command, registered once here. A command group written
@@ -26,12 +27,12 @@ const CONTAINER_COMMANDS: [CommandSpec, string?, string[]?][] = [
 ];
 
 const IMAGE_COMMANDS: [CommandSpec, string?, string[]?][] = [
-  [history], [importCmd], [pull], [imageInspect], [load], [images, 'ls', ['list']], [imagePrune], [rmi, 'rm', ['remove']],
+  [build], [history], [importCmd], [pull], [imageInspect], [load], [images, 'ls', ['list']], [imagePrune], [rmi, 'rm', ['remove']],
   [save], [tag],
 ];
 
 const TOP_LEVEL: CommandSpec[] = [
-  attach, commit, create, events, exec, exportCmd, history, images, importCmd, info, inspect, kill, load, logs, pause, port, ps,
+  attach, build, commit, create, events, exec, exportCmd, history, images, importCmd, info, inspect, kill, load, logs, pause, port, ps,
   pull, rename, restart, rm, rmi, run, save, start, stop, tag, top, unpause, version, wait,
 ];
 
