@@ -11,6 +11,7 @@ import { history, imagePrune, images, importCmd, load, rmi, save, tag } from './
 import { events, info, version } from './system.js';
 import { commit, pull } from './pull-commit.js';
 import { build } from './build.js';
+import { systemPrune } from './system-prune.js';
 
 /**
  * Every `berth` command, registered once here. A command group written
@@ -46,6 +47,7 @@ function registerContainerAndImageCommands(program: Command, ctx: CliContext, st
   };
   group('container', 'Manage containers', CONTAINER_COMMANDS);
   group('image', 'Manage images', IMAGE_COMMANDS);
+  group('system', 'Manage Berth', [[events], [info], [systemPrune]]);
   for (const spec of TOP_LEVEL) track(spec, mount(program, spec, ctx, state));
   for (const cmds of mounts.values()) {
     const names = cmds.flatMap((c) => [c.name(), ...c.aliases()].map((n) => `${commandPath(c.parent!)} ${n}`));
