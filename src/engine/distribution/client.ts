@@ -204,7 +204,9 @@ export class RegistryClient {
       url.searchParams.set('digest', desc.digest);
       const path = /^https?:\/\//.test(location) ? url.toString() : url.pathname + url.search;
       const { res } = await t.sendForBody({
-        method: 'PUT', path, body: open, scopes: push,
+        // Checked on the way out too: a short or changed source must fail the
+        // request, not leave the registry waiting for bytes that never come.
+        method: 'PUT', path, body: () => pipeline(open(), verifier(desc), () => {}), scopes: push,
         headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(desc.size) },
       });
       if (res.statusCode !== 201 && res.statusCode !== 204) throw new BerthError(`blob upload of ${desc.digest} answered ${res.statusCode}`);
