@@ -11,6 +11,8 @@ import bcrypt from 'bcryptjs';
 import { RegistryClient, type Repository } from '../src/engine/distribution/client.js';
 import { MediaType } from '../src/engine/distribution/oci.js';
 import { Layout } from '../src/registry/layout.js';
+import { RegistryServer } from '../src/registry/server.js';
+import { createServer, type AddressInfo } from 'node:net';
 import { startProxy, type Proxy } from './helpers/proxy.js';
 import { blob, digestOf, makeImage, type TestImage, startRegistry, type TestRegistry } from './helpers/registry.js';
 
@@ -206,6 +208,22 @@ describe('registry client against berth registry', () => {
     const down = await startProxy(reg.url, (_req, res) => { res.writeHead(500).end(); return true; });
     cleanups.push(() => down.stop());
     await assert.rejects(c.resolveManifest(`${down.host}/flaky:v1`), /unexpected status 500/);
+  });
+
+  it('reports a registry that is down, and reaches it once it is up', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const c = new RegistryClient({ certsDir: '/nonexistent', dockerConfigDir: '/nonexistent', retry: { attempts: 2, baseDelayMs: 5 } });
+    cleanups.push(() => c.close());
+    await assert.rejects(c.resolveManifest(`127.0.0.1:${port}/late:v1`), { code: 'ECONNREFUSED' });
+    const late = await RegistryServer.create({ root: path.join(reg.root, 'late-root') });
+    await late.listen(`127.0.0.1:${port}`);
+    cleanups.push(() => late.close());
+    const img = makeImage([10]);
+    await pushImage(c, { domain: `127.0.0.1:${port}`, path: 'late' }, img, 'v1');
+    assert.equal((await c.resolveManifest(`127.0.0.1:${port}/late:v1`)).digest, img.digest);
   });
 
   it('keeps at most maxConcurrentDownloads blob transfers in flight', async () => {

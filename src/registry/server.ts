@@ -122,9 +122,9 @@ export class RegistryServer {
           continue;
         }
         if (r.write && this.opts.readOnly) throw new RegistryError('UNSUPPORTED', undefined, 'registry is in read-only mode');
-        const name = r.handler === 'catalog' ? '' : decodeURIComponent(m[1]);
-        if (r.handler !== 'catalog' && !repoNameRe.test(name)) throw new RegistryError('NAME_INVALID', { name });
-        const ctx: Req = { req, res, name, ref: m[2] ? decodeURIComponent(m[2]) : '', query: url.searchParams };
+        const name = r.handler === 'catalog' ? '' : decode(m[1]);
+        if (r.handler !== 'catalog' && !repoNameRe.test(name)) throw new RegistryError('NAME_INVALID', { name: m[1] });
+        const ctx: Req = { req, res, name, ref: m[2] ? decode(m[2]) : '', query: url.searchParams };
         await this.handlers[r.handler](ctx);
         return;
       }
@@ -154,5 +154,14 @@ export class RegistryServer {
     req.resume();
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
     res.end(req.method === 'HEAD' ? undefined : body);
+  }
+}
+
+/** Percent-decoding that turns malformed escapes into a value no route accepts instead of a 500. */
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return '\u0000';
   }
 }

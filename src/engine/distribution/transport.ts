@@ -119,14 +119,19 @@ export class Transport {
   private baseUrl(): Promise<string> {
     if (!this.host.insecure) return Promise.resolve(`https://${this.host.endpoint}`);
     this.base ??= (async () => {
-      try {
-        const res = await this.request(new URL(`https://${this.host.endpoint}/v2/`), 'GET', {}, undefined);
-        res.resume();
-        return `https://${this.host.endpoint}`;
-      } catch {
-        return `http://${this.host.endpoint}`;
+      for (const scheme of ['https', 'http']) {
+        try {
+          const res = await this.request(new URL(`${scheme}://${this.host.endpoint}/v2/`), 'GET', {}, undefined);
+          res.resume();
+          return `${scheme}://${this.host.endpoint}`;
+        } catch (err) {
+          if (scheme === 'http') throw err;
+        }
       }
+      throw new Error('unreachable');
     })();
+    // A registry that is down now may be up on the next call: do not remember the failure.
+    this.base.catch(() => { this.base = undefined; });
     return this.base;
   }
 
