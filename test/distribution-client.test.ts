@@ -210,6 +210,36 @@ describe('registry client against berth registry', () => {
     await assert.rejects(c.resolveManifest(`${down.host}/flaky:v1`), /unexpected status 500/);
   });
 
+  it('resumes a blob download cut mid-stream with a Range request', async () => {
+    const repo = { domain: reg.host, path: 'resume' };
+    const b = blob(Buffer.from(Array.from({ length: 400_000 }, (_, i) => i % 251)));
+    await client.pushBlob(repo, b, () => Readable.from([b.bytes]));
+    for (const honourRange of [true, false]) {
+      const ranges: (string | undefined)[] = [];
+      const proxy = await startProxy(reg.url, (req, res) => {
+        if (!req.url!.includes(`/blobs/${b.digest}`) || req.method !== 'GET') return false;
+        ranges.push(req.headers.range);
+        if (ranges.length === 1) {
+          // Headers and 150 kB of the body, then the connection dies.
+          res.writeHead(200, { 'Content-Length': b.size, 'Content-Type': 'application/octet-stream' });
+          res.write(b.bytes.subarray(0, 150_000), () => setTimeout(() => req.socket.destroy(), 20));
+          return true;
+        }
+        if (!honourRange) delete req.headers.range; // a server that ignores Range answers 200 with everything
+        return false;
+      });
+      cleanups.push(() => proxy.stop());
+      const c = new RegistryClient({ certsDir: '/nonexistent', dockerConfigDir: '/nonexistent', retry: fast });
+      cleanups.push(() => c.close());
+      const got = await readStream(await c.fetchBlob({ domain: proxy.host, path: 'resume' }, b));
+      assert.ok(got.equals(b.bytes), `honourRange=${honourRange}`);
+      assert.equal(ranges.length, 2);
+      assert.equal(ranges[0], undefined);
+      assert.match(ranges[1]!, /^bytes=\d+-$/);
+      assert.ok(Number(/=(\d+)-/.exec(ranges[1]!)![1]) > 0, 'resumed past the start');
+    }
+  });
+
   it('reports a registry that is down, and reaches it once it is up', async () => {
     const probe = createServer();
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));

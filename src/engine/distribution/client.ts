@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { BerthError, InvalidArgument, NotFound } from '../../common/errors.js';
 import { loadCredentials, type Credentials } from './credentials.js';
 import { resolveHost, type HostOptions } from './hosts.js';
@@ -24,7 +24,7 @@ import {
 } from './oci.js';
 import { defaultPlatform, parsePlatform, selectPlatform } from './platform.js';
 import { familiarName, parseReference, type Reference } from './reference.js';
-import { readAll, responseError, Transport, type RetryPolicy } from './transport.js';
+import { isRetryable, readAll, responseError, Transport, type RetryPolicy } from './transport.js';
 import { Semaphore, verifier } from './verify.js';
 
 /** A repository on a registry: `{ domain: 'docker.io', path: 'library/php' }`. */
@@ -163,9 +163,37 @@ export class RegistryClient {
     const release = await this.downloads.acquire();
     try {
       const t = await this.transport(repo.domain);
-      const res = await t.send({ method: 'GET', path: blobPath(repo, desc.digest), scopes: [pullScope(repo)] });
-      if (res.statusCode !== 200) throw responseError(res, await readAll(res).catch(() => Buffer.alloc(0)));
-      return pipeline(res, verifier(desc), () => release());
+      const req = { method: 'GET', path: blobPath(repo, desc.digest), scopes: [pullScope(repo)] };
+      const first = await t.send(req);
+      if (first.statusCode !== 200) throw responseError(first, await readAll(first).catch(() => Buffer.alloc(0)));
+      const resumes = this.opts.retry?.attempts ?? 5;
+      // A connection cut mid-blob resumes with a Range request from the last
+      // byte received instead of starting a large layer again.
+      async function* body(): AsyncGenerator<Buffer> {
+        let res = first;
+        let offset = 0;
+        let skip = 0;
+        for (let left = resumes; ; left--) {
+          try {
+            for await (const chunk of res as AsyncIterable<Buffer>) {
+              if (skip >= chunk.length) { skip -= chunk.length; continue; }
+              const c = skip ? chunk.subarray(skip) : chunk;
+              skip = 0;
+              offset += c.length;
+              yield c;
+            }
+            return;
+          } catch (err) {
+            if (left <= 0 || !isRetryable(err)) throw err;
+          }
+          res = await t.send({ ...req, headers: { Range: `bytes=${offset}-` } });
+          if (res.statusCode === 200) skip = offset; // the server ignored Range: drop what we have
+          else if (res.statusCode !== 206 || !new RegExp(`^bytes ${offset}-`).test(String(res.headers['content-range']))) {
+            throw responseError(res, await readAll(res).catch(() => Buffer.alloc(0)));
+          }
+        }
+      }
+      return pipeline(Readable.from(body()), verifier(desc), () => release());
     } catch (err) {
       release();
       throw err;

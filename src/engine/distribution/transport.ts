@@ -39,6 +39,11 @@ export class RegistryResponseError extends BerthError {
 
 const retryableCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
 
+/** Connection failures worth another try: resets, refusals, timeouts, bodies cut short. */
+export function isRetryable(err: any): boolean {
+  return retryableCodes.has(err?.code) || /socket hang up|aborted/.test(String(err?.message));
+}
+
 export class Transport {
   private readonly auth: Authenticator;
   private readonly agent: http.Agent;
@@ -74,7 +79,7 @@ export class Transport {
       try {
         res = await this.request(new URL(o.path, base), o.method, headers, o.body?.());
       } catch (err: any) {
-        if (attempt < this.retry.attempts && (retryableCodes.has(err.code) || /socket hang up/.test(err.message))) {
+        if (attempt < this.retry.attempts && isRetryable(err)) {
           await sleep(this.backoff(attempt));
           continue;
         }
