@@ -79,10 +79,11 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
 
 function makeContext(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams, apiVersion: string, upgradeSocket?: Duplex, upgradeHead?: Buffer): ApiContext {
   let bodyPromise: Promise<any> | undefined;
-  return {
-    req, res, query, apiVersion, upgradeSocket, upgradeHead, params: {},
+  const ctx: ApiContext = {
+    req, res, query, apiVersion, upgradeSocket, params: {},
+    get upgradeHead() { return upgradeHead; },
     body<T>() {
-      bodyPromise ??= readBody(req).then((buf) => {
+      bodyPromise ??= (upgradeSocket ? readUpgradeBody(req, upgradeSocket, upgradeHead, (rest) => { upgradeHead = rest; }) : readBody(req)).then((buf) => {
         const text = buf.toString('utf8').trim();
         if (!text) return {};
         try {
@@ -117,6 +118,32 @@ function makeContext(req: http.IncomingMessage, res: http.ServerResponse, query:
       }
     },
   };
+  return ctx;
+}
+
+/**
+ * Node does not parse the body of an upgrade request: it arrives in `head`
+ * and on the socket. Read exactly Content-Length bytes; whatever follows is
+ * stream data and is handed back through `keepRest`.
+ */
+async function readUpgradeBody(req: http.IncomingMessage, socket: Duplex, head: Buffer | undefined, keepRest: (rest: Buffer) => void): Promise<Buffer> {
+  const want = Number(req.headers['content-length'] ?? 0);
+  let buf = head ?? Buffer.alloc(0);
+  while (buf.length < want) {
+    const chunk = await new Promise<Buffer | null>((resolve) => {
+      const onData = (d: Buffer) => { cleanup(); resolve(d); };
+      const onEnd = () => { cleanup(); resolve(null); };
+      const cleanup = () => { socket.off('data', onData); socket.off('end', onEnd); socket.off('close', onEnd); socket.pause(); };
+      socket.on('data', onData);
+      socket.once('end', onEnd);
+      socket.once('close', onEnd);
+      socket.resume();
+    });
+    if (chunk === null) break;
+    buf = Buffer.concat([buf, chunk]);
+  }
+  keepRest(buf.subarray(want));
+  return buf.subarray(0, want);
 }
 
 /** Parses `-H` values: `unix:///path`, `tcp://host:port`, `fd://` is refused. */

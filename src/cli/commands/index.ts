@@ -1,0 +1,63 @@
+import { Command } from 'commander';
+import { commandPath, type CliContext } from '../cli-context.js';
+import { mount, styleCommand, type CommandSpec, type ExitState } from './define.js';
+import { create, run, start } from './run.js';
+import { attach, exportCmd, kill, pause, prune, rename, restart, rm, stop, top, unpause, wait } from './lifecycle.js';
+import { ps } from './ps.js';
+import { logs } from './logs.js';
+import { exec } from './exec.js';
+import { containerInspect, imageInspect, inspect } from './inspect.js';
+import { history, imagePrune, images, importCmd, load, rmi, save, tag } from './images.js';
+import { events, info, version } from './system.js';
+
+/**
+ * Every `berth` command, registered once here. A command group written
+ * elsewhere (registry, compose) adds one line to `registerCommandGroups`:
+ * a function that mounts its commands on the program.
+ *
+ *   registerCompose(program, ctx, state);   // in src/cli/commands/compose.ts
+ */
+export type CommandGroup = (program: Command, ctx: CliContext, state: ExitState) => void;
+
+const CONTAINER_COMMANDS: [CommandSpec, string?, string[]?][] = [
+  [attach], [create], [exec], [exportCmd], [containerInspect], [kill], [logs], [ps, 'ls', ['list', 'ps']], [pause],
+  [prune], [rename], [restart], [rm, 'rm', ['remove']], [run], [start], [stop], [top], [unpause], [wait],
+];
+
+const IMAGE_COMMANDS: [CommandSpec, string?, string[]?][] = [
+  [history], [importCmd], [imageInspect], [load], [images, 'ls', ['list']], [imagePrune], [rmi, 'rm', ['remove']],
+  [save], [tag],
+];
+
+const TOP_LEVEL: CommandSpec[] = [
+  attach, create, events, exec, exportCmd, history, images, importCmd, info, inspect, kill, load, logs, pause, ps,
+  rename, restart, rm, rmi, run, save, start, stop, tag, top, unpause, version, wait,
+];
+
+function registerContainerAndImageCommands(program: Command, ctx: CliContext, state: ExitState): void {
+  // Every place a spec is mounted, so each one's help can list the others as Docker's does.
+  const mounts = new Map<CommandSpec, Command[]>();
+  const track = (spec: CommandSpec, cmd: Command) => mounts.set(spec, [...(mounts.get(spec) ?? []), cmd]);
+  const group = (name: string, description: string, specs: [CommandSpec, string?, string[]?][]) => {
+    const g = styleCommand(program.command(name)).description(description).usage('COMMAND').enablePositionalOptions();
+    for (const [spec, as, aliases] of specs) track(spec, mount(g, spec, ctx, state, as ?? spec.name, aliases));
+  };
+  group('container', 'Manage containers', CONTAINER_COMMANDS);
+  group('image', 'Manage images', IMAGE_COMMANDS);
+  for (const spec of TOP_LEVEL) track(spec, mount(program, spec, ctx, state));
+  for (const cmds of mounts.values()) {
+    const names = cmds.flatMap((c) => [c.name(), ...c.aliases()].map((n) => `${commandPath(c.parent!)} ${n}`));
+    if (names.length > 1) for (const c of cmds) (c as any).berthAliases = names;
+  }
+}
+
+/** Add one line per command group; order only affects help listing. */
+const registerCommandGroups: CommandGroup[] = [
+  registerContainerAndImageCommands,
+  // registerRegistry,  (src/cli/commands/registry.ts)
+  // registerCompose,   (src/cli/commands/compose.ts)
+];
+
+export function registerAll(program: Command, ctx: CliContext, state: ExitState): void {
+  for (const register of registerCommandGroups) register(program, ctx, state);
+}

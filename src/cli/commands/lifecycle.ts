@@ -1,0 +1,181 @@
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { DaemonError } from '../../client/index.js';
+import { CliExit, type CliContext } from '../cli-context.js';
+import { humanSize } from '../format/human.js';
+import { renderTable } from '../format/tabwriter.js';
+import { parseIntFlag } from '../options/parse-values.js';
+import { runSession } from '../attach-session.js';
+import type { CommandSpec } from './define.js';
+
+const enc = encodeURIComponent;
+
+/**
+ * Runs `call` for each named container, printing the name on success and the
+ * daemon's error otherwise; any failure makes the exit code 1 (docker stop a b).
+ */
+async function eachContainer(ctx: CliContext, names: string[], call: (name: string) => Promise<unknown>, echo = true): Promise<number> {
+  let code = 0;
+  for (const name of names) {
+    try {
+      await call(name);
+      if (echo) ctx.out(`${name}\n`);
+    } catch (e) {
+      if (!(e instanceof DaemonError)) throw e;
+      ctx.err(`${e.display}\n`);
+      code = 1;
+    }
+  }
+  return code;
+}
+
+const post = (ctx: CliContext, path: string, query?: Record<string, string | number | boolean | undefined>) =>
+  ctx.client().request('POST', path, { query }).then((r) => r.resume());
+
+export const stop: CommandSpec = {
+  name: 'stop', usage: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Stop one or more running containers', args: { min: 1 },
+  setup: (c) => { c.option('-s, --signal <string>', 'Signal to send to the container'); c.option('-t, --time <int>', 'Seconds to wait before killing the container'); },
+  action: (ctx, args, o) => {
+    const t = o.time !== undefined ? parseIntFlag(o.time, '--time') : undefined;
+    return eachContainer(ctx, args, (n) => post(ctx, `/containers/${enc(n)}/stop`, { t, signal: o.signal }));
+  },
+};
+
+export const restart: CommandSpec = {
+  name: 'restart', usage: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Restart one or more containers', args: { min: 1 },
+  setup: (c) => { c.option('-s, --signal <string>', 'Signal to send to the container'); c.option('-t, --time <int>', 'Seconds to wait before killing the container'); },
+  action: (ctx, args, o) => {
+    const t = o.time !== undefined ? parseIntFlag(o.time, '--time') : undefined;
+    return eachContainer(ctx, args, (n) => post(ctx, `/containers/${enc(n)}/restart`, { t, signal: o.signal }));
+  },
+};
+
+export const kill: CommandSpec = {
+  name: 'kill', usage: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Kill one or more running containers', args: { min: 1 },
+  setup: (c) => c.option('-s, --signal <string>', 'Signal to send to the container'),
+  action: (ctx, args, o) => eachContainer(ctx, args, (n) => post(ctx, `/containers/${enc(n)}/kill`, { signal: o.signal })),
+};
+
+export const pause: CommandSpec = {
+  name: 'pause', usage: 'CONTAINER [CONTAINER...]', description: 'Pause all processes within one or more containers', args: { min: 1 },
+  action: (ctx, args) => eachContainer(ctx, args, (n) => post(ctx, `/containers/${enc(n)}/pause`)),
+};
+
+export const unpause: CommandSpec = {
+  name: 'unpause', usage: 'CONTAINER [CONTAINER...]', description: 'Unpause all processes within one or more containers', args: { min: 1 },
+  action: (ctx, args) => eachContainer(ctx, args, (n) => post(ctx, `/containers/${enc(n)}/unpause`)),
+};
+
+export const wait: CommandSpec = {
+  name: 'wait', usage: 'CONTAINER [CONTAINER...]', description: 'Block until one or more containers stop, then print their exit codes', args: { min: 1 },
+  action: (ctx, args) => eachContainer(ctx, args, async (n) => {
+    const r = await ctx.client().json('POST', `/containers/${enc(n)}/wait`);
+    ctx.out(`${r.StatusCode}\n`);
+  }, false),
+};
+
+export const rm: CommandSpec = {
+  name: 'rm', usage: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Remove one or more containers', args: { min: 1 },
+  setup: (c) => {
+    c.option('-f, --force', 'Force the removal of a running container (uses SIGKILL)');
+    c.option('-l, --link', 'Remove the specified link');
+    c.option('-v, --volumes', 'Remove anonymous volumes associated with the container');
+  },
+  action: (ctx, args, o) => eachContainer(ctx, args, (n) =>
+    ctx.client().request('DELETE', `/containers/${enc(n)}`, { query: { force: !!o.force, v: !!o.volumes, link: !!o.link } }).then((r) => r.resume())),
+};
+
+export const rename: CommandSpec = {
+  name: 'rename', usage: 'CONTAINER NEW_NAME', description: 'Rename a container', args: { min: 2, max: 2 },
+  action: async (ctx, [from, to]) => {
+    if (!to.trim()) throw new CliExit(1, 'Error: neither old nor new names may be empty');
+    await post(ctx, `/containers/${enc(from)}/rename`, { name: to });
+    return 0;
+  },
+};
+
+export const top: CommandSpec = {
+  name: 'top', usage: 'CONTAINER [ps OPTIONS]', description: 'Display the running processes of a container', args: { min: 1 },
+  passThrough: true,
+  action: async (ctx, [name, ...psArgs]) => {
+    const r = await ctx.client().json('GET', `/containers/${enc(name)}/top`, { query: { ps_args: psArgs.length ? psArgs.join(' ') : undefined } });
+    const lines = [(r.Titles ?? []).join('\t'), ...(r.Processes ?? []).map((p: string[]) => p.join('\t'))];
+    ctx.out(renderTable(lines, 20, 3));
+    return 0;
+  },
+};
+
+export const prune: CommandSpec = {
+  name: 'prune', usage: '[OPTIONS]', description: 'Remove all stopped containers', args: { max: 0 },
+  setup: (c) => {
+    c.option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', (v: string, p: string[] = []) => p.concat(v), []);
+    c.option('-f, --force', 'Do not prompt for confirmation');
+  },
+  action: async (ctx, _args, o) => {
+    if (!o.force && !(await confirm(ctx, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] '))) return 0;
+    const r = await ctx.client().json('POST', '/containers/prune', { query: { filters: filtersJson(o.filter) } });
+    const ids: string[] = r.ContainersDeleted ?? [];
+    if (ids.length) ctx.out(`Deleted Containers:\n${ids.join('\n')}\n\n`);
+    ctx.out(`Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0)}\n`);
+    return 0;
+  },
+};
+
+export const exportCmd: CommandSpec = {
+  name: 'export', usage: '[OPTIONS] CONTAINER', description: "Export a container's filesystem as a tar archive", args: { min: 1, max: 1 },
+  setup: (c) => c.option('-o, --output <string>', 'Write to a file, instead of STDOUT'),
+  action: async (ctx, [name], o) => {
+    if (!o.output && process.stdout.isTTY) throw new CliExit(1, 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
+    const res = await ctx.client().request('GET', `/containers/${enc(name)}/export`);
+    await pipeline(res, o.output ? createWriteStream(o.output) : process.stdout, { end: !!o.output });
+    return 0;
+  },
+};
+
+export const attach: CommandSpec = {
+  name: 'attach', usage: '[OPTIONS] CONTAINER', description: "Attach local standard input, output, and error streams to a running container", args: { min: 1, max: 1 },
+  setup: (c) => {
+    c.option('--detach-keys <string>', 'Override the key sequence for detaching a container');
+    c.option('--no-stdin', 'Do not attach STDIN');
+    c.option('--sig-proxy [bool]', 'Proxy all received signals to the process', true);
+  },
+  action: async (ctx, [name], o) => {
+    const client = ctx.client();
+    const info = await client.json('GET', `/containers/${enc(name)}/json`);
+    if (!info.State?.Running) throw new CliExit(1, 'You cannot attach to a stopped container, start it first');
+    if (info.State?.Paused) throw new CliExit(1, 'You cannot attach to a paused container, unpause it first');
+    const tty = !!info.Config?.Tty;
+    return runSession(client, {
+      id: info.Id, tty, stdin: o.stdin !== false && !!info.Config?.OpenStdin, stdout: true, stderr: true,
+      detachKeys: o.detachKeys, sigProxy: !tty && o.sigProxy !== 'false', condition: 'next-exit',
+    });
+  },
+};
+
+/** `--filter k=v` flags → Docker's `filters` JSON (`{"k":{"v":true}}`). */
+export function filtersJson(list: string[] | undefined): string | undefined {
+  if (!list?.length) return undefined;
+  const f: Record<string, Record<string, boolean>> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new CliExit(125, `invalid argument "${item}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
+    const k = item.slice(0, eq).trim().toLowerCase();
+    (f[k] ??= {})[item.slice(eq + 1)] = true;
+  }
+  return JSON.stringify(f);
+}
+
+export async function confirm(ctx: CliContext, question: string): Promise<boolean> {
+  ctx.out(question);
+  const answer = await new Promise<string>((resolve) => {
+    let buf = '';
+    const onData = (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('\n')) done();
+    };
+    const done = () => { process.stdin.off('data', onData); process.stdin.off('end', done); process.stdin.pause(); resolve(buf); };
+    process.stdin.on('data', onData);
+    process.stdin.on('end', done);
+  });
+  return /^\s*y(es)?\s*$/i.test(answer.split('\n')[0]);
+}

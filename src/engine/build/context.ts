@@ -1,0 +1,123 @@
+/**
+ * A build context: the files a build may COPY/ADD, the Dockerfile it reads,
+ * and checksums of sources for the cache. It comes from a `/build` request
+ * body (tar, gzip tar, or a bare Dockerfile) or from a local directory.
+ *
+ *   const ctx = await contextFromTar(req, { tmpRoot: '/var/lib/berth/tmp' });
+ *   try {
+ *     const text = await ctx.readDockerfile('Dockerfile');
+ *     ctx.hideBuildFiles('Dockerfile');                    // before any COPY
+ *     const srcs = await ctx.resolve(['src/', '*.json'], '/app/', 'COPY');
+ *     const key = await ctx.sourcesDigest(srcs);           // into the step's cache key
+ *   } finally {
+ *     await ctx.close();
+ *   }
+ *
+ * The client side (`berth build PATH` packing a directory into a tar) lives
+ * in context/send.ts; the pieces are re-exported here.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import { NotFound } from '../../common/errors.js';
+import { IgnoreRules, readIgnoreFile } from './context/dockerignore.js';
+import { receiveContext, type Received } from './context/receive.js';
+import { SourceHasher, sourcesDigest } from './context/checksum.js';
+import { resolveInRoot, resolveSources, type CopySource } from './context/sources.js';
+import { loadIgnoreRules } from './context/send.js';
+
+export { IgnoreRules, readIgnoreFile } from './context/dockerignore.js';
+export { packContext, walkContext, loadIgnoreRules, humanSize, sendingContextLine } from './context/send.js';
+export { resolveSources, copyTargets, goMatch, containsWildcards, type CopySource, type CopyTarget } from './context/sources.js';
+export { SourceHasher, sourcesDigest } from './context/checksum.js';
+
+export interface BuildContext {
+  /** The directory holding the context's files. */
+  readonly root: string;
+  /** How the context arrived (for tar bodies). */
+  readonly received?: Received;
+  /** Reads the Dockerfile at a context-relative path. */
+  readDockerfile(path: string): Promise<string>;
+  /**
+   * Hides `.dockerignore` and the Dockerfile from COPY when .dockerignore
+   * excludes them: they were only sent so the daemon could read them.
+   */
+  hideBuildFiles(dockerfile: string): Promise<void>;
+  /** Resolves one COPY/ADD's sources (throws Docker's "file not found" errors). */
+  resolve(sources: string[], dest: string, cmd: 'COPY' | 'ADD'): Promise<CopySource[]>;
+  /** One checksum for resolved sources, each path hashed once per context. */
+  sourcesDigest(sources: CopySource[]): Promise<string>;
+  /** Digest of a single source (file or tree). */
+  digest(source: CopySource): Promise<string>;
+  /** Removes what the context created on disk (a received tar's directory). */
+  close(): Promise<void>;
+}
+
+class DirContext implements BuildContext {
+  private hasher: SourceHasher;
+  private hiddenFiles = new Set<string>();
+
+  constructor(readonly root: string, private ignore: IgnoreRules | undefined, private readonly owned: boolean, readonly received?: Received) {
+    this.hasher = new SourceHasher({ ignore, root });
+  }
+
+  async readDockerfile(path: string): Promise<string> {
+    const rel = posix.normalize(path).replace(/^(\.\/|\/)+/, '');
+    const abs = await resolveInRoot(this.root, rel);
+    try {
+      if (abs === undefined) throw new Error('missing');
+      return await readFile(abs, 'utf8');
+    } catch {
+      throw new NotFound(`Cannot locate specified Dockerfile: ${path}`);
+    }
+  }
+
+  async hideBuildFiles(dockerfile: string): Promise<void> {
+    const rules = this.ignore ?? (await loadIgnoreRules(this.root));
+    const df = posix.normalize(dockerfile).replace(/^(\.\/|\/)+/, '');
+    for (const f of ['.dockerignore', df]) if (rules.excludes(f)) this.hiddenFiles.add(f);
+    if (this.hiddenFiles.size) {
+      const extra = [...this.hiddenFiles].map((f) => '/' + f);
+      this.ignore = new IgnoreRules([...(this.ignore?.patterns ?? []), ...extra]);
+      this.hasher = new SourceHasher({ ignore: this.ignore, root: this.root });
+    }
+  }
+
+  resolve(sources: string[], dest: string, cmd: 'COPY' | 'ADD'): Promise<CopySource[]> {
+    return resolveSources(this.root, sources, { cmd, dest, ignore: this.ignore });
+  }
+
+  digest(source: CopySource): Promise<string> {
+    return this.hasher.digest(source.abs);
+  }
+
+  async sourcesDigest(sources: CopySource[]): Promise<string> {
+    const digests = await Promise.all(sources.map((s) => this.digest(s)));
+    return sourcesDigest(sources.map((s, i) => ({ rel: s.rel, digest: digests[i] })));
+  }
+
+  async close(): Promise<void> {
+    if (this.owned) await rm(this.root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Receives a `/build` body into a fresh directory under `tmpRoot`. The
+ * client already applied .dockerignore, so nothing else is filtered.
+ */
+export async function contextFromTar(body: Readable, opts: { tmpRoot: string }): Promise<BuildContext> {
+  const dir = await mkdtemp(join(opts.tmpRoot, 'build-ctx-'));
+  try {
+    const received = await receiveContext(body, dir);
+    return new DirContext(dir, undefined, true, received);
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Uses a directory in place, hiding what its .dockerignore excludes. */
+export async function contextFromDirectory(dir: string): Promise<BuildContext> {
+  const rules = await loadIgnoreRules(dir);
+  return new DirContext(dir, rules.patterns.length ? rules : undefined, false);
+}

@@ -1,0 +1,175 @@
+/**
+ * The daemon side of a build context: the `/build` request body is a tar
+ * (plain or gzip) or, for `docker build - < Dockerfile` style clients, just a
+ * Dockerfile. Extraction never writes outside the target directory: no
+ * absolute or `..` paths, nothing written through a symlink, hardlinks only
+ * to files already extracted.
+ *
+ *   await receiveContext(req, '/var/lib/berth/tmp/ctx-123');  // { kind: 'tar', files: 42, bytes: 2560 }
+ */
+import { createWriteStream } from 'node:fs';
+import { chmod, link, lchown, lutimes, mkdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import tar from 'tar-stream';
+import type { Header } from 'tar-stream';
+import { InvalidArgument } from '../../../common/errors.js';
+
+export interface Received {
+  kind: 'tar' | 'dockerfile' | 'empty';
+  /** Entries written. */
+  files: number;
+  /** Bytes of the request body read. */
+  bytes: number;
+}
+
+/** Reads the first bytes of a stream and gives back a stream that still yields them. */
+async function peek(body: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+  const it = body[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let len = 0;
+  let done = false;
+  while (len < n) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    chunks.push(b);
+    len += b.length;
+  }
+  const head = Buffer.concat(chunks);
+  const stream = Readable.from((async function* () {
+    if (head.length) yield head;
+    if (done) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  })());
+  return { head, stream };
+}
+
+function isTar(head: Buffer): boolean {
+  return head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar';
+}
+
+/** Extracts a context body into `dir` (which must exist and be empty). */
+export async function receiveContext(body: Readable, dir: string): Promise<Received> {
+  let bytes = 0;
+  const counted = Readable.from((async function* () {
+    for await (const c of body) {
+      const b = Buffer.isBuffer(c) ? c : Buffer.from(c);
+      bytes += b.length;
+      yield b;
+    }
+  })());
+  let { head, stream } = await peek(counted, 512);
+  if (head.length === 0) return { kind: 'empty', files: 0, bytes };
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    ({ head, stream } = await peek(stream.pipe(createGunzip()), 512));
+    if (!isTar(head)) throw new InvalidArgument('build context is gzip-compressed but not a tar archive');
+  } else if (head.subarray(0, 3).toString('latin1') === 'BZh' || head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) {
+    throw new InvalidArgument('build context compression not supported (use an uncompressed or gzip tar)');
+  } else if (!isTar(head)) {
+    // Not an archive: the body is the Dockerfile itself.
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    await writeFile(join(dir, 'Dockerfile'), Buffer.concat(chunks), { mode: 0o644 });
+    return { kind: 'dockerfile', files: 1, bytes };
+  }
+  const files = await extractTar(stream, dir);
+  return { kind: 'tar', files, bytes };
+}
+
+/** `./a//b/` → `a/b`, `/` → ``; throws for paths that leave the root. */
+export function safeRelPath(name: string): string {
+  const rel = posix.normalize(name.replace(/^\/+/, '') || '.').replace(/\/+$/, '');
+  if (rel === '..' || rel.startsWith('../')) throw new InvalidArgument(`invalid path in build context: ${name}`);
+  return rel === '.' ? '' : rel;
+}
+
+async function extractTar(stream: Readable, dir: string): Promise<number> {
+  const symlinks = new Set<string>();
+  const seen = new Set<string>();
+  const made = new Set<string>();
+  const dirTimes: { path: string; mode: number; mtime: Date }[] = [];
+  const myUid = process.getuid?.() ?? 0;
+  const myGid = process.getgid?.() ?? 0;
+  let count = 0;
+  const ex = tar.extract();
+  const throughLink = (rel: string) => {
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i++) if (symlinks.has(parts.slice(0, i).join('/'))) return true;
+    return false;
+  };
+  const work = (async () => {
+    for await (const entry of ex) {
+      const h: Header = entry.header;
+      const rel = safeRelPath(h.name);
+      if (rel === '' || throughLink(rel)) {
+        if (rel !== '') throw new InvalidArgument(`invalid path in build context: ${h.name} (through a symlink)`);
+        entry.resume();
+        continue;
+      }
+      const path = join(dir, rel);
+      const parent = posix.dirname(rel);
+      if (parent !== '.' && !made.has(parent)) {
+        await mkdir(join(dir, parent), { recursive: true });
+        made.add(parent);
+      }
+      if (seen.has(rel) && (h.type !== 'directory' || symlinks.has(rel))) {
+        // A later entry for the same path replaces the earlier one, as tar does.
+        await rm(path, { recursive: true, force: true });
+        symlinks.delete(rel);
+      }
+      seen.add(rel);
+      const mode = h.mode & 0o7777;
+      switch (h.type) {
+        case 'directory':
+          await mkdir(path, { recursive: true });
+          made.add(rel);
+          dirTimes.push({ path, mode, mtime: h.mtime });
+          entry.resume();
+          break;
+        case 'file':
+        case 'contiguous-file':
+          await pipeline(entry, createWriteStream(path, { mode }));
+          await chmod(path, mode);
+          await utimes(path, h.mtime, h.mtime);
+          break;
+        case 'symlink':
+          await symlink(h.linkname, path);
+          symlinks.add(rel);
+          await lutimes(path, h.mtime, h.mtime);
+          entry.resume();
+          break;
+        case 'link': {
+          const target = safeRelPath(h.linkname);
+          if (target === '' || throughLink(target)) throw new InvalidArgument(`invalid hardlink in build context: ${h.name} -> ${h.linkname}`);
+          await link(join(dir, target), path);
+          entry.resume();
+          break;
+        }
+        default:
+          // Devices, fifos: a build context has no use for them.
+          entry.resume();
+          continue;
+      }
+      if ((h.uid ?? 0) !== myUid || (h.gid ?? 0) !== myGid) await lchown(path, h.uid ?? 0, h.gid ?? 0).catch(() => undefined);
+      count++;
+    }
+  })();
+  work.catch((e) => ex.destroy(e));
+  await Promise.all([pipeline(stream, ex as unknown as NodeJS.WritableStream), work]);
+  // Directory modes and times last: writing children changes them, and a read-only directory would block its children.
+  for (const d of dirTimes.reverse()) {
+    await chmod(d.path, d.mode);
+    await utimes(d.path, d.mtime, d.mtime);
+  }
+  return count;
+}

@@ -1,0 +1,89 @@
+import { InvalidArgument } from '../../common/errors.js';
+import type { ContainerConfig, HostConfig } from './types.js';
+
+/**
+ * Merges the image's config under the one the user gave, as Docker does at
+ * create time: user values win, Env is merged by key, an explicit Entrypoint
+ * discards the image's Cmd.
+ */
+export function mergeImageConfig(user: ContainerConfig, image: ContainerConfig): ContainerConfig {
+  const merged: ContainerConfig = { ...user };
+  merged.Env = mergeEnv(image.Env ?? [], user.Env ?? []);
+  const userEntrypoint = user.Entrypoint && user.Entrypoint.length > 0 ? user.Entrypoint : undefined;
+  // `--entrypoint ""` arrives as [""]: it clears the image entrypoint.
+  const clearsEntrypoint = Array.isArray(user.Entrypoint) && user.Entrypoint.length === 1 && user.Entrypoint[0] === '';
+  if (clearsEntrypoint) merged.Entrypoint = null;
+  else if (userEntrypoint) merged.Entrypoint = userEntrypoint;
+  else merged.Entrypoint = image.Entrypoint ?? null;
+  if (user.Cmd && user.Cmd.length > 0) merged.Cmd = user.Cmd;
+  else if (!userEntrypoint && !clearsEntrypoint) merged.Cmd = image.Cmd ?? null;
+  else merged.Cmd = user.Cmd ?? null;
+  merged.WorkingDir = user.WorkingDir || image.WorkingDir || '';
+  merged.User = user.User || image.User || '';
+  merged.ExposedPorts = { ...(image.ExposedPorts ?? {}), ...(user.ExposedPorts ?? {}) };
+  merged.Volumes = { ...(image.Volumes ?? {}), ...(user.Volumes ?? {}) };
+  merged.Labels = { ...(image.Labels ?? {}), ...(user.Labels ?? {}) };
+  merged.StopSignal = user.StopSignal || image.StopSignal || undefined;
+  merged.Healthcheck = user.Healthcheck ?? image.Healthcheck;
+  merged.OnBuild = null;
+  return merged;
+}
+
+function mergeEnv(base: string[], over: string[]): string[] {
+  const out = new Map<string, string>();
+  for (const kv of [...base, ...over]) {
+    const eq = kv.indexOf('=');
+    out.set(eq < 0 ? kv : kv.slice(0, eq), kv);
+  }
+  return [...out.values()];
+}
+
+/** The command line of the container: Entrypoint followed by Cmd. */
+export function commandLine(config: ContainerConfig): string[] {
+  return [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+}
+
+/** Checks a create request the way Docker's daemon does before doing anything. */
+export function validateCreate(config: ContainerConfig, host: HostConfig): void {
+  const policy = host.RestartPolicy?.Name ?? '';
+  if (!['', 'no', 'always', 'on-failure', 'unless-stopped'].includes(policy)) {
+    throw new InvalidArgument(`invalid restart policy: unknown policy '${policy}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
+  }
+  if (host.AutoRemove && policy !== '' && policy !== 'no') {
+    throw new InvalidArgument('conflicting options: cannot specify both --restart and --rm');
+  }
+  const retries = host.RestartPolicy?.MaximumRetryCount ?? 0;
+  if (retries < 0) throw new InvalidArgument('invalid restart policy: maximum retry count cannot be negative');
+  if (retries > 0 && policy !== 'on-failure') {
+    throw new InvalidArgument(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+  }
+  if (host.Memory && host.Memory > 0 && host.Memory < 6 * 1024 * 1024) {
+    throw new InvalidArgument('Minimum memory limit allowed is 6MB');
+  }
+  if (config.StopSignal !== undefined && config.StopSignal !== '' && !parseSignal(config.StopSignal)) {
+    throw new InvalidArgument(`Invalid signal: ${config.StopSignal}`);
+  }
+  const net = host.NetworkMode ?? '';
+  if (net && !['default', 'none', 'host', 'bridge'].includes(net) && !net.startsWith('container:')) {
+    // User networks arrive with the networking service; until then say so plainly.
+    throw new InvalidArgument(`network ${net} not found`);
+  }
+}
+
+const signals: Record<string, number> = {
+  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10, SEGV: 11, USR2: 12, PIPE: 13,
+  ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22, URG: 23, XCPU: 24,
+  XFSZ: 25, VTALRM: 26, PROF: 27, WINCH: 28, IO: 29, PWR: 30, SYS: 31,
+};
+
+/** Parses `SIGTERM`, `TERM`, `15`, `SIGRTMIN+3` into a number, or undefined when invalid. */
+export function parseSignal(s: string): number | undefined {
+  const t = s.trim().toUpperCase().replace(/^SIG/, '');
+  if (/^\d+$/.test(t)) {
+    const n = Number(t);
+    return n > 0 && n <= 64 ? n : undefined;
+  }
+  const rt = /^RTMIN(?:\+(\d+))?$/.exec(t) ?? /^RTMAX(?:-(\d+))?$/.exec(t);
+  if (rt) return t.startsWith('RTMIN') ? 34 + Number(rt[1] ?? 0) : 64 - Number(rt[1] ?? 0);
+  return signals[t];
+}

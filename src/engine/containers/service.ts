@@ -1,0 +1,574 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import { Conflict, InvalidArgument, NotFound, NotModified, errorMessage } from '../../common/errors.js';
+import { newId, randomName, shortId, validName } from '../../common/ids.js';
+import { log } from '../../common/log.js';
+import type { EventBus } from '../events/bus.js';
+import { commandLine, mergeImageConfig, parseSignal, validateCreate } from './create.js';
+import { writeContainerFiles } from './files.js';
+import { KeyedLock } from './lock.js';
+import type { AttachSession, ExitStatus, LogEntry, LogQuery, RootfsPort, RuntimePort, SpecBuilder, SpecInput, SpecMount } from './ports.js';
+import { initialState, zeroTime, type ContainerRecord } from './record.js';
+import { RestartManager } from './restart.js';
+import { HealthMonitor } from './health.js';
+import type { ContainerStore } from './store.js';
+import type { ContainerConfig, HostConfig } from './types.js';
+import type { VolumeService } from '../volumes/service.js';
+
+export interface ContainerServiceDeps {
+  store: ContainerStore;
+  rootfs: RootfsPort;
+  runtime: RuntimePort;
+  buildSpec: SpecBuilder;
+  events: EventBus;
+  /** Mounts and volumes; without it containers get no mounts beyond the generated files. */
+  volumes?: VolumeService;
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+/**
+ * The container lifecycle: create, start, stop, kill, restart, remove,
+ * pause, wait, attach, logs. It keeps records consistent with what the
+ * runtime reports, applies restart policies and AutoRemove when a container
+ * exits, and reconciles both after a daemon restart (containers outlive the
+ * daemon: their monitor is conmon, not us).
+ *
+ *   const { Id } = await containers.create({ Image: 'busybox', Cmd: ['echo', 'hi'] }, {}, 'greeter');
+ *   const exited = containers.wait(Id, 'next-exit');
+ *   await containers.start(Id);
+ *   (await exited).StatusCode   // 0
+ */
+export class ContainerService {
+  private lock = new KeyedLock();
+  private waiters = new Map<string, { cond: WaitCondition; resolve: (code: number) => void }[]>();
+  private pendingAttach = new Map<string, { stdin: boolean; resolve: (s: AttachSession) => void; reject: (e: unknown) => void }[]>();
+  private watching = new Set<string>();
+  private restarts: RestartManager;
+  private health: HealthMonitor;
+
+  constructor(private deps: ContainerServiceDeps) {
+    this.restarts = new RestartManager((id) => this.restartByPolicy(id));
+    this.health = new HealthMonitor((id, args, ms) => this.runProbe(id, args, ms), async (rec, status) => {
+      await this.deps.store.save(rec);
+      if (status) this.emit(rec, `health_status: ${status}`);
+    });
+  }
+
+  get store(): ContainerStore {
+    return this.deps.store;
+  }
+
+  // ---- create ----------------------------------------------------------
+
+  async create(config: ContainerConfig, hostConfig: HostConfig, name?: string): Promise<{ Id: string; Warnings: string[] }> {
+    if (!config.Image) throw new InvalidArgument('config.Image: image name is required');
+    validateCreate(config, hostConfig);
+    if (name) {
+      if (!validName.test(name)) throw new InvalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+      const owner = this.deps.store.nameOwner(name);
+      if (owner) {
+        throw new Conflict(`Conflict. The container name "/${name.replace(/^\//, '')}" is already in use by container "${owner.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
+      }
+    }
+    const image = await this.deps.rootfs.resolveImage(config.Image);
+    const merged = mergeImageConfig(config, image.config);
+    merged.Image = config.Image;
+    const argv = commandLine(merged);
+    if (argv.length === 0) throw new InvalidArgument('No command specified');
+
+    const id = newId();
+    const finalName = '/' + (name ? name.replace(/^\//, '') : randomName((n) => !!this.deps.store.nameOwner(n)));
+    const dir = this.deps.store.dir(id);
+    const rec: ContainerRecord = {
+      Id: id,
+      Name: finalName,
+      Created: new Date().toISOString(),
+      Path: argv[0],
+      Args: argv.slice(1),
+      Image: image.id,
+      Config: { ...merged, Hostname: merged.Hostname || (hostConfig.NetworkMode === 'host' ? os.hostname() : id.slice(0, 12)) },
+      HostConfig: normalizeHostConfig(hostConfig),
+      State: initialState(),
+      RestartCount: 0,
+      ManuallyStopped: false,
+      HasBeenStartedBefore: false,
+      LogPath: path.join(dir, `${id}-json.log`),
+      HostnamePath: path.join(dir, 'hostname'),
+      HostsPath: path.join(dir, 'hosts'),
+      ResolvConfPath: path.join(dir, 'resolv.conf'),
+    };
+    rec.Mounts = this.deps.volumes ? await this.deps.volumes.resolveForContainer(merged, hostConfig) : [];
+    try {
+      await this.deps.rootfs.createContainerLayer(id, image.id);
+      await this.deps.store.save(rec);
+    } catch (err) {
+      await this.deps.rootfs.removeContainerLayer(id).catch(() => undefined);
+      await this.deps.volumes?.releaseAnonymous(rec.Mounts, id).catch(() => undefined);
+      throw err;
+    }
+    this.emit(rec, 'create');
+    return { Id: id, Warnings: [] };
+  }
+
+  // ---- start -------------------------------------------------------------
+
+  async start(ref: string): Promise<void> {
+    const rec = this.deps.store.get(ref);
+    await this.lock.run(rec.Id, () => this.startLocked(rec));
+  }
+
+  private async startLocked(rec: ContainerRecord): Promise<void> {
+    if (rec.State.Paused) throw new Conflict('cannot start a paused container, try unpause instead');
+    if (rec.State.Running) throw new NotModified('container already started');
+    if (rec.State.Status === 'removing' || rec.State.Dead) throw new Conflict(`container ${rec.Id} is marked for removal and cannot be started`);
+    this.restarts.cancel(rec.Id);
+    const rootfs = await this.deps.rootfs.mountContainer(rec.Id);
+    try {
+      const hostNet = rec.HostConfig.NetworkMode === 'host';
+      await writeContainerFiles(this.deps.store.dir(rec.Id), {
+        hostname: rec.Config.Hostname ?? rec.Id.slice(0, 12),
+        domainname: rec.Config.Domainname,
+        extraHosts: rec.HostConfig.ExtraHosts ?? [],
+        hostNetwork: hostNet,
+        dns: rec.HostConfig.Dns ?? [],
+        dnsSearch: rec.HostConfig.DnsSearch ?? [],
+        dnsOptions: rec.HostConfig.DnsOptions ?? [],
+      });
+      const input = this.specInput(rec, rootfs);
+      if (this.deps.volumes) input.mounts.push(...(await this.deps.volumes.specMounts(rec.Mounts ?? [], rootfs)));
+      const spec = await this.deps.buildSpec(input);
+      // Leftovers of an earlier run (e.g. after a crash) would make create fail.
+      await this.deps.runtime.delete(rec.Id).catch(() => undefined);
+      const { monitorPid } = await this.deps.runtime.create({
+        id: rec.Id, spec, tty: !!rec.Config.Tty, openStdin: !!rec.Config.OpenStdin, logPath: rec.LogPath,
+      });
+      rec.MonitorPid = monitorPid;
+      await this.connectPendingAttaches(rec);
+      const { pid } = await this.deps.runtime.start(rec.Id);
+      Object.assign(rec.State, {
+        Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
+        Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: zeroTime,
+      });
+      rec.HasBeenStartedBefore = true;
+      rec.ManuallyStopped = false;
+      await this.deps.store.save(rec);
+    } catch (err) {
+      await this.failStart(rec, err);
+      throw err;
+    }
+    this.emit(rec, 'start');
+    this.watchExit(rec.Id);
+    this.health.track(rec);
+  }
+
+  /** Records a failed start as Docker does: still "created" (or "exited"), exit code 126/127/128. */
+  private async failStart(rec: ContainerRecord, err: unknown): Promise<void> {
+    const msg = errorMessage(err);
+    rec.State.Error = msg;
+    rec.State.ExitCode = startErrorExitCode(msg);
+    rec.State.Running = false;
+    rec.State.Pid = 0;
+    if (rec.HasBeenStartedBefore) rec.State.Status = 'exited';
+    await this.deps.runtime.delete(rec.Id).catch(() => undefined);
+    await this.deps.rootfs.unmountContainer(rec.Id).catch(() => undefined);
+    await this.deps.store.save(rec).catch(() => undefined);
+    for (const p of this.pendingAttach.get(rec.Id) ?? []) p.reject(err);
+    this.pendingAttach.delete(rec.Id);
+    this.resolveWaiters(rec.Id, ['next-exit', 'not-running'], rec.State.ExitCode);
+    if (rec.HostConfig.AutoRemove) void this.remove(rec.Id, { force: true }).catch(() => undefined);
+  }
+
+  private specInput(rec: ContainerRecord, rootfs: string): SpecInput {
+    const mounts: SpecMount[] = [
+      { destination: '/etc/hostname', source: rec.HostnamePath, type: 'bind', options: ['rbind', 'rprivate'] },
+      { destination: '/etc/hosts', source: rec.HostsPath, type: 'bind', options: ['rbind', 'rprivate'] },
+      { destination: '/etc/resolv.conf', source: rec.ResolvConfPath, type: 'bind', options: ['rbind', 'rprivate'] },
+    ];
+    const mode = rec.HostConfig.NetworkMode ?? '';
+    let network: SpecInput['network'] = { mode: 'new' };
+    if (mode === 'host') network = { mode: 'host' };
+    else if (mode.startsWith('container:')) {
+      const other = this.deps.store.get(mode.slice('container:'.length));
+      if (!other.State.Running) throw new Conflict(`cannot join network of a non running container: ${other.Id}`);
+      network = { mode: 'path', path: `/proc/${other.State.Pid}/ns/net` };
+    }
+    return { id: rec.Id, config: rec.Config, hostConfig: rec.HostConfig, rootfs, mounts, network };
+  }
+
+  // ---- exit handling and restart policies --------------------------------
+
+  /** Follows a running container until it exits, then records the exit. */
+  private watchExit(id: string): void {
+    if (this.watching.has(id)) return;
+    this.watching.add(id);
+    this.deps.runtime.waitExit(id).then(
+      (status) => this.lock.run(id, () => this.onExit(id, status)),
+      (err) => log.error('containers', 'waiting for exit failed', { id, error: errorMessage(err) }),
+    ).finally(() => this.watching.delete(id));
+  }
+
+  private async onExit(id: string, status: ExitStatus): Promise<void> {
+    const rec = this.deps.store.find(id);
+    if (!rec || !rec.State.Running) return;
+    const ranFor = Date.now() - Date.parse(rec.State.StartedAt);
+    Object.assign(rec.State, {
+      Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0,
+      ExitCode: status.exitCode, OOMKilled: status.oomKilled, FinishedAt: status.finishedAt.toISOString(),
+    });
+    rec.MonitorPid = undefined;
+    this.health.stop(id);
+    await this.deps.runtime.delete(id).catch((err) => log.warn('containers', 'runtime delete failed', { id, error: errorMessage(err) }));
+    await this.deps.rootfs.unmountContainer(id).catch((err) => log.warn('containers', 'unmount failed', { id, error: errorMessage(err) }));
+    if (status.oomKilled) this.emit(rec, 'oom');
+    this.emit(rec, 'die', { exitCode: String(status.exitCode) });
+    const restart = this.restarts.shouldRestart(rec, ranFor);
+    if (restart) {
+      rec.State.Restarting = true;
+      rec.State.Status = 'restarting';
+    }
+    await this.deps.store.save(rec);
+    this.resolveWaiters(id, restart ? ['next-exit'] : ['next-exit', 'not-running'], status.exitCode);
+    if (restart) this.restarts.schedule(rec, ranFor);
+    else if (rec.HostConfig.AutoRemove) await this.removeLocked(rec, { force: true, volumes: true });
+  }
+
+  private async restartByPolicy(id: string): Promise<void> {
+    const rec = this.deps.store.find(id);
+    if (!rec || !rec.State.Restarting) return;
+    rec.RestartCount++;
+    rec.State.Restarting = false;
+    try {
+      await this.lock.run(id, () => this.startLocked(rec));
+      this.emit(rec, 'restart');
+    } catch (err) {
+      log.warn('containers', 'restart by policy failed', { id, error: errorMessage(err) });
+      rec.State.Status = 'exited';
+      await this.deps.store.save(rec).catch(() => undefined);
+      this.resolveWaiters(id, ['not-running'], rec.State.ExitCode);
+    }
+  }
+
+  /**
+   * Brings records in line with reality after a daemon (re)start: containers
+   * still running are watched again, those that exited meanwhile get their
+   * real exit code, and restart policies apply to both kinds.
+   */
+  async reconcile(): Promise<void> {
+    for (const rec of this.deps.store.all()) {
+      try {
+        await this.reconcileOne(rec);
+      } catch (err) {
+        log.error('containers', 'reconcile failed', { id: rec.Id, error: errorMessage(err) });
+      }
+    }
+  }
+
+  private async reconcileOne(rec: ContainerRecord): Promise<void> {
+    if (rec.State.Status === 'removing') {
+      await this.removeLocked(rec, { force: true, volumes: false });
+      return;
+    }
+    if (rec.State.Running || rec.State.Restarting) {
+      const st = await this.deps.runtime.state(rec.Id);
+      if (st && (st.status === 'running' || st.status === 'paused')) {
+        rec.State.Paused = st.status === 'paused';
+        rec.State.Status = st.status;
+        rec.State.Pid = st.pid;
+        rec.State.Running = true;
+        rec.State.Restarting = false;
+        await this.deps.store.save(rec);
+        this.watchExit(rec.Id);
+        this.health.track(rec);
+        return;
+      }
+      const exit = await this.deps.runtime.exitStatus(rec.Id);
+      rec.State.Running = true; // so onExit records it
+      await this.onExit(rec.Id, exit ?? { exitCode: 255, oomKilled: false, finishedAt: new Date() });
+      return;
+    }
+    // Docker starts `always` containers (and `unless-stopped` ones not stopped by hand) when the daemon starts.
+    const policy = rec.HostConfig.RestartPolicy?.Name;
+    if (rec.HasBeenStartedBefore && !rec.ManuallyStopped && (policy === 'always' || policy === 'unless-stopped')) {
+      await this.start(rec.Id).catch((err) => log.warn('containers', 'start on daemon boot failed', { id: rec.Id, error: errorMessage(err) }));
+    }
+  }
+
+  // ---- stop, kill, restart, pause -----------------------------------------
+
+  async stop(ref: string, timeoutSeconds?: number, signal?: string): Promise<void> {
+    const rec = this.deps.store.get(ref);
+    if (rec.State.Restarting) {
+      this.restarts.cancel(rec.Id);
+      await this.lock.run(rec.Id, async () => {
+        rec.ManuallyStopped = true;
+        Object.assign(rec.State, { Restarting: false, Status: 'exited' });
+        await this.deps.store.save(rec);
+      });
+      this.resolveWaiters(rec.Id, ['not-running'], rec.State.ExitCode);
+      return;
+    }
+    if (!rec.State.Running) throw new NotModified('container already stopped');
+    rec.ManuallyStopped = true;
+    await this.deps.store.save(rec);
+    const sig = signal || rec.Config.StopSignal || 'SIGTERM';
+    const t = timeoutSeconds ?? rec.Config.StopTimeout ?? 10;
+    const exited = this.waitForExit(rec.Id);
+    await this.signal(rec, sig).catch(() => undefined);
+    if (rec.State.Paused) await this.deps.runtime.resume(rec.Id).catch(() => undefined);
+    if (t < 0 ? await exited.then(() => true) : await raceTimeout(exited, t * 1000)) return;
+    log.info('containers', `container did not exit within ${t}s of ${sig}: killing it`, { id: rec.Id });
+    await this.signal(rec, 'SIGKILL').catch(() => undefined);
+    await exited;
+  }
+
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    const rec = this.deps.store.get(ref);
+    if (!parseSignal(signal)) throw new InvalidArgument(`Invalid signal: ${signal}`);
+    if (!rec.State.Running) throw new Conflict(`Cannot kill container: ${shortId(rec.Id)}: Container ${rec.Id} is not running`);
+    rec.ManuallyStopped = true;
+    await this.deps.store.save(rec);
+    await this.signal(rec, signal);
+    this.emit(rec, 'kill', { signal: String(parseSignal(signal)) });
+  }
+
+  private async signal(rec: ContainerRecord, signal: string): Promise<void> {
+    const n = parseSignal(signal);
+    if (!n) throw new InvalidArgument(`Invalid signal: ${signal}`);
+    await this.deps.runtime.kill(rec.Id, String(n));
+  }
+
+  async restart(ref: string, timeoutSeconds?: number): Promise<void> {
+    const rec = this.deps.store.get(ref);
+    if (rec.State.Running) await this.stop(rec.Id, timeoutSeconds);
+    await this.start(rec.Id);
+    this.emit(rec, 'restart');
+  }
+
+  async pause(ref: string): Promise<void> {
+    const rec = this.deps.store.get(ref);
+    await this.lock.run(rec.Id, async () => {
+      if (!rec.State.Running) throw new Conflict(`Container ${rec.Id} is not running`);
+      if (rec.State.Paused) throw new Conflict(`Container ${rec.Id} is already paused`);
+      await this.deps.runtime.pause(rec.Id);
+      Object.assign(rec.State, { Paused: true, Status: 'paused' });
+      await this.deps.store.save(rec);
+    });
+    this.emit(rec, 'pause');
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const rec = this.deps.store.get(ref);
+    await this.lock.run(rec.Id, async () => {
+      if (!rec.State.Paused) throw new Conflict(`Container ${rec.Id} is not paused`);
+      await this.deps.runtime.resume(rec.Id);
+      Object.assign(rec.State, { Paused: false, Status: 'running' });
+      await this.deps.store.save(rec);
+    });
+    this.emit(rec, 'unpause');
+  }
+
+  // ---- wait ----------------------------------------------------------------
+
+  /**
+   * Resolves with the exit code when `cond` is met. Registering happens
+   * synchronously, so a caller can wait for `next-exit` and then start.
+   */
+  wait(ref: string, cond: WaitCondition = 'not-running'): Promise<number> {
+    const rec = this.deps.store.get(ref);
+    if (cond === 'not-running' && !rec.State.Running && !rec.State.Restarting) return Promise.resolve(rec.State.ExitCode);
+    return new Promise((resolve) => {
+      const list = this.waiters.get(rec.Id) ?? [];
+      list.push({ cond, resolve });
+      this.waiters.set(rec.Id, list);
+    });
+  }
+
+  private waitForExit(id: string): Promise<number> {
+    return new Promise((resolve) => {
+      const list = this.waiters.get(id) ?? [];
+      list.push({ cond: 'next-exit', resolve });
+      this.waiters.set(id, list);
+    });
+  }
+
+  private resolveWaiters(id: string, conds: WaitCondition[], code: number): void {
+    const list = this.waiters.get(id);
+    if (!list) return;
+    const keep = list.filter((w) => {
+      if (!conds.includes(w.cond)) return true;
+      w.resolve(code);
+      return false;
+    });
+    if (keep.length) this.waiters.set(id, keep);
+    else this.waiters.delete(id);
+  }
+
+  // ---- remove ----------------------------------------------------------------
+
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const rec = this.deps.store.get(ref);
+    if (rec.State.Running && !opts.force) {
+      throw new Conflict(`cannot remove container "${rec.Name}": container is running: stop the container before removing or force remove`);
+    }
+    if (rec.State.Running) {
+      const exited = this.waitForExit(rec.Id);
+      rec.ManuallyStopped = true;
+      await this.signal(rec, 'SIGKILL').catch(() => undefined);
+      if (rec.State.Paused) await this.deps.runtime.resume(rec.Id).catch(() => undefined);
+      if (!(await raceTimeout(exited, 15_000))) log.warn('containers', 'container did not die after SIGKILL; removing anyway', { id: rec.Id });
+    }
+    this.restarts.cancel(rec.Id);
+    await this.lock.run(rec.Id, () => this.removeLocked(rec, { force: !!opts.force, volumes: !!opts.volumes }));
+  }
+
+  private async removeLocked(rec: ContainerRecord, opts: { force: boolean; volumes: boolean }): Promise<void> {
+    if (!this.deps.store.find(rec.Id)) return;
+    rec.State.Status = 'removing';
+    await this.deps.store.save(rec);
+    await this.deps.runtime.delete(rec.Id).catch(() => undefined);
+    await this.deps.rootfs.unmountContainer(rec.Id).catch(() => undefined);
+    await this.deps.rootfs.removeContainerLayer(rec.Id);
+    await this.deps.store.delete(rec.Id);
+    if (opts.volumes) await this.deps.volumes?.releaseAnonymous(rec.Mounts ?? [], rec.Id);
+    this.emit(rec, 'destroy');
+    this.resolveWaiters(rec.Id, ['next-exit', 'not-running', 'removed'], rec.State.ExitCode);
+  }
+
+  async prune(filter: (c: ContainerRecord) => boolean = () => true): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    const deleted: string[] = [];
+    for (const rec of this.deps.store.all()) {
+      if (rec.State.Running || rec.State.Restarting || !filter(rec)) continue;
+      await this.remove(rec.Id).then(() => deleted.push(rec.Id), () => undefined);
+    }
+    return { ContainersDeleted: deleted, SpaceReclaimed: 0 };
+  }
+
+  // ---- rename ------------------------------------------------------------------
+
+  async rename(ref: string, newName: string): Promise<void> {
+    const rec = this.deps.store.get(ref);
+    if (!newName) throw new InvalidArgument('Neither old nor new names may be empty');
+    if (!validName.test(newName)) throw new InvalidArgument(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const n = '/' + newName.replace(/^\//, '');
+    if (n === rec.Name) throw new InvalidArgument(`Renaming a container with the same name as its current name`);
+    const owner = this.deps.store.nameOwner(n);
+    if (owner) throw new Conflict(`Conflict. The container name "${n}" is already in use by container "${owner.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    const old = rec.Name;
+    rec.Name = n;
+    await this.deps.store.save(rec);
+    this.emit(rec, 'rename', { oldName: old });
+  }
+
+  // ---- stdio -----------------------------------------------------------------------
+
+  /**
+   * Attaches to the container's stdio. For a container not started yet the
+   * session is connected between runtime create and start, so no output of
+   * the first instant is lost (docker run attaches before it starts).
+   */
+  async attach(ref: string, opts: { stdin: boolean }): Promise<AttachSession | undefined> {
+    const rec = this.deps.store.get(ref);
+    if (rec.State.Running) return this.deps.runtime.attach(rec.Id, opts);
+    if (rec.State.Status === 'created' || rec.State.Restarting) {
+      return new Promise((resolve, reject) => {
+        const list = this.pendingAttach.get(rec.Id) ?? [];
+        list.push({ stdin: opts.stdin, resolve, reject });
+        this.pendingAttach.set(rec.Id, list);
+      });
+    }
+    return undefined;
+  }
+
+  /** Drops a pending attach request when its client goes away before start. */
+  cancelAttach(id: string, resolveFn: unknown): void {
+    const list = this.pendingAttach.get(id);
+    if (!list) return;
+    this.pendingAttach.set(id, list.filter((p) => p.resolve !== resolveFn));
+  }
+
+  private async connectPendingAttaches(rec: ContainerRecord): Promise<void> {
+    const list = this.pendingAttach.get(rec.Id);
+    if (!list) return;
+    this.pendingAttach.delete(rec.Id);
+    for (const p of list) {
+      try {
+        p.resolve(await this.deps.runtime.attach(rec.Id, { stdin: p.stdin }));
+      } catch (err) {
+        p.reject(err);
+      }
+    }
+  }
+
+  async resize(ref: string, height: number, width: number): Promise<void> {
+    const rec = this.deps.store.get(ref);
+    if (!rec.State.Running) throw new Conflict(`Container ${rec.Id} is not running`);
+    if (!(height > 0 && width > 0)) return;
+    await this.deps.runtime.resize(rec.Id, height, width);
+  }
+
+  logs(ref: string, q: Omit<LogQuery, 'follow'> & { follow?: boolean }): AsyncIterable<LogEntry> {
+    const rec = this.deps.store.get(ref);
+    const follow = q.follow && (rec.State.Running || rec.State.Restarting) ? this.wait(rec.Id, 'not-running') : undefined;
+    return this.deps.runtime.readLogs(rec.LogPath, { ...q, follow });
+  }
+
+  async export(ref: string): Promise<Readable> {
+    const rec = this.deps.store.get(ref);
+    return this.deps.rootfs.exportContainer(rec.Id);
+  }
+
+  // ---- helpers ------------------------------------------------------------------------
+
+  /** One health probe: an exec whose combined output (first 4 KiB) and exit code are kept. */
+  private async runProbe(id: string, args: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const rec = this.deps.store.get(id);
+    const rootfs = await this.deps.rootfs.mountContainer(id);
+    const proc = await this.deps.runtime.exec(id, {
+      args, env: rec.Config.Env ?? [], cwd: rec.Config.WorkingDir || '/', user: rec.Config.User ?? '', tty: false, stdin: false, privileged: false,
+      container: { config: rec.Config, hostConfig: rec.HostConfig, rootfs },
+    });
+    let output = '';
+    const collect = (b: Buffer) => { if (output.length < 4096) output += b.toString('utf8'); };
+    proc.stdout.on('data', collect);
+    proc.stderr?.on('data', collect);
+    const timedOut = raceTimeout(proc.exited, timeoutMs);
+    if (!(await timedOut)) return { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs / 1000}s)` };
+    return { exitCode: await proc.exited, output: output.slice(0, 4096) };
+  }
+
+  emit(rec: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.deps.events.publish({
+      Type: 'container', Action: action,
+      Actor: { ID: rec.Id, Attributes: { ...(rec.Config.Labels ?? {}), image: rec.Config.Image ?? rec.Image, name: rec.Name.slice(1), ...extra } },
+    });
+  }
+}
+
+/** Docker's exit codes for a container whose command could not be started. */
+export function startErrorExitCode(msg: string): number {
+  if (/executable file not found|no such file or directory|not found in \$PATH/i.test(msg)) return 127;
+  if (/permission denied|is a directory|exec format error/i.test(msg)) return 126;
+  return 128;
+}
+
+function normalizeHostConfig(h: HostConfig): HostConfig {
+  return {
+    NetworkMode: 'default',
+    RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+    LogConfig: { Type: 'json-file', Config: {} },
+    ...h,
+  };
+}
+
+/** True if `p` settled within `ms`. */
+async function raceTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  try {
+    return await Promise.race([p.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

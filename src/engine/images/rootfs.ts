@@ -1,0 +1,105 @@
+import { PassThrough, type Readable } from 'node:stream';
+import { NotFound } from '../../common/errors.js';
+import type { ContainerConfig } from '../containers/types.js';
+import { layerFromUpper, upperChanges, type Change } from '../layers/diff.js';
+import { createTarStream, isMountPoint } from '../layers/host-tools.js';
+import { parseRepoTag } from './reference.js';
+import type { ImageService } from './service.js';
+import { mediaTypes, type ImageConfig, type ImageRecord } from './types.js';
+
+const keyOf = (containerId: string) => `container-${containerId}`;
+
+/**
+ * Container root filesystems: a writable overlay snapshot per container on
+ * top of its image's layers. The container service calls these; they know
+ * nothing of container state.
+ *
+ *   await rootfs.createContainerLayer(id, img.id);
+ *   const dir = await rootfs.mountContainer(id);   // give it to runc as root.path
+ *   …
+ *   await rootfs.removeContainerLayer(id);
+ */
+export class ContainerRootfs {
+  constructor(private readonly images: ImageService) {}
+
+  private get sn() { return this.images.snapshots; }
+
+  /** Creates the empty writable layer of a new container over `imageId`. */
+  async createContainerLayer(containerId: string, imageId: string): Promise<void> {
+    const img = this.images.resolve(imageId);
+    const chain = this.images.chainIdsOf(img);
+    await this.sn.prepare(keyOf(containerId), chain[chain.length - 1]);
+  }
+
+  /** Mounts the container's overlay (idempotent) and returns the rootfs path. */
+  async mountContainer(containerId: string): Promise<string> {
+    this.need(containerId);
+    return this.sn.mount(keyOf(containerId));
+  }
+
+  async unmountContainer(containerId: string): Promise<void> {
+    if (!this.sn.stat(keyOf(containerId))) return;
+    await this.sn.unmount(keyOf(containerId));
+  }
+
+  /** Unmounts and deletes the container's layer, then layers of deleted images it kept alive. */
+  async removeContainerLayer(containerId: string): Promise<void> {
+    if (this.sn.stat(keyOf(containerId))) await this.sn.remove(keyOf(containerId));
+    await this.images.collectLayers();
+  }
+
+  /** A tar of the container's whole filesystem (`docker export`). */
+  async exportContainer(containerId: string): Promise<Readable> {
+    this.need(containerId);
+    const key = keyOf(containerId);
+    const wasMounted = await isMountPoint(this.sn.mountPoint(key));
+    const dir = await this.sn.mount(key);
+    const { stream, done } = createTarStream(dir);
+    const out = new PassThrough();
+    stream.pipe(out, { end: false });
+    done.then(
+      async () => { if (!wasMounted) await this.sn.unmount(key).catch(() => undefined); out.end(); },
+      async (err) => { if (!wasMounted) await this.sn.unmount(key).catch(() => undefined); out.destroy(err); },
+    );
+    return out;
+  }
+
+  /** `docker diff`: what the container changed, added and deleted. */
+  async containerChanges(containerId: string): Promise<Change[]> {
+    this.need(containerId);
+    const key = keyOf(containerId);
+    return upperChanges(this.sn.dir(key), this.sn.lowerDirs(key));
+  }
+
+  /**
+   * `docker commit`: a new image of the container's image plus one layer
+   * holding the container's changes (only the diff is stored).
+   */
+  async commitContainer(containerId: string, opts: { imageId: string; config?: ContainerConfig; comment?: string; author?: string; repoTag?: string; containerConfig?: ContainerConfig }): Promise<ImageRecord> {
+    this.need(containerId);
+    const ref = opts.repoTag ? parseRepoTag(opts.repoTag) : undefined;
+    const base = this.images.resolve(opts.imageId);
+    const baseConfig = this.images.config(base.id);
+    const layer = await this.images.content.write(layerFromUpper(this.sn.dir(keyOf(containerId))));
+    const created = new Date().toISOString();
+    const config: ImageConfig = {
+      ...baseConfig,
+      config: opts.config ?? baseConfig.config,
+      container: containerId,
+      container_config: opts.containerConfig ?? opts.config ?? baseConfig.config,
+      created,
+      ...(opts.author ? { author: opts.author } : {}),
+      ...(opts.comment ? { comment: opts.comment } : { comment: undefined }),
+      history: [...(baseConfig.history ?? []), { created, ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}) }],
+      rootfs: { type: 'layers', diff_ids: [...baseConfig.rootfs.diff_ids, layer.digest] },
+    };
+    const cfg = await this.images.content.writeBuffer(JSON.stringify(config));
+    const rec = await this.images.createImage(cfg.digest, [...base.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType })), { digest: layer.digest, mediaType: mediaTypes.ociLayer }], { parent: base.id, names: ref ? [ref] : [] });
+    return rec;
+  }
+
+  private need(containerId: string): void {
+    if (!this.sn.stat(keyOf(containerId))) throw new NotFound(`No such container: ${containerId}`);
+  }
+}
+

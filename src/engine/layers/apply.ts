@@ -1,0 +1,84 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { InvalidArgument } from '../../common/errors.js';
+import * as tar from 'tar-stream';
+import { openPlainTar } from './compression.js';
+import { extractTarFile, extractTarStream } from './host-tools.js';
+import { scanLayerTar, type DirHeader, type LayerScan } from './tar-check.js';
+
+/** The xattr overlayfs reads to hide a directory's lower contents. */
+export const opaqueXattr = 'trusted.overlay.opaque';
+
+/**
+ * Unpacks an OCI layer (plain or compressed tar file) into an empty snapshot
+ * directory, translating OCI whiteouts to overlay's: `a/.wh.b` becomes a 0/0
+ * character device `a/b`, `a/.wh..wh..opq` becomes `trusted.overlay.opaque=y`
+ * on `a`. The archive is checked whole before anything is written; a hostile
+ * one throws InvalidArgument and leaves `dir` untouched.
+ *
+ *   const { size } = await applyLayer(cs.path(digest), sn.dir('extract-1'));
+ */
+export async function applyLayer(archive: string, dir: string, expectedDiffId?: string): Promise<LayerScan & { diffId: string }> {
+  const hash = createHash('sha256');
+  const plain = openPlainTar(archive);
+  const hashed = plain.pipe(new Transform({ transform(chunk, _e, cb) { hash.update(chunk); cb(null, chunk); } }));
+  plain.on('error', (err) => hashed.destroy(err));
+  const scan = await scanLayerTar(hashed);
+  // tar-stream stops at the end-of-archive marker; hash any trailing padding too.
+  for await (const chunk of hashed) void chunk;
+  const diffId = 'sha256:' + hash.digest('hex');
+  if (expectedDiffId && expectedDiffId !== diffId) {
+    throw new InvalidArgument(`layer content does not match its diff ID: expected ${expectedDiffId}, got ${diffId}`);
+  }
+  await extractTarFile(archive, dir);
+  if (scan.markers.length > 0) await translateWhiteouts(dir, scan);
+  return { ...scan, diffId };
+}
+
+async function translateWhiteouts(dir: string, scan: LayerScan): Promise<void> {
+  for (const m of scan.markers) await fs.rm(path.join(dir, m), { force: true });
+  // Node can neither mknod nor set trusted.* xattrs, GNU tar can: feed it a
+  // small archive holding the device nodes and the directories re-stated with
+  // their original metadata (removing markers touched their mtimes).
+  const pack = tar.pack();
+  const parents = new Set<string>();
+  for (const m of scan.markers) parents.add(path.posix.dirname(m) === '.' ? '' : path.posix.dirname(m));
+  const opaque = new Set(scan.opaqueDirs);
+  const entries: Promise<void>[] = [];
+  const add = (h: any) => new Promise<void>((resolve, reject) => {
+    pack.entry(h, (err) => (err ? reject(err) : resolve()));
+  });
+  const done = extractTarStream(pack as unknown as Readable, dir);
+  for (const w of scan.whiteouts) {
+    entries.push(add({ name: w, type: 'character-device', devmajor: 0, devminor: 0, mode: 0, uid: 0, gid: 0, mtime: new Date(0), size: 0 }));
+  }
+  for (const p of parents) {
+    if (p === '') continue;
+    const h = scan.dirs.get(p) ?? (await statHeader(path.join(dir, p)));
+    const pax: Record<string, string> = {};
+    for (const [k, v] of Object.entries(h.pax ?? {})) if (k.startsWith('SCHILY.xattr.')) pax[k] = v;
+    if (opaque.has(p)) pax[`SCHILY.xattr.${opaqueXattr}`] = 'y';
+    entries.push(add({ name: p, type: 'directory', mode: h.mode, uid: h.uid, gid: h.gid, mtime: h.mtime, pax: Object.keys(pax).length ? pax : undefined } as any));
+  }
+  await Promise.all(entries);
+  pack.finalize();
+  await done;
+  if (opaque.has('')) await markRootOpaque(dir);
+}
+
+async function statHeader(p: string): Promise<DirHeader> {
+  const st = await fs.stat(p);
+  return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
+}
+
+/** An opaque marker at the layer root: the root itself must carry the xattr. */
+async function markRootOpaque(dir: string): Promise<void> {
+  const st = await fs.stat(dir);
+  const pack = tar.pack();
+  const done = extractTarStream(pack as unknown as Readable, dir);
+  pack.entry({ name: '.', type: 'directory', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime, pax: { [`SCHILY.xattr.${opaqueXattr}`]: 'y' } } as any);
+  pack.finalize();
+  await done;
+}

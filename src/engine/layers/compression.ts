@@ -1,0 +1,78 @@
+import { createReadStream } from 'node:fs';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { Decompress } from 'fzstd';
+import { decompressXz } from './host-tools.js';
+import { BerthError, InvalidArgument } from '../../common/errors.js';
+
+export type Compression = 'none' | 'gzip' | 'xz' | 'zstd' | 'bzip2';
+
+/** Recognises a compressed stream by its first bytes, as docker's archive package does. */
+export function detectCompression(head: Buffer): Compression {
+  if (head.length >= 3 && head[0] === 0x1f && head[1] === 0x8b && head[2] === 0x08) return 'gzip';
+  if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  if (head.length >= 3 && head.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
+  return 'none';
+}
+
+/**
+ * Turns a possibly compressed stream into the plain bytes, sniffing the format
+ * from the first bytes. bzip2 is refused (no layer uses it any more).
+ */
+export function decompressStream(input: Readable): Readable {
+  const out = new PassThrough();
+  const fail = (err: unknown) => out.destroy(err instanceof BerthError ? err : new InvalidArgument(`invalid archive: ${(err as Error).message}`));
+  (async () => {
+    const it = input[Symbol.asyncIterator]();
+    const head: Buffer[] = [];
+    let size = 0;
+    let ended = false;
+    while (size < 6) {
+      const r = await it.next();
+      if (r.done) { ended = true; break; }
+      head.push(r.value);
+      size += r.value.length;
+    }
+    const first = Buffer.concat(head);
+    async function* all() {
+      yield first;
+      while (!ended) {
+        const r = await it.next();
+        if (r.done) return;
+        yield r.value as Buffer;
+      }
+    }
+    const kind = detectCompression(first);
+    if (kind === 'bzip2') throw new Error('bzip2 compressed archives are not supported');
+    const src = Readable.from(all(), { objectMode: false });
+    // Not pipeline(): it would fail `out` with the raw codec error before we can name it.
+    src.on('error', fail);
+    let plain: Readable = src;
+    if (kind === 'gzip') plain = src.pipe(createGunzip());
+    else if (kind === 'zstd') plain = src.pipe(zstdTransform());
+    else if (kind === 'xz') plain = decompressXz(src);
+    if (plain !== src) plain.on('error', fail);
+    plain.pipe(out);
+  })().catch(fail);
+  return out;
+}
+
+function zstdTransform(): Transform {
+  let t: Transform;
+  const d = new Decompress((chunk) => { t.push(Buffer.from(chunk)); });
+  t = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      try { d.push(chunk); cb(); } catch (err) { cb(err as Error); }
+    },
+    flush(cb) {
+      try { d.push(new Uint8Array(0), true); cb(); } catch (err) { cb(err as Error); }
+    },
+  });
+  return t;
+}
+
+/** A stored (maybe compressed) tar file as plain tar bytes. */
+export function openPlainTar(file: string): Readable {
+  return decompressStream(createReadStream(file));
+}

@@ -1,0 +1,120 @@
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import type { Readable } from 'node:stream';
+
+/**
+ * The only place the storage services run host programs: GNU tar (it can set
+ * xattrs, make device nodes and restore ownership, which Node cannot), mount,
+ * umount and xz. Each function names what it does; callers never build argv.
+ */
+
+interface RunResult { stdout: string; stderr: string }
+
+function run(cmd: string, args: string[], opts: { cwd?: string; input?: Readable } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: [opts.input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => { if (stdout.length < 1 << 20) stdout += d; });
+    child.stderr!.on('data', (d) => { if (stderr.length < 1 << 16) stderr += d; });
+    if (opts.input) {
+      opts.input.on('error', (err) => { child.kill(); reject(err); });
+      child.stdin!.on('error', () => { /* reported through the exit status */ });
+      opts.input.pipe(child.stdin!);
+    }
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? code}): ${stderr.trim() || stdout.trim()}`));
+    });
+  });
+}
+
+const tarExtractFlags = ['--extract', '--xattrs', "--xattrs-include=*", '--numeric-owner', '--same-owner', '--same-permissions', '--no-overwrite-dir'];
+
+/**
+ * Unpacks a tar file (plain, gzip, xz or zstd: GNU tar detects it) into `dir`
+ * with owners, modes, mtimes, xattrs, hardlinks and device nodes as recorded.
+ * The archive must have been checked by the caller (see tar-check.ts): GNU tar
+ * is trusted to write, not to judge.
+ */
+export async function extractTarFile(archive: string, dir: string): Promise<void> {
+  await run('tar', [...tarExtractFlags, '--file', archive, '--directory', dir]);
+}
+
+/** As extractTarFile, for an uncompressed tar arriving on a stream. */
+export async function extractTarStream(input: Readable, dir: string): Promise<void> {
+  await run('tar', [...tarExtractFlags, '--file', '-', '--directory', dir], { input });
+}
+
+/**
+ * Archives the contents of `dir` as a pax tar on stdout (names relative to
+ * `dir`, sorted, numeric owners, xattrs). The caller consumes the stream.
+ */
+export function createTarStream(dir: string): { stream: Readable; done: Promise<void> } {
+  const child = spawn('tar', ['--create', '--format=pax', '--xattrs', "--xattrs-include=*", '--numeric-owner', '--sort=name',
+    '--pax-option=delete=atime,delete=ctime', '--directory', dir, '--file', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`tar --create ${dir} failed (${code}): ${stderr.trim()}`))));
+  });
+  return { stream: child.stdout, done };
+}
+
+/** Decompresses xz/lzma (Node has no xz codec); returns the plain stream. */
+export function decompressXz(input: Readable): Readable {
+  const child = spawn('xz', ['--decompress', '--stdout'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  child.stdin.on('error', () => { /* surfaces as a truncated stream */ });
+  input.pipe(child.stdin);
+  child.on('close', (code) => {
+    if (code !== 0) child.stdout.destroy(new Error(`xz: invalid or truncated compressed data (exit ${code})`));
+  });
+  return child.stdout;
+}
+
+/**
+ * Mounts an overlay. `lowerdirs` may be relative to `cwd` (short link names
+ * keep long chains within the one-page limit on mount options).
+ */
+export async function mountOverlay(target: string, opts: { lowerdirs: string[]; upperdir?: string; workdir?: string; cwd: string }): Promise<void> {
+  let o = `lowerdir=${opts.lowerdirs.join(':')}`;
+  if (opts.upperdir) o += `,upperdir=${opts.upperdir},workdir=${opts.workdir}`;
+  await run('mount', ['-t', 'overlay', 'overlay', '-o', o, target], { cwd: opts.cwd });
+}
+
+/** A read-only bind mount (a view of a single layer needs no overlay). */
+export async function mountBindReadonly(source: string, target: string): Promise<void> {
+  await run('mount', ['--bind', source, target]);
+  await run('mount', ['-o', 'remount,bind,ro', target]);
+}
+
+/** Unmounts `target` if something is mounted there; lazily if it is busy. */
+export async function unmount(target: string): Promise<void> {
+  if (!(await isMountPoint(target))) return;
+  try {
+    await run('umount', [target]);
+  } catch {
+    await run('umount', ['--lazy', target]);
+  }
+}
+
+/** True when `target` is a mount point in this mount namespace. */
+export async function isMountPoint(target: string): Promise<boolean> {
+  const info = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  const real = await fs.realpath(target).catch(() => target);
+  return info.split('\n').some((line) => {
+    const mp = line.split(' ')[4];
+    return mp !== undefined && unescapeMountPath(mp) === real;
+  });
+}
+
+function unescapeMountPath(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_m, o) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/** A read-write bind mount. */
+export async function mountBind(source: string, target: string): Promise<void> {
+  await run('mount', ['--bind', source, target]);
+}

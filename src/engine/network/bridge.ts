@@ -1,0 +1,96 @@
+import { promises as fs } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import type { IpRunner } from './ip.js';
+import { parseCidr } from './ipam.js';
+
+/**
+ * Linux bridges and veth pairs: the data path of `bridge` networks.
+ *
+ * Attaching costs one `ip` process: the pair is created by the long-lived
+ * host-side `ip` with its container end born inside the namespace (named, with
+ * its MAC), and a short `ip -n` run inside the namespace adds the address and
+ * routes. Detaching deletes the host end, which takes the peer with it.
+ *
+ *   const br = new BridgeDriver(ip);
+ *   await br.ensureBridge('br-0123456789ab', '172.18.0.1', '172.18.0.0/16');
+ *   const veth = await br.attach({ netns: 'berth-<id>', bridge: 'br-0123456789ab', ifname: 'eth0',
+ *     ip: '172.18.0.2', subnet: '172.18.0.0/16', gateway: '172.18.0.1', mac: '02:42:ac:12:00:02' });
+ *   await br.detach(veth);
+ */
+export interface AttachSpec {
+  /** Name of the namespace under /run/netns. */
+  netns: string;
+  bridge: string;
+  /** Interface name inside the container (`eth0`, `eth1`, ...). */
+  ifname: string;
+  ip: string;
+  subnet: string;
+  /** Default route through it; omitted for `--internal` networks and extra interfaces. */
+  gateway?: string;
+  mac: string;
+  mtu?: number;
+}
+
+export class BridgeDriver {
+  constructor(private ip: IpRunner) {}
+
+  /** Creates the bridge if missing, gives it the gateway address and brings it up. Idempotent. */
+  async ensureBridge(name: string, gateway: string, subnet: string, mtu?: number): Promise<void> {
+    const prefix = parseCidr(subnet).prefix;
+    await this.ip.batch([`link add ${name}${mtu ? ` mtu ${mtu}` : ''} type bridge`]).catch((e) => {
+      if (!/File exists/.test(String(e?.message))) throw e;
+    });
+    await this.ip.batch([`addr replace ${gateway}/${prefix} dev ${name}`, `link set ${name} up`]);
+    // Published ports bound to 127.0.0.1 are DNATed to the bridge: the kernel
+    // routes loopback-sourced packets out of it only with route_localnet.
+    await writeSysctl(`net/ipv4/conf/${name}/route_localnet`, '1');
+  }
+
+  async removeBridge(name: string): Promise<void> {
+    await this.ip.batch([`link del ${name}`]).catch((e) => {
+      if (!/Cannot find device|does not exist/.test(String(e?.message))) throw e;
+    });
+  }
+
+  /** Plugs a namespace into a bridge. Returns the host-side veth name. On failure nothing is left behind. */
+  async attach(s: AttachSpec): Promise<string> {
+    const veth = `veth${randomBytes(4).toString('hex').slice(0, 7)}`;
+    const mtu = s.mtu ? ` mtu ${s.mtu}` : '';
+    await this.ip.batch([
+      `link add ${veth}${mtu} master ${s.bridge} up type veth peer name ${s.ifname}${mtu} address ${s.mac} netns ${s.netns}`,
+    ]);
+    const prefix = parseCidr(s.subnet).prefix;
+    const inside = ['link set lo up', `addr add ${s.ip}/${prefix} dev ${s.ifname}`, `link set ${s.ifname} up`];
+    if (s.gateway) inside.push(`route add default via ${s.gateway} dev ${s.ifname}`);
+    try {
+      await this.ip.batchInNetns(s.netns, inside);
+    } catch (e) {
+      await this.detach(veth).catch(() => {});
+      throw e;
+    }
+    return veth;
+  }
+
+  /** Unplugs: deleting the host end removes the container end too. Missing links are fine (the netns may be gone). */
+  async detach(veth: string): Promise<void> {
+    await this.ip.batch([`link del ${veth}`]).catch((e) => {
+      if (!/Cannot find device|does not exist/.test(String(e?.message))) throw e;
+    });
+  }
+
+  /** Brings the loopback up in a namespace with no other interface (`--network none`). */
+  async loopbackOnly(netns: string): Promise<void> {
+    await this.ip.batchInNetns(netns, ['link set lo up']);
+  }
+}
+
+/** Writes /proc/sys/<key>; the kernel's own interface, no `sysctl` process needed. */
+export async function writeSysctl(key: string, value: string): Promise<void> {
+  const file = `/proc/sys/${key}`;
+  const cur = await fs.readFile(file, 'utf8').catch(() => undefined);
+  if (cur?.trim() !== value) await fs.writeFile(file, value);
+}
+
+export async function readSysctl(key: string): Promise<string | undefined> {
+  return (await fs.readFile(`/proc/sys/${key}`, 'utf8').catch(() => undefined))?.trim();
+}

@@ -1,0 +1,163 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { BerthError } from '../../common/errors.js';
+
+/**
+ * The only module that runs iproute2's `ip`.
+ *
+ * Spawning a process costs 5-10 ms on these machines, more than the whole
+ * netlink work of attaching a container, so host-side commands go to one
+ * long-lived `ip -force -batch -` process fed line by line. After each batch a
+ * sentinel command that is certain to fail is written; its error on stderr
+ * marks the end of the batch, and every `Command failed -:N` before it names a
+ * failed line. Commands that must run inside another network namespace need
+ * their own process (`ip -n NAME`): an `ip` process cannot switch namespaces
+ * mid-batch.
+ *
+ *   const ip = new IpRunner();
+ *   await ip.batch(['link add br-x type bridge', 'link set br-x up']);
+ *   await ip.batchInNetns('berth-abc', ['link set lo up']);
+ *   ip.close();
+ */
+export class IpError extends BerthError {
+  constructor(message: string, readonly failedCommand: string) {
+    super(message);
+  }
+}
+
+interface Pending { lines: string[]; firstLine: number; sentinel: string; errors: string[]; failed?: string; resolve: () => void; reject: (e: Error) => void }
+
+/** Characters an argument may hold; anything else could make `ip` exit or misparse. */
+const safeArg = /^[A-Za-z0-9_.:/@+=,-]+$/;
+
+/** Refuses a command line `ip` might misparse: the persistent process must never see a surprise. */
+export function checkIpCommand(cmd: string): void {
+  for (const word of cmd.trim().split(/\s+/)) {
+    if (!safeArg.test(word)) throw new IpError(`refusing unsafe ip argument ${JSON.stringify(word)}`, cmd);
+  }
+}
+
+export class IpRunner {
+  private proc?: ChildProcessWithoutNullStreams;
+  private lineNo = 0;
+  private seq = 0;
+  private queue: Pending[] = [];
+  private stderrBuf = '';
+
+  /**
+   * Runs host-namespace commands in order. On failure the error carries the
+   * first failed command; later commands of the same batch still ran (`-force`),
+   * so callers that need all-or-nothing undo on error.
+   */
+  batch(cmds: string[]): Promise<void> {
+    if (cmds.length === 0) return Promise.resolve();
+    for (const c of cmds) checkIpCommand(c);
+    const proc = this.ensure();
+    return new Promise<void>((resolve, reject) => {
+      const sentinel = `bsync${(this.seq++ % 0xfffffff).toString(16)}`;
+      const p: Pending = { lines: cmds, firstLine: this.lineNo + 1, sentinel, errors: [], resolve, reject };
+      this.lineNo += cmds.length + 1;
+      this.queue.push(p);
+      this.hold(true);
+      proc.stdin.write(cmds.join('\n') + `\nlink show dev ${sentinel}\n`);
+    });
+  }
+
+  /** Runs commands inside the named netns (a file under /run/netns) with one short-lived process. */
+  async batchInNetns(netns: string, cmds: string[]): Promise<void> {
+    checkIpCommand(netns);
+    for (const c of cmds) checkIpCommand(c);
+    const { code, stderr } = await runIp(['-n', netns, '-batch', '-'], cmds.join('\n') + '\n');
+    if (code !== 0) {
+      const m = /Command failed -:(\d+)/.exec(stderr);
+      const failed = m ? cmds[Number(m[1]) - 1] ?? '' : '';
+      throw new IpError(`ip in netns ${netns}: ${firstLine(stderr) || `exit ${code}`}${failed ? ` (${failed})` : ''}`, failed);
+    }
+  }
+
+  /** `ip -json <args>` parsed, for read-only queries (routes, links, addresses). */
+  async query<T = any>(args: string[]): Promise<T> {
+    const { code, stdout, stderr } = await runIp(['-json', ...args], '');
+    if (code !== 0) throw new IpError(`ip ${args.join(' ')}: ${firstLine(stderr)}`, args.join(' '));
+    return JSON.parse(stdout || '[]') as T;
+  }
+
+  /** Ends the persistent process (pending batches fail). */
+  close(): void {
+    this.proc?.stdin.end();
+    this.proc?.kill();
+    this.proc = undefined;
+  }
+
+  private ensure(): ChildProcessWithoutNullStreams {
+    if (this.proc) return this.proc;
+    const proc = spawn('ip', ['-force', '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = proc;
+    this.lineNo = 0;
+    this.stderrBuf = '';
+    proc.stdout.resume();
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (d: string) => this.onStderr(d));
+    proc.stdin.on('error', () => { /* reported through 'exit' */ });
+    const fail = (why: string) => {
+      if (this.proc === proc) this.proc = undefined;
+      const q = this.queue;
+      this.queue = [];
+      for (const p of q) p.reject(new IpError(`ip batch process ended (${why})${p.errors.length ? ': ' + p.errors[0] : ''}`, p.lines[0]));
+    };
+    proc.on('exit', (code, sig) => fail(sig ?? `exit ${code}`));
+    proc.on('error', (e) => fail(e.message));
+    // The daemon must be able to exit while this helper idles.
+    this.hold(false);
+    return proc;
+  }
+
+  /** Keeps the event loop alive only while answers are awaited, so an idle helper never blocks exit. */
+  private hold(on: boolean): void {
+    const p = this.proc;
+    if (!p) return;
+    for (const x of [p, p.stdin, p.stdout, p.stderr] as any[]) on ? x.ref?.() : x.unref?.();
+  }
+
+  private onStderr(data: string): void {
+    this.stderrBuf += data;
+    let nl: number;
+    while ((nl = this.stderrBuf.indexOf('\n')) >= 0) {
+      const line = this.stderrBuf.slice(0, nl);
+      this.stderrBuf = this.stderrBuf.slice(nl + 1);
+      const p = this.queue[0];
+      if (!p) continue;
+      if (line.includes(`"${p.sentinel}"`)) continue; // the sentinel's own message
+      const m = /^Command failed -:(\d+)$/.exec(line);
+      if (!m) { p.errors.push(line); continue; }
+      const n = Number(m[1]);
+      if (n === p.firstLine + p.lines.length) {
+        // The sentinel failed as planned: this batch is complete.
+        this.queue.shift();
+        if (this.queue.length === 0) this.hold(false);
+        if (p.errors.length === 0) p.resolve();
+        else p.reject(new IpError(`ip: ${p.errors[0].replace(/^Error: /, '')} (${p.failed ?? ''})`.replace(' ()', ''), p.failed ?? ''));
+      } else {
+        p.failed ??= p.lines[n - p.firstLine] ?? '';
+        if (p.errors.length === 0) p.errors.push('command failed');
+      }
+    }
+  }
+}
+
+function firstLine(s: string): string {
+  return s.split('\n').find((l) => l.trim() && !l.startsWith('Command failed'))?.trim() ?? '';
+}
+
+function runIp(args: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('ip', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
+    p.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    p.stdin.on('error', () => {});
+    p.stdin.end(input);
+  });
+}
