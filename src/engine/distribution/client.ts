@@ -23,7 +23,7 @@ import {
   type Descriptor, type ImageIndex, type ImageManifest, type Platform,
 } from './oci.js';
 import { defaultPlatform, parsePlatform, selectPlatform } from './platform.js';
-import { familiarName, parseReference, type Reference } from './reference.js';
+import { familiarName, parseReference, type Reference } from '../images/reference.js';
 import { isRetryable, readAll, responseError, Transport, type RetryPolicy } from './transport.js';
 import { Semaphore, verifier } from './verify.js';
 
