@@ -29,9 +29,13 @@ export function registerRegistryCommand(program: Command): Command {
       const a = await srv.listen(o.addr);
       const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
       process.stdout.write(`registry listening on ${o.tlsCert ? 'https' : 'http'}://${host}:${a.port} (root ${o.root}${o.readOnly ? ', read-only' : ''})\n`);
-      const stop = () => void srv.close().then(() => process.exit(0));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      // The action resolves only once the server has stopped: callers such as
+      // berth's main exit as soon as the command returns.
+      await new Promise<void>((resolve) => {
+        const stop = () => void srv.close().then(resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
     });
 
   registry
