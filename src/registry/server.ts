@@ -148,7 +148,9 @@ export class RegistryServer {
     } else {
       status = 500;
       body = JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'unknown error', detail: String((err as Error)?.message ?? err) }] });
-      log.warn('registry', 'request failed', { method: req.method, url: req.url, error: String(err) });
+      // A client that hung up mid-body is routine (cancelled push); anything else is ours.
+      const gone = req.destroyed || (err as any)?.code === 'ECONNRESET' || /aborted/.test(String(err));
+      (gone ? log.debug : log.warn)('registry', 'request failed', { method: req.method, url: req.url, error: String(err) });
     }
     // The body may be unread (e.g. a refused PATCH): drain it so the connection stays usable.
     req.resume();
