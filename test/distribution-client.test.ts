@@ -108,6 +108,22 @@ describe('registry client against berth registry', () => {
     let proxy: Proxy;
     proxy = await startProxy(reg.url, (req, res) => {
       const url = new URL(req.url!, 'http://x');
+      if (url.pathname === '/token' && req.method === 'POST') {
+        // OAuth2 refresh-token grant, as Docker uses for identity tokens.
+        let body = '';
+        req.on('data', (d) => { body += d; });
+        req.on('end', () => {
+          const form = new URLSearchParams(body);
+          if (form.get('grant_type') !== 'refresh_token' || form.get('refresh_token') !== 'refresh-me') {
+            res.writeHead(401).end();
+            return;
+          }
+          const token = `oauth-${form.get('scope')}`;
+          granted.set(token, form.get('scope')!.split(' '));
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ access_token: token, expires_in: 300 }));
+        });
+        return true;
+      }
       if (url.pathname === '/token') {
         tokenRequests.push(url.searchParams);
         if (req.headers.authorization !== 'Basic ' + Buffer.from('tokuser:tokpass').toString('base64')) {
@@ -146,6 +162,13 @@ describe('registry client against berth registry', () => {
     assert.equal(tokenRequests[0].get('service'), 'berth-test');
     assert.equal(tokenRequests[0].get('account'), 'tokuser');
     assert.deepEqual(tokenRequests.map((q) => q.getAll('scope').join(' ')).sort(), ['repository:secure/app:pull', 'repository:secure/app:pull,push']);
+
+    // An identity token (what `docker login` stores for OAuth registries) is exchanged by POST.
+    await writeFile(path.join(cfg, 'config.json'), JSON.stringify({ auths: { [proxy.host]: { identitytoken: 'refresh-me' } } }));
+    const oauth = new RegistryClient({ dockerConfigDir: cfg, certsDir: '/nonexistent', retry: fast });
+    cleanups.push(() => oauth.close());
+    assert.equal((await oauth.resolveManifest(`${proxy.host}/secure/app:v1`)).digest, img.digest);
+    assert.ok([...granted.keys()].includes('oauth-repository:secure/app:pull'));
 
     // Wrong password: the token server refuses and the client says so.
     await writeFile(path.join(cfg, 'config.json'), JSON.stringify({ auths: { [proxy.host]: { auth: Buffer.from('tokuser:nope').toString('base64') } } }));
@@ -281,5 +304,26 @@ describe('registry client against berth registry', () => {
     }));
     got.forEach((g, i) => assert.ok(g.equals(blobs[i].bytes)));
     assert.equal(peak, 2);
+  });
+
+  it('keeps at most maxConcurrentUploads blob uploads in flight', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const proxy = await startProxy(reg.url, async (req, res) => {
+      if (req.method !== 'PUT' || !req.url!.includes('/blobs/uploads/')) return false;
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      res.once('close', () => inFlight--);
+      await new Promise((r) => setTimeout(r, 40));
+      return false;
+    });
+    cleanups.push(() => proxy.stop());
+    const c = new RegistryClient({ certsDir: '/nonexistent', dockerConfigDir: '/nonexistent', maxConcurrentUploads: 3 });
+    cleanups.push(() => c.close());
+    const blobs = Array.from({ length: 8 }, (_, i) => blob(`upload ${i} `.repeat(500)));
+    const results = await Promise.all(blobs.map((b) => c.pushBlob({ domain: proxy.host, path: 'uppar' }, b, () => Readable.from([b.bytes]))));
+    assert.deepEqual(results, blobs.map(() => 'pushed'));
+    assert.equal(peak, 3);
+    for (const b of blobs) assert.equal(await client.blobExists({ domain: reg.host, path: 'uppar' }, b.digest), true);
   });
 });
