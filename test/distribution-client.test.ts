@@ -263,6 +263,23 @@ describe('registry client against berth registry', () => {
     }
   });
 
+  it('falls back to GET by tag when a registry refuses HEAD on manifests', async () => {
+    const img = makeImage([10]);
+    await pushImage(client, { domain: reg.host, path: 'nohead' }, img, 'v1');
+    let heads = 0;
+    const proxy = await startProxy(reg.url, (req, res) => {
+      if (req.method !== 'HEAD' || !req.url!.includes('/manifests/')) return false;
+      heads++;
+      res.writeHead(405).end();
+      return true;
+    });
+    cleanups.push(() => proxy.stop());
+    const c = new RegistryClient({ certsDir: '/nonexistent', dockerConfigDir: '/nonexistent', retry: fast });
+    cleanups.push(() => c.close());
+    assert.equal((await c.resolveManifest(`${proxy.host}/nohead:v1`)).digest, img.digest);
+    assert.equal(heads, 1);
+  });
+
   it('reports a registry that is down, and reaches it once it is up', async () => {
     const probe = createServer();
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));

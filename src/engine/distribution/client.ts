@@ -130,9 +130,14 @@ export class RegistryClient {
     const repo = { domain: r.domain, path: r.path };
     let target = r.digest ?? r.tag ?? 'latest';
     if (!r.digest) {
-      const head = await this.headManifest(repo, target);
-      if (!head) throw new NotFound(`manifest for ${familiarName(repo)}:${target} not found: manifest unknown: manifest unknown`);
-      if (head.digest) target = head.digest;
+      // HEAD first: cheap, and not counted against Docker Hub's pull limit. Some
+      // registries answer HEAD badly (405, no digest); GET by tag then decides.
+      const head = await this.headManifest(repo, target).catch((err) => {
+        if (err instanceof BerthError && err.status === 401) throw err;
+        return null;
+      });
+      if (head === undefined) throw new NotFound(`manifest for ${familiarName(repo)}:${target} not found: manifest unknown: manifest unknown`);
+      if (head?.digest) target = head.digest;
     }
     const top = await this.getManifest(repo, target);
     if (!isIndexType(top.mediaType)) return { ...top, repo, manifest: parseImageManifest(top) };
