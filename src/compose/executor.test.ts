@@ -271,3 +271,25 @@ test('--abort-on-container-exit stops the rest; --exit-code-from returns that se
   assert.ok(engine.calls.includes('stop app-server-1'));
   assert.match(out.stdout, /app-job-1 exited with code 3/);
 });
+
+test('a recreate that fails to create puts the old container back', async () => {
+  const dir = project({ 'compose.yaml': 'services:\n  web:\n    image: web\n' });
+  const engine = new FakeEngine({ images: ['web'] });
+  await runner(engine, dir).r.up({ detach: true });
+  const old = engine.byName('app-web-1')!;
+  // The new image is missing and cannot be pulled.
+  writeFileSync(join(dir, 'compose.yaml'), 'services:\n  web:\n    image: web:broken\n');
+  engine.pullImage = async () => { throw new Error('pull access denied for web'); };
+  await assert.rejects(runner(engine, dir).r.up({ detach: true }), /pull access denied/);
+  assert.equal(engine.byName('app-web-1')?.id, old.id);
+  assert.equal(engine.byName('app-web-1')?.state, 'running');
+
+  // Creation itself failing (image vanished between pull and create) also rolls back.
+  engine.images.set('web:broken:latest', 'sha256:x');
+  engine.images.set('web:broken', 'sha256:x');
+  const create = engine.createContainer.bind(engine);
+  engine.createContainer = async (name, body) => (body.Image === 'web:broken' ? Promise.reject(new Error('No such image: web:broken')) : create(name, body));
+  await assert.rejects(runner(engine, dir).r.up({ detach: true }), /No such image/);
+  assert.equal(engine.byName('app-web-1')?.id, old.id);
+  assert.equal(engine.byName('app-web-1')?.state, 'running');
+});

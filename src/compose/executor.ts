@@ -111,7 +111,15 @@ export class ComposeRunner {
         if (a.old.State === 'running' || a.old.State === 'paused') await this.engine.stopContainer(a.old.Id, opts.timeout);
         // Out of the way first: the new container takes the same name.
         await this.engine.renameContainer(a.old.Id, `${a.old.Id.slice(0, 12)}_${a.name}`);
-        const id = await this.create(a.name, body, a.service);
+        let id: string;
+        try {
+          id = await this.create(a.name, body, a.service);
+        } catch (err) {
+          // Put the old container back as it was, so a failed recreate loses nothing.
+          await this.engine.renameContainer(a.old.Id, a.name).catch(() => undefined);
+          if (a.old.State === 'running') await this.engine.startContainer(a.old.Id).catch(() => undefined);
+          throw err;
+        }
         await this.engine.removeContainer(a.old.Id, { force: true });
         p.done('Container', a.name, 'Recreated');
         await start(id, p.style === 'v2' ? 'Started' : undefined);
