@@ -25,8 +25,9 @@ export async function streamLogs(engine: ComposeEngine, containers: ContainerSum
   const label = (c: ContainerSummary) => (opts.legacy ? legacyLabel(c) : nameOf(c));
   const width = Math.max(0, ...containers.map((c) => label(c).length));
   await Promise.all(containers.map(async (c, i) => {
-    const text = label(c).padEnd(width);
-    const prefix = opts.noColor ? `${text}  | ` : `\x1b[${colours[i % colours.length]}m${text}  |\x1b[0m `;
+    // docker-compose 1.x wrote `web_1 | `; docker compose `app-web-1  | `.
+    const text = label(c).padEnd(width) + (opts.legacy ? ' |' : '  |');
+    const prefix = opts.noColor ? `${text} ` : `\x1b[${colours[i % colours.length]}m${text}\x1b[0m `;
     try {
       for await (const line of engine.logs(c.Id, { follow: opts.follow, tail: opts.tail, timestamps: opts.timestamps })) {
         const body = line.text.endsWith('\n') ? line.text : `${line.text}\n`;
