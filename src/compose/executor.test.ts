@@ -59,7 +59,7 @@ test('the seed\'s fig session: up -d, stop web, start web, scale web=3, ps, logs
   await logs(r, ['web'], { noColor: true });
   const logOut = out.stdout.split('\n');
   assert.equal(logOut[0], 'Attaching to project_web_3, project_web_2, project_web_1');
-  assert.deepEqual(logOut.slice(1).filter(Boolean).sort(), ['web_1 | RUN apache', 'web_2 | RUN apache', 'web_3 | RUN apache']);
+  assert.deepEqual(logOut.slice(1).filter(Boolean).sort(), ['web_1  | RUN apache', 'web_2  | RUN apache', 'web_3  | RUN apache']);
 });
 
 const spec = `services:
