@@ -35,7 +35,7 @@ test('berth compose drives the seed fig session', async () => {
   const engine = new FakeEngine({ images: ['php:5.6-apache', 'postgres'] });
   assert.deepEqual(await berth(engine, [...f, 'up', '-d']), { stdout: '', stderr: 'Creating project_db_1 ... done\nCreating project_web_1 ... done\n', code: 0 });
   assert.equal((await berth(engine, [...f, 'stop', 'web'])).stderr, 'Stopping project_web_1 ... done\n');
-  assert.equal((await berth(engine, [...f, 'start', 'web'])).stderr, 'Starting project_web_1 ... done\n');
+  assert.equal((await berth(engine, [...f, 'start', 'web'])).stderr, 'Starting web ... done\n');
   await berth(engine, [...f, 'scale', 'web=3']);
   const ps = await berth(engine, [...f, 'ps']);
   assert.deepEqual(ps.stdout.split('\n').slice(2).map((l) => l.split(/\s+/)[0]).filter(Boolean), ['project_db_1', 'project_web_1', 'project_web_2', 'project_web_3']);

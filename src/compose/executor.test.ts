@@ -36,7 +36,7 @@ test('the seed\'s fig session: up -d, stop web, start web, scale web=3, ps, logs
 
   ({ r, out } = runner(engine, dir));
   await r.start(['web']);
-  assert.equal(out.stderr, 'Starting project_web_1 ... done\n');
+  assert.equal(out.stderr, 'Starting web ... done\n');
 
   ({ r, out } = runner(engine, dir));
   engine.calls.length = 0;
@@ -53,6 +53,11 @@ test('the seed\'s fig session: up -d, stop web, start web, scale web=3, ps, logs
     ['project_db_1', 'Up'], ['project_web_1', 'Up', '0.0.0.0:80->80/tcp'],
     ['project_web_2', 'Up', '0.0.0.0:80->80/tcp'], ['project_web_3', 'Up', '0.0.0.0:80->80/tcp'],
   ]);
+
+  ({ r, out } = runner(engine, dir));
+  await r.scale({ web: 2 });
+  assert.equal(out.stderr, 'Stopping and removing project_web_3 ... done\n');
+  await runner(engine, dir).r.scale({ web: 3 });
 
   for (const n of [1, 2, 3]) engine.logLines.set(`project_web_${n}`, ['RUN apache']);
   ({ r, out } = runner(engine, dir));

@@ -132,12 +132,9 @@ export class ComposeRunner {
         if (!opts.quietUnchanged) p.done('Container', a.name, 'Running');
         return;
       case 'remove':
-        if (a.container.State === 'running' || a.container.State === 'paused') {
-          await this.engine.stopContainer(a.container.Id, opts.timeout);
-          p.done('Container', a.name, 'Stopped');
-        }
+        if (a.container.State === 'running' || a.container.State === 'paused') await this.engine.stopContainer(a.container.Id, opts.timeout);
         await this.engine.removeContainer(a.container.Id, { force: true });
-        p.done('Container', a.name, 'Removed');
+        p.done('Container', a.name, 'Downscaled');
     }
   }
 
@@ -321,8 +318,10 @@ export class ComposeRunner {
         for (const c of byService.get(s) ?? []) {
           if (c.State === 'running') continue;
           await this.engine.startContainer(c.Id);
-          this.progress.done('Container', nameOf(c), 'Started');
+          if (this.progress.style === 'v2') this.progress.done('Container', nameOf(c), 'Started');
         }
+        // docker-compose 1.x reported `start` per service.
+        if (this.progress.style === 'v1') this.progress.done('Container', s, 'Started');
       }));
     }
   }
