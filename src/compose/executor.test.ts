@@ -256,7 +256,8 @@ test('run makes a one-off container after starting dependencies; exec finds the 
   assert.equal(engine.byName(name), undefined);
 
   const { r: r2 } = runner(engine, dir);
-  await assert.rejects(exec(r2, 'app', ['ls']), /service "app" is not running container #1/);
+  await assert.rejects(exec(r2, 'app', ['ls']), /^NotFound: service "app" is not running$/);
+  await assert.rejects(exec(r2, 'db', ['ls'], { index: 2 }), /service "db" is not running container #2/);
   assert.equal(await exec(r2, 'db', ['ls', '/']), 0);
   assert.ok(engine.calls.includes('exec app-db-1 ls /'));
 });

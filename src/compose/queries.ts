@@ -50,7 +50,7 @@ export async function serviceContainer(r: ComposeRunner, service: string, index 
   r.checkServices([service]);
   const list = await r.containers({ services: [service], all: !running });
   const c = list.find((x) => containerNumber(x) === index);
-  if (!c) throw new NotFound(`service "${service}" is not running container #${index}`);
+  if (!c) throw new NotFound(list.length === 0 ? `service "${service}" is not running` : `service "${service}" is not running container #${index}`);
   return c;
 }
 
