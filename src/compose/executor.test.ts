@@ -137,7 +137,7 @@ test('up --scale adds and removes containers', async () => {
   assert.deepEqual([...engine.containers.values()].map((c) => c.name).sort(), ['app-w-1', 'app-w-2', 'app-w-3']);
   engine.calls.length = 0;
   await runner(engine, dir).r.up({ detach: true, scale: { w: 1 } });
-  assert.deepEqual(engine.calls, ['stop app-w-3', 'rm app-w-3', 'stop app-w-2', 'rm app-w-2']);
+  assert.deepEqual([...engine.calls].sort(), ['rm app-w-2', 'rm app-w-3', 'stop app-w-2', 'stop app-w-3']);
   assert.deepEqual([...engine.containers.values()].map((c) => c.name), ['app-w-1']);
 });
 
@@ -298,4 +298,16 @@ test('a recreate that fails to create puts the old container back', async () => 
   await assert.rejects(runner(engine, dir).r.up({ detach: true }), /No such image/);
   assert.equal(engine.byName('app-web-1')?.id, old.id);
   assert.equal(engine.byName('app-web-1')?.state, 'running');
+});
+
+test('down -v also removes anonymous volumes carried over by a recreate', async () => {
+  const dir = project({ 'compose.yaml': 'services:\n  db:\n    image: x\n    volumes: ["/scratch"]\n' });
+  const engine = new FakeEngine({ images: ['x', 'y'] });
+  await runner(engine, dir).r.up({ detach: true });
+  writeFileSync(join(dir, 'compose.yaml'), 'services:\n  db:\n    image: y\n    volumes: ["/scratch"]\n');
+  await runner(engine, dir).r.up({ detach: true });
+  assert.equal(engine.volumes.size, 1);
+  await runner(engine, dir).r.down({ volumes: true });
+  assert.equal(engine.volumes.size, 0);
+  assert.equal(engine.containers.size, 0);
 });

@@ -85,7 +85,10 @@ export class ComposeRunner {
     for (const level of plan.levels) {
       await Promise.all(level.map(async (sp) => {
         if (!opts.noStart) await this.waitForDependencies(sp.service, opts.healthPollMs ?? 500);
-        for (const a of sp.actions) await this.apply(a, opts);
+        // Surplus containers go together; new ones come in number order.
+        const removals = sp.actions.filter((a) => a.kind === 'remove');
+        for (const a of sp.actions) if (a.kind !== 'remove') await this.apply(a, opts);
+        await Promise.all(removals.map((a) => this.apply(a, opts)));
       }));
     }
     if (opts.detach || opts.noStart) return 0;
@@ -273,8 +276,10 @@ export class ComposeRunner {
         }
       }));
       await Promise.all(group.map(async (c) => {
+        const anonymous = opts.volumes ? await this.anonymousVolumes(c) : [];
         await this.engine.removeContainer(c.Id, { v: !!opts.volumes, force: true });
         this.progress.done('Container', nameOf(c), 'Removed');
+        await this.removeVolumesQuietly(anonymous);
       }));
     }
     if (!this.project.legacy) {
@@ -381,8 +386,27 @@ export class ComposeRunner {
       if (!ok) return;
     }
     for (const c of stopped) {
+      const anonymous = opts.volumes ? await this.anonymousVolumes(c) : [];
       await this.engine.removeContainer(c.Id, { v: !!opts.volumes, force: true });
       this.progress.done('Container', nameOf(c), 'Removed');
+      await this.removeVolumesQuietly(anonymous);
+    }
+  }
+
+  /**
+   * Anonymous volumes a container uses. A recreated container mounts its
+   * predecessor's by name, which the engine's `rm -v` then leaves behind.
+   */
+  private async anonymousVolumes(c: ContainerSummary): Promise<string[]> {
+    const info = await this.engine.inspectContainer(c.Id);
+    const named = new Set(Object.values(this.project.volumes).map((v) => v.name));
+    return (info.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name && /^[0-9a-f]{64}$/.test(m.Name) && !named.has(m.Name)).map((m) => m.Name!);
+  }
+
+  private async removeVolumesQuietly(names: string[]): Promise<void> {
+    for (const n of names) {
+      // Already gone with the container, or shared with another: both are fine.
+      await this.engine.removeVolume(n).catch(() => undefined);
     }
   }
 
