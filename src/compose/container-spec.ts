@@ -75,7 +75,9 @@ export type ContainerNames = Record<string, string[]>;
  *   createBody(project, project.services.web, 1, { db: ['app-db-1'] })
  *   // → { Image: 'nginx', Labels: {...}, HostConfig: { NetworkMode: 'app_default', ... }, NetworkingConfig: {...} }
  */
-export function createBody(project: Project, s: Service, n: number, names: ContainerNames, opts: { oneoff?: boolean; imageId?: string } = {}): CreateContainerBody {
+export function createBody(project: Project, s: Service, n: number, names: ContainerNames,
+  opts: { oneoff?: boolean; imageId?: string; name?: string } = {}): CreateContainerBody {
+  const name = opts.name ?? containerName(project, s, n);
   const env = Object.keys(s.environment).sort().filter((k) => s.environment[k] !== null).map((k) => `${k}=${s.environment[k]}`);
   const exposed: Record<string, object> = {};
   const bindings: Record<string, PortBinding[]> = {};
@@ -134,6 +136,7 @@ export function createBody(project: Project, s: Service, n: number, names: Conta
     return mode ? `${first(svc)}:${mode}` : first(svc);
   });
 
+  const linkList = [...links].map(([alias, c]) => `${c}:${alias}`);
   let networkMode: string;
   const endpoints: Record<string, EndpointSettings> = {};
   const netKeys = Object.keys(s.networks);
@@ -144,7 +147,7 @@ export function createBody(project: Project, s: Service, n: number, names: Conta
   } else {
     const primary = primaryNetwork(s);
     networkMode = project.networks[primary].name;
-    endpoints[networkMode] = endpointFor(project, s, primary, opts.oneoff);
+    endpoints[networkMode] = endpointFor(s, primary, { name, links: linkList, oneoff: opts.oneoff });
   }
 
   const memory = s.mem_limit ?? s.deploy?.resources?.limits?.memory;
@@ -154,7 +157,9 @@ export function createBody(project: Project, s: Service, n: number, names: Conta
     NetworkMode: networkMode,
     PortBindings: bindings,
     RestartPolicy: restartPolicy(s),
-    Links: links.size ? [...links].map(([alias, c]) => `${c}:${alias}`) : null,
+    // The engine honours HostConfig links on the default bridge only; on
+    // project networks they ride on each endpoint, as docker compose sends them.
+    Links: linkList.length && networkMode === 'bridge' ? linkList : null,
     VolumesFrom: volumesFrom.length ? volumesFrom : null,
     ...(mounts.length ? { Mounts: mounts } : {}),
     ...(Object.keys(tmpfs).length ? { Tmpfs: tmpfs } : {}),
@@ -215,11 +220,16 @@ export function primaryNetwork(s: Service): string {
   return Object.keys(s.networks).sort()[0];
 }
 
-/** Endpoint settings on one of the service's networks: reachable by service name and its aliases. */
-export function endpointFor(project: Project, s: Service, key: string, oneoff = false): EndpointSettings {
+/**
+ * Endpoint settings on one of the service's networks: reachable by its
+ * container name, its service name and its aliases (one-offs by name only),
+ * and by its links' aliases.
+ */
+export function endpointFor(s: Service, key: string, c: { name: string; links?: string[]; oneoff?: boolean }): EndpointSettings {
   const cfg = s.networks[key];
-  const aliases = oneoff ? [] : [s.name, ...(cfg?.aliases ?? [])];
+  const aliases = c.oneoff ? [c.name] : [c.name, s.name, ...(cfg?.aliases ?? [])];
   const e: EndpointSettings = { Aliases: aliases };
+  if (c.links?.length) e.Links = c.links;
   if (cfg?.ipv4_address || cfg?.ipv6_address) {
     e.IPAMConfig = { ...(cfg.ipv4_address ? { IPv4Address: cfg.ipv4_address } : {}), ...(cfg.ipv6_address ? { IPv6Address: cfg.ipv6_address } : {}) };
   }

@@ -149,7 +149,9 @@ export class ComposeRunner {
       const primary = primaryNetwork(s);
       for (const key of Object.keys(s.networks).sort()) {
         if (key === primary) continue;
-        await this.engine.connectNetwork(this.project.networks[key].name, Id, endpointFor(this.project, s, key, body.Labels?.[L.oneoff] === 'True'));
+        const primaryEndpoint = Object.values(body.NetworkingConfig?.EndpointsConfig ?? {})[0];
+        await this.engine.connectNetwork(this.project.networks[key].name, Id,
+          endpointFor(s, key, { name, links: primaryEndpoint?.Links, oneoff: body.Labels?.[L.oneoff] === 'True' }));
       }
     }
     return Id;

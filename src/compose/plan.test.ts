@@ -85,7 +85,7 @@ test('the create body carries compose\'s labels and every setting', () => {
   assert.equal(h.Init, true);
   // The first network (by name) at create time, the others connected afterwards.
   assert.equal(h.NetworkMode, 'app_back');
-  assert.deepEqual(body.NetworkingConfig, { EndpointsConfig: { app_back: { Aliases: ['web'] } } });
+  assert.deepEqual(body.NetworkingConfig, { EndpointsConfig: { app_back: { Aliases: ['app-web-1', 'web'] } } });
 });
 
 test('fig links become legacy links on the default bridge', () => {
@@ -98,11 +98,17 @@ test('fig links become legacy links on the default bridge', () => {
 });
 
 test('network_mode service:, volumes_from and external links name the other containers', () => {
-  const p = loadProject({ cwd: project({ 'compose.yaml': 'services:\n  a:\n    image: x\n  b:\n    image: x\n    network_mode: "service:a"\n    volumes_from: ["a:ro", "container:other"]\n    external_links: ["redis:cache"]\n' }), env: {} });
+  const p = loadProject({ cwd: project({ 'compose.yaml': 'services:\n  a:\n    image: x\n  b:\n    image: x\n    network_mode: "service:a"\n    volumes_from: ["a:ro", "container:other"]\n  c:\n    image: x\n    links: [a]\n    external_links: ["redis:cache"]\n' }), env: {} });
   const body = createBody(p, p.services.b, 1, { a: ['app-a-1'] });
   assert.equal(body.HostConfig.NetworkMode, 'container:app-a-1');
   assert.deepEqual(body.HostConfig.VolumesFrom, ['app-a-1:ro', 'other']);
-  assert.deepEqual(body.HostConfig.Links, ['redis:cache']);
+  assert.equal(body.NetworkingConfig, undefined);
+  // On a project network, links travel with the endpoint.
+  const c = createBody(p, p.services.c, 1, { a: ['app-a-1'] });
+  assert.equal(c.HostConfig.Links, null);
+  assert.deepEqual(c.NetworkingConfig?.EndpointsConfig.app_default, {
+    Aliases: ['app-c-1', 'c'], Links: ['app-a-1:a', 'app-a-1:app-a-1', 'app-a-1:a-1', 'redis:cache'],
+  });
 });
 
 test('network and volume create bodies carry compose labels', () => {
