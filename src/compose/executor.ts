@@ -72,12 +72,7 @@ export class ComposeRunner {
     const existing = await this.containers();
     // Images first: their IDs decide whether a rebuilt or re-pulled service is recreated.
     const selected = selectedServices(this.project, opts);
-    await this.ensureImages(selected, opts);
-    const imageIds: Record<string, string> = {};
-    for (const s of selected) {
-      const img = await this.engine.inspectImage(imageName(this.project, this.project.services[s]));
-      if (img) imageIds[s] = img.Id;
-    }
+    const imageIds = await this.ensureImages(selected, opts);
     const plan = planUp(this.project, existing, { ...opts, imageIds });
     await this.handleOrphans(plan.orphans, !!opts.removeOrphans, opts.timeout);
     await this.ensureNetworks(plan.networks);
@@ -196,7 +191,7 @@ export class ComposeRunner {
   }
 
   /** Builds what must be built and pulls what is missing, before any container is created. */
-  ensureImages(services: string[], opts: { build?: boolean; noBuild?: boolean }): Promise<void> {
+  ensureImages(services: string[], opts: { build?: boolean; noBuild?: boolean }): Promise<Record<string, string>> {
     return ensureImages(this.engine, this.project, this.progress, services, opts, (t) => this.io.err(t));
   }
 
