@@ -311,3 +311,14 @@ test('down -v also removes anonymous volumes carried over by a recreate', async 
   assert.equal(engine.volumes.size, 0);
   assert.equal(engine.containers.size, 0);
 });
+
+test('incompatible up flags and impossible scales change nothing', async () => {
+  const dir = project({ 'compose.yaml': 'services:\n  a:\n    image: x\n    container_name: only\n' });
+  const engine = new FakeEngine({ images: ['x'] });
+  const { r } = runner(engine, dir);
+  await assert.rejects(r.up({ detach: true, forceRecreate: true, noRecreate: true }), /--force-recreate and --no-recreate are incompatible/);
+  await assert.rejects(r.up({ detach: true, scale: { a: 2 } }), /service "a" has container_name "only": it cannot be scaled to 2/);
+  await assert.rejects(r.up({ detach: true, scale: { zz: 2 } }), /no such service: zz/);
+  await assert.rejects(r.up({ detach: true, abortOnContainerExit: true }), /--abort-on-container-exit and --detach are incompatible/);
+  assert.deepEqual(engine.calls, []);
+});

@@ -69,6 +69,14 @@ export class ComposeRunner {
     this.checkServices(opts.services);
     if (opts.exitCodeFrom) opts.abortOnContainerExit = true;
     if (opts.detach && opts.abortOnContainerExit) throw new InvalidArgument('--abort-on-container-exit and --detach are incompatible');
+    if (opts.forceRecreate && opts.noRecreate) throw new InvalidArgument('--force-recreate and --no-recreate are incompatible');
+    if (opts.build && opts.noBuild) throw new InvalidArgument('--build and --no-build are incompatible');
+    for (const [name, n] of Object.entries(opts.scale ?? {})) {
+      this.checkServices([name]);
+      if (n > 1 && this.project.services[name].container_name) {
+        throw new InvalidArgument(`service "${name}" has container_name "${this.project.services[name].container_name}": it cannot be scaled to ${n}`);
+      }
+    }
     const existing = await this.containers();
     // Images first: their IDs decide whether a rebuilt or re-pulled service is recreated.
     const selected = selectedServices(this.project, opts);
