@@ -142,7 +142,7 @@ export function createBody(project: Project, s: Service, n: number, names: Conta
   const netKeys = Object.keys(s.networks);
   if (s.network_mode) {
     networkMode = s.network_mode.startsWith('service:') ? `container:${first(s.network_mode.slice(8))}` : s.network_mode;
-  } else if (project.legacy || netKeys.length === 0) {
+  } else if (netKeys.length === 0) {
     networkMode = 'bridge';
   } else {
     const primary = primaryNetwork(s);

@@ -148,7 +148,7 @@ export class ComposeRunner {
   async create(name: string, body: CreateContainerBody, service: string): Promise<string> {
     const { Id } = await this.engine.createContainer(name, body);
     const s = this.project.services[service];
-    if (!this.project.legacy && s && !s.network_mode) {
+    if (s && !s.network_mode) {
       const primary = primaryNetwork(s);
       for (const key of Object.keys(s.networks).sort()) {
         if (key === primary) continue;
@@ -287,15 +287,13 @@ export class ComposeRunner {
         await this.removeVolumesQuietly(anonymous);
       }));
     }
-    if (!this.project.legacy) {
-      for (const key of Object.keys(this.project.networks).sort()) {
-        const n = this.project.networks[key];
-        if (n.external) continue;
-        const found = (await this.engine.listNetworks({ name: [n.name] })).find((x) => x.Name === n.name);
-        if (!found) continue;
-        await this.engine.removeNetwork(found.Id);
-        this.progress.done('Network', n.name, 'Removed');
-      }
+    for (const key of Object.keys(this.project.networks).sort()) {
+      const n = this.project.networks[key];
+      if (n.external) continue;
+      const found = (await this.engine.listNetworks({ name: [n.name] })).find((x) => x.Name === n.name);
+      if (!found) continue;
+      await this.engine.removeNetwork(found.Id);
+      this.progress.done('Network', n.name, 'Removed');
     }
     if (opts.volumes) {
       for (const key of Object.keys(this.project.volumes).sort()) {

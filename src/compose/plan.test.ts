@@ -162,3 +162,12 @@ test('stopOrder: dependents first, orphans before everything', () => {
   const order = stopOrder(p, [container(p, 'db', 1), container(p, 'web', 1), container(p, 'web', 2), orphan]);
   assert.deepEqual(order.map((g) => g.map((c) => c.Names[0])), [['/app-gone-1'], ['/app-web-2', '/app-web-1'], ['/app-db-1']]);
 });
+
+test('--compatibility keeps the project network and only changes names', () => {
+  const p = loadProject({ cwd: project({ 'compose.yaml': 'services:\n  web:\n    image: x\n    links: [db]\n  db:\n    image: y\n' }), env: {}, compatibility: true });
+  const body = createBody(p, p.services.web, 1, { db: ['app_db_1'] });
+  assert.equal(body.HostConfig.NetworkMode, 'app_default');
+  assert.deepEqual(body.NetworkingConfig?.EndpointsConfig.app_default.Aliases, ['app_web_1', 'web']);
+  assert.deepEqual(body.NetworkingConfig?.EndpointsConfig.app_default.Links, ['app_db_1:db', 'app_db_1:app_db_1', 'app_db_1:db_1']);
+  assert.deepEqual(planUp(p, []).networks, ['default']);
+});

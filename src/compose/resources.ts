@@ -12,7 +12,6 @@ import { NotFound } from '../common/errors.js';
  *   await ensureNetworks(engine, project, progress, ['default']);
  */
 export async function ensureNetworks(engine: ComposeEngine, project: Project, progress: Progress, keys: string[]): Promise<void> {
-  if (project.legacy) return;
   for (const key of keys) {
     const n = project.networks[key];
     const found = (await engine.listNetworks({ name: [n.name] })).find((x) => x.Name === n.name);
