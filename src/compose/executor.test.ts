@@ -322,3 +322,21 @@ test('incompatible up flags and impossible scales change nothing', async () => {
   await assert.rejects(r.up({ detach: true, abortOnContainerExit: true }), /--abort-on-container-exit and --detach are incompatible/);
   assert.deepEqual(engine.calls, []);
 });
+
+test('Ctrl-C during attached up stops every container, dependents first', async () => {
+  const dir = project({ 'compose.yaml': 'services:\n  web:\n    image: x\n    depends_on: [db]\n  db:\n    image: x\n' });
+  const engine = new FakeEngine({ images: ['x'] });
+  engine.followUntilStopped = true;
+  let interrupt: (() => void) | undefined;
+  const out = io();
+  out.onInterrupt = (h) => { interrupt = h; return () => { interrupt = undefined; }; };
+  const r = new ComposeRunner(engine, loadProject({ cwd: dir, env: {} }), out);
+  const done = r.up({ noColor: true });
+  while (!interrupt) await new Promise((res) => setTimeout(res, 5));
+  assert.equal(engine.byName('app-web-1')!.state, 'running');
+  interrupt();
+  assert.equal(await done, 0);
+  assert.match(out.stderr, /Gracefully stopping\.\.\. \(press Ctrl\+C again to force\)/);
+  assert.deepEqual(engine.calls.filter((c) => c.startsWith('stop')), ['stop app-web-1', 'stop app-db-1']);
+  assert.equal(interrupt, undefined, 'the handler is removed afterwards');
+});

@@ -166,9 +166,15 @@ export class FakeEngine implements ComposeEngine {
     return c.exitCode;
   }
 
-  async *logs(id: string): AsyncIterable<LogLine> {
+  /** With `follow`, keep a log stream open while its container runs (as the daemon does); off by default. */
+  followUntilStopped = false;
+
+  async *logs(id: string, opts: { follow?: boolean } = {}): AsyncIterable<LogLine> {
     const c = this.find(id);
     for (const text of this.logLines.get(c.name) ?? []) yield { stream: 'stdout', text };
+    while (opts.follow && this.followUntilStopped && (c.state === 'running' || c.state === 'paused')) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
   }
 
   async top(id: string): Promise<{ Titles: string[]; Processes: string[][] }> {
