@@ -340,3 +340,16 @@ test('Ctrl-C during attached up stops every container, dependents first', async 
   assert.deepEqual(engine.calls.filter((c) => c.startsWith('stop')), ['stop app-web-1', 'stop app-db-1']);
   assert.equal(interrupt, undefined, 'the handler is removed afterwards');
 });
+
+test('service_completed_successfully waits for the dependency to exit 0', async () => {
+  const file = 'services:\n  migrate:\n    image: x\n  app:\n    image: x\n    depends_on:\n      migrate: {condition: service_completed_successfully}\n';
+  const engine = new FakeEngine({ images: ['x'] });
+  const { r, out } = runner(engine, project({ 'compose.yaml': file }));
+  await r.up({ detach: true });
+  assert.match(out.stderr, / ✔ Container app-migrate-1  Exited\n ✔ Container app-app-1  Created/);
+
+  const failing = new FakeEngine({ images: ['x'] });
+  failing.waitContainer = async () => 2;
+  await assert.rejects(runner(failing, project({ 'compose.yaml': file })).r.up({ detach: true }), /service "migrate" didn't complete successfully: exit 2/);
+  assert.equal(failing.byName('app-app-1'), undefined);
+});
