@@ -182,9 +182,22 @@ export function createBody(project: Project, s: Service, n: number, names: Conta
     ...(s.init !== undefined ? { Init: s.init } : {}),
     ...(s.ipc ? { IpcMode: s.ipc } : {}),
     ...(s.pid ? { PidMode: s.pid } : {}),
+    ...(s.uts ? { UTSMode: s.uts } : {}),
+    ...(s.cpuset ? { CpusetCpus: s.cpuset } : {}),
+    ...(s.cpu_period !== undefined ? { CpuPeriod: s.cpu_period } : {}),
+    ...(s.cpu_quota !== undefined ? { CpuQuota: s.cpu_quota } : {}),
+    ...(s.memswap_limit !== undefined ? { MemorySwap: s.memswap_limit } : {}),
+    ...(s.oom_score_adj !== undefined ? { OomScoreAdj: s.oom_score_adj } : {}),
+    ...(s.oom_kill_disable !== undefined ? { OomKillDisable: s.oom_kill_disable } : {}),
+    ...(s.group_add.length ? { GroupAdd: s.group_add } : {}),
+    ...(s.dns_opt.length ? { DnsOptions: s.dns_opt } : {}),
+    ...(s.runtime ? { Runtime: s.runtime } : {}),
     ...(s.logging?.driver ? { LogConfig: { Type: s.logging.driver, Config: s.logging.options ?? {} } } : {}),
     ...(s.devices.length ? { Devices: s.devices.map(device) } : {}),
   };
+
+  // Passed through to the engine though the shared HostConfig type does not name them.
+  Object.assign(host, { ...(s.cgroup_parent ? { CgroupParent: s.cgroup_parent } : {}), ...(s.userns_mode ? { UsernsMode: s.userns_mode } : {}) });
 
   const body: CreateContainerBody = {
     Image: imageName(project, s),
@@ -198,6 +211,7 @@ export function createBody(project: Project, s: Service, n: number, names: Conta
     ...(s.stdin_open !== undefined ? { OpenStdin: s.stdin_open } : {}),
     ...(s.hostname ? { Hostname: s.hostname } : {}),
     ...(s.domainname ? { Domainname: s.domainname } : {}),
+    ...(s.mac_address ? { MacAddress: s.mac_address } : {}),
     ...(s.user ? { User: s.user } : {}),
     ...(s.working_dir ? { WorkingDir: s.working_dir } : {}),
     ...(s.stop_signal ? { StopSignal: s.stop_signal } : {}),

@@ -80,6 +80,20 @@ export interface Service {
   devices: string[];
   ipc?: string;
   pid?: string;
+  uts?: string;
+  cpuset?: string;
+  cpu_period?: number;
+  cpu_quota?: number;
+  /** Bytes; -1 for unlimited swap. */
+  memswap_limit?: number;
+  oom_score_adj?: number;
+  oom_kill_disable?: boolean;
+  group_add: string[];
+  dns_opt: string[];
+  runtime?: string;
+  cgroup_parent?: string;
+  userns_mode?: string;
+  mac_address?: string;
 }
 
 export interface BuildConfig {

@@ -171,3 +171,18 @@ test('--compatibility keeps the project network and only changes names', () => {
   assert.deepEqual(body.NetworkingConfig?.EndpointsConfig.app_default.Links, ['app_db_1:db', 'app_db_1:app_db_1', 'app_db_1:db_1']);
   assert.deepEqual(planUp(p, []).networks, ['default']);
 });
+
+test('resource and namespace keys reach HostConfig', () => {
+  const p = loadProject({ cwd: project({ 'compose.yaml': 'services:\n  a:\n    image: x\n    cpuset: "0,1"\n    cpu_period: 100000\n    cpu_quota: 50000\n    memswap_limit: -1\n    oom_score_adj: 100\n    group_add: [audio, 44]\n    dns_opt: [use-vc]\n    uts: host\n    userns_mode: host\n    mac_address: 02:42:ac:11:00:02\n    build:\n      context: .\n      tags: [x:1]\n' }), env: {} });
+  const b = createBody(p, p.services.a, 1, {});
+  assert.equal(b.HostConfig.CpusetCpus, '0,1');
+  assert.equal(b.HostConfig.CpuQuota, 50000);
+  assert.equal(b.HostConfig.CpuPeriod, 100000);
+  assert.equal(b.HostConfig.MemorySwap, -1);
+  assert.equal(b.HostConfig.OomScoreAdj, 100);
+  assert.deepEqual(b.HostConfig.GroupAdd, ['audio', '44']);
+  assert.deepEqual(b.HostConfig.DnsOptions, ['use-vc']);
+  assert.equal(b.HostConfig.UTSMode, 'host');
+  assert.equal((b.HostConfig as Record<string, unknown>).UsernsMode, 'host');
+  assert.equal(b.MacAddress, '02:42:ac:11:00:02');
+});
