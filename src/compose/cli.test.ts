@@ -50,6 +50,8 @@ test('config, config --services, -q and a refused file', async () => {
   const cfg = await berth(engine, ['--project-directory', dir, '-f', join(dir, 'compose.yaml'), 'config']);
   assert.equal(cfg.stdout, 'name: app\nservices:\n  web:\n    image: nginx:1\n    networks:\n      default: null\nnetworks:\n  default:\n    name: app_default\n');
   assert.equal((await berth(engine, ['-f', join(dir, 'compose.yaml'), 'config', '--services'])).stdout, 'web\n');
+  const json = JSON.parse((await berth(engine, ['-f', join(dir, 'compose.yaml'), 'config', '--format', 'json'])).stdout);
+  assert.deepEqual(json.services.web, { image: 'nginx:1', networks: { default: null } });
   assert.deepEqual(await berth(engine, ['-f', join(dir, 'compose.yaml'), 'config', '-q']), { stdout: '', stderr: '', code: 0 });
   const hash = await berth(engine, ['-f', join(dir, 'compose.yaml'), 'config', '--hash', 'web']);
   assert.match(hash.stdout, /^web [0-9a-f]{64}\n$/);

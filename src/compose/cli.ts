@@ -181,6 +181,7 @@ export function registerComposeCommand(program: Command, makeEngine: () => Compo
     .option('-q, --quiet', 'only validate the configuration, don\'t print anything')
     .option('--services', 'print the service names, one per line').option('--volumes', 'print the volume names, one per line')
     .option('--hash <services>', 'print the service config hash, one per line (`*` for all)')
+    .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
     .action(act(async (services: string[], o, cmd: Command) => {
       const p = load(cmd, services);
       if (services.length) {
@@ -198,7 +199,7 @@ export function registerComposeCommand(program: Command, makeEngine: () => Compo
         }
         return;
       }
-      process.stdout.write(renderConfig(p));
+      process.stdout.write(renderConfig(p, o.format));
     }));
 
   compose.command('version').description('Show the compose version information')
