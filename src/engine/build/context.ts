@@ -79,6 +79,7 @@ class DirContext implements BuildContext {
     if (this.hiddenFiles.size) {
       const extra = [...this.hiddenFiles].map((f) => '/' + f);
       this.ignore = new IgnoreRules([...(this.ignore?.patterns ?? []), ...extra]);
+      await this.hasher.close();
       this.hasher = new SourceHasher({ ignore: this.ignore, root: this.root });
     }
   }
@@ -97,6 +98,7 @@ class DirContext implements BuildContext {
   }
 
   async close(): Promise<void> {
+    await this.hasher.close();
     if (this.owned) await rm(this.root, { recursive: true, force: true });
   }
 }
