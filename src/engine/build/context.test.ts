@@ -288,3 +288,25 @@ test('a directory context hides what .dockerignore excludes', async (t) => {
   await ctx.close();
   assert.ok((await lstat(join(dir, 'logs/a.log'))).isFile(), 'a directory context is left alone');
 });
+
+test('digests taken while receiving equal digests read from disk (small, large and hardlinked files)', async (t) => {
+  const src = await tempDir(t);
+  await files(src, { 'Dockerfile': 'FROM x\n', 'a/small.txt': 'small', 'a/b/c.txt': 'c' });
+  await writeFile(join(src, 'a/big.bin'), Buffer.alloc(5 << 20, 7));
+  await chmod(join(src, 'a/small.txt'), 0o700);
+  await link(join(src, 'a/small.txt'), join(src, 'a/hard.txt'));
+  await symlink('b/c.txt', join(src, 'a/ln'));
+  const tmp = await tempDir(t);
+  const received = await contextFromTar((await packContext(src)).stream, { tmpRoot: tmp });
+  const onDisk = await contextFromDirectory(received.root);
+  try {
+    for (const p of ['a', 'a/big.bin', 'a/hard.txt', '.']) {
+      const [viaTar] = await received.resolve([p], '/x/', 'COPY');
+      const [viaDir] = await onDisk.resolve([p], '/x/', 'COPY');
+      assert.equal(await received.digest(viaTar), await onDisk.digest(viaDir), p);
+    }
+  } finally {
+    await received.close();
+    await onDisk.close();
+  }
+});

@@ -57,8 +57,11 @@ class DirContext implements BuildContext {
   private hasher: SourceHasher;
   private hiddenFiles = new Set<string>();
 
-  constructor(readonly root: string, private ignore: IgnoreRules | undefined, private readonly owned: boolean, readonly received?: Received) {
-    this.hasher = new SourceHasher({ ignore, root });
+  constructor(
+    readonly root: string, private ignore: IgnoreRules | undefined, private readonly owned: boolean,
+    readonly received?: Received, private readonly known?: Map<string, string>,
+  ) {
+    this.hasher = new SourceHasher({ ignore, root, known });
   }
 
   async readDockerfile(path: string): Promise<string> {
@@ -80,7 +83,7 @@ class DirContext implements BuildContext {
       const extra = [...this.hiddenFiles].map((f) => '/' + f);
       this.ignore = new IgnoreRules([...(this.ignore?.patterns ?? []), ...extra]);
       await this.hasher.close();
-      this.hasher = new SourceHasher({ ignore: this.ignore, root: this.root });
+      this.hasher = new SourceHasher({ ignore: this.ignore, root: this.root, known: this.known });
     }
   }
 
@@ -110,8 +113,9 @@ class DirContext implements BuildContext {
 export async function contextFromTar(body: Readable, opts: { tmpRoot: string }): Promise<BuildContext> {
   const dir = await mkdtemp(join(opts.tmpRoot, 'build-ctx-'));
   try {
-    const received = await receiveContext(body, dir);
-    return new DirContext(dir, undefined, true, received);
+    const known = new Map<string, string>();
+    const received = await receiveContext(body, dir, known);
+    return new DirContext(dir, undefined, true, received, known);
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
     throw e;

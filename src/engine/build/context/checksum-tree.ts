@@ -15,6 +15,13 @@ export interface TreeOptions {
   /** .dockerignore patterns hiding paths (relative to `root`) from the digest. */
   ignore?: string[];
   root?: string;
+  /** File digests already computed (e.g. while receiving), by absolute path. */
+  known?: Record<string, string>;
+}
+
+/** A regular file's digest starts with its metadata; feed the content, then `.digest('hex')`. */
+export function fileDigest(mode: number, uid: number, gid: number, size: number): Hash {
+  return createHash('sha256').update(`file\0${mode & 0o7777}\0${uid}\0${gid}\0${size}\0`);
 }
 
 const BUF_SIZE = 1 << 20;
@@ -33,7 +40,7 @@ export function hashTree(abs: string, opts: TreeOptions = {}): Map<string, strin
     const fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
       const st = fstatSync(fd);
-      const h: Hash = createHash('sha256').update(`file\0${meta(st)}${st.size}\0`);
+      const h = fileDigest(st.mode, st.uid, st.gid, st.size);
       for (;;) {
         const n = readSync(fd, buf, 0, BUF_SIZE, null);
         if (n <= 0) break;
@@ -46,7 +53,7 @@ export function hashTree(abs: string, opts: TreeOptions = {}): Map<string, strin
   };
   const visit = (p: string, st: Stats | undefined, kind: 'dir' | 'file' | 'symlink' | 'other'): string => {
     let d: string;
-    if (kind === 'file') d = file(p);
+    if (kind === 'file') d = opts.known?.[p] ?? file(p);
     else {
       st ??= lstatSync(p);
       if (kind === 'symlink') d = sha(`symlink\0${meta(st)}${readlinkSync(p)}`);

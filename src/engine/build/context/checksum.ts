@@ -20,6 +20,8 @@ export interface HasherOptions {
   ignore?: IgnoreRules;
   /** The directory `ignore` paths are relative to. */
   root?: string;
+  /** File digests already known (computed while receiving), by absolute path. */
+  known?: Map<string, string>;
 }
 
 type Reply = { id: number; entries?: [string, string][]; error?: { message: string; code?: string } };
@@ -94,7 +96,12 @@ export class SourceHasher {
 
   private async walk(abs: string): Promise<string> {
     this.walks++;
-    const reply = await pool.run(abs, { ignore: this.opts.ignore?.patterns, root: this.opts.root });
+    let known: Record<string, string> | undefined;
+    if (this.opts.known?.size) {
+      known = {};
+      for (const [k, v] of this.opts.known) if (k === abs || k.startsWith(abs + '/')) known[k] = v;
+    }
+    const reply = await pool.run(abs, { ignore: this.opts.ignore?.patterns, root: this.opts.root, known });
     if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
     for (const [k, v] of reply.entries!) this.done.set(k, v);
     return this.done.get(abs)!;

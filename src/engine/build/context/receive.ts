@@ -17,6 +17,7 @@ import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import type { Header } from 'tar-stream';
 import { InvalidArgument } from '../../../common/errors.js';
+import { fileDigest } from './checksum-tree.js';
 
 /** Files above this size are streamed to disk instead of buffered. */
 const LARGE_FILE = 4 << 20;
@@ -62,8 +63,12 @@ function isTar(head: Buffer): boolean {
   return head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar';
 }
 
-/** Extracts a context body into `dir` (which must exist and be empty). */
-export async function receiveContext(body: Readable, dir: string): Promise<Received> {
+/**
+ * Extracts a context body into `dir` (which must exist and be empty). When
+ * `digests` is given, it receives each regular file's checksum by absolute
+ * path, computed while writing (see checksum-tree.ts for the format).
+ */
+export async function receiveContext(body: Readable, dir: string, digests?: Map<string, string>): Promise<Received> {
   let bytes = 0;
   const counted = Readable.from((async function* () {
     for await (const c of body) {
@@ -86,7 +91,7 @@ export async function receiveContext(body: Readable, dir: string): Promise<Recei
     await writeFile(join(dir, 'Dockerfile'), Buffer.concat(chunks), { mode: 0o644 });
     return { kind: 'dockerfile', files: 1, bytes };
   }
-  const files = await extractTar(stream, dir);
+  const files = await extractTar(stream, dir, digests);
   return { kind: 'tar', files, bytes };
 }
 
@@ -103,7 +108,7 @@ export function safeRelPath(name: string): string {
  * Each entry is still its own turn of the event loop, so other requests
  * interleave; only large files are streamed asynchronously.
  */
-async function extractTar(stream: Readable, dir: string): Promise<number> {
+async function extractTar(stream: Readable, dir: string, digests?: Map<string, string>): Promise<number> {
   const symlinks = new Set<string>();
   const seen = new Set<string>();
   const made = new Set<string>();
@@ -111,6 +116,8 @@ async function extractTar(stream: Readable, dir: string): Promise<number> {
   const myUid = process.getuid?.() ?? 0;
   const myGid = process.getgid?.() ?? 0;
   const umask = process.umask();
+  // Only root can give files away; otherwise everything stays ours, as with rootless Docker.
+  const owner = (h: Header): [number, number] => (myUid === 0 ? [h.uid ?? 0, h.gid ?? 0] : [myUid, myGid]);
   let count = 0;
   const ex = tar.extract();
   const throughLink = (rel: string) => {
@@ -149,9 +156,17 @@ async function extractTar(stream: Readable, dir: string): Promise<number> {
           entry.resume();
           break;
         case 'file':
-        case 'contiguous-file':
+        case 'contiguous-file': {
+          // Hashed on the way through, so checksums need not read the file again.
+          const [uid, gid] = owner(h);
+          const hash = fileDigest(mode, uid, gid, h.size);
           if (h.size > LARGE_FILE) {
-            await pipeline(entry, createWriteStream(path, { mode }));
+            await pipeline(entry, async function* (src: AsyncIterable<unknown>) {
+              for await (const c of src) {
+                hash.update(c as Buffer);
+                yield c as Buffer;
+              }
+            }, createWriteStream(path, { mode }));
             chmodSync(path, mode);
             utimesSync(path, h.mtime, h.mtime);
           } else {
@@ -160,6 +175,7 @@ async function extractTar(stream: Readable, dir: string): Promise<number> {
             const fd = openSync(path, 'w', mode);
             try {
               const data = Buffer.concat(chunks);
+              hash.update(data);
               for (let off = 0; off < data.length;) off += writeSync(fd, data, off);
               if ((mode & ~umask) !== mode) fchmodSync(fd, mode);
               futimesSync(fd, h.mtime, h.mtime);
@@ -167,7 +183,9 @@ async function extractTar(stream: Readable, dir: string): Promise<number> {
               closeSync(fd);
             }
           }
+          digests?.set(path, hash.digest('hex'));
           break;
+        }
         case 'symlink':
           symlinkSync(h.linkname, path);
           symlinks.add(rel);
@@ -180,6 +198,8 @@ async function extractTar(stream: Readable, dir: string): Promise<number> {
             throw new InvalidArgument(`invalid hardlink in build context: ${h.name} -> ${h.linkname}`);
           }
           linkSync(join(dir, target), path);
+          const known = digests?.get(join(dir, target));
+          if (known) digests!.set(path, known);
           entry.resume();
           break;
         }
@@ -188,13 +208,8 @@ async function extractTar(stream: Readable, dir: string): Promise<number> {
           entry.resume();
           continue;
       }
-      if ((h.uid ?? 0) !== myUid || (h.gid ?? 0) !== myGid) {
-        try {
-          lchownSync(path, h.uid ?? 0, h.gid ?? 0);
-        } catch {
-          // Not root: keep our own ownership, as rootless Docker does.
-        }
-      }
+      const [uid, gid] = owner(h);
+      if (uid !== myUid || gid !== myGid) lchownSync(path, uid, gid);
       count++;
     }
   })();
