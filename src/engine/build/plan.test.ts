@@ -236,3 +236,34 @@ test('planning errors carry the line of the instruction', () => {
   assert.equal(planError('FROM busybox\nEXPOSE 80/xyz\n'), 'Dockerfile:2: invalid containerPort: 80/xyz');
   assert.equal(planError('FROM busybox\nCOPY --chmod=u+x a b\n'), 'Dockerfile:2: invalid chmod parameter: u+x');
 });
+
+test("the seed's Dockerfiles plan as Docker would build them", () => {
+  const nginx = [
+    '# Nginx', '#', '# VERSION               0.0.1', 'FROM      ubuntu', 'MAINTAINER Victor Vieux <victor@docker.com>',
+    'RUN apt-get qq update && \\', '    apt-get install -y inotify-tools nginx apache2 openssh-server',
+  ].join('\n');
+  let p = plan(nginx, {}, { ubuntu: { Env: ['PATH=/usr/bin:/bin'], Cmd: ['bash'] } });
+  assert.deepEqual(displays(p.steps), [
+    'Step 1/3 : FROM      ubuntu',
+    'Step 2/3 : MAINTAINER Victor Vieux <victor@docker.com>',
+    'Step 3/3 : RUN apt-get qq update &&     apt-get install -y inotify-tools nginx apache2 openssh-server',
+  ]);
+  assert.deepEqual((p.steps[2] as Extract<Step, { kind: 'run' }>).argv,
+    ['/bin/sh', '-c', 'apt-get qq update &&     apt-get install -y inotify-tools nginx apache2 openssh-server']);
+  assert.deepEqual(last(p.steps).config.Cmd, ['bash'], 'RUN leaves the inherited CMD alone');
+
+  const mailcatcher = [
+    'FROM debian:latest', 'MAINTAINER Jérémy Derussé "jeremy@derusse.com"', '# Install requirements', 'RUN \\',
+    '  apt-get update -qq && \\', '  apt-get install --no-install-recommends -y ruby sqlite3 && \\',
+    '  rm -rf /var/lib/apt/lists/* /tmp/* /var/tmp/*', 'EXPOSE 80', 'EXPOSE 25',
+    'CMD ["--smtp-port", "25", "--http-port", "80", "--ip", "0.0.0.0", "-f"]', 'ENTRYPOINT ["mailcatcher"]',
+  ].join('\n');
+  p = plan(mailcatcher, {}, { 'debian:latest': { Env: ['PATH=/usr/bin:/bin'], Cmd: ['bash'] } });
+  assert.equal(p.total, 7);
+  const c = last(p.steps).config;
+  assert.deepEqual(Object.keys(c.ExposedPorts!), ['80/tcp', '25/tcp']);
+  assert.deepEqual(c.Cmd, ['--smtp-port', '25', '--http-port', '80', '--ip', '0.0.0.0', '-f']);
+  assert.deepEqual(c.Entrypoint, ['mailcatcher']);
+  assert.equal(last(p.steps).author, 'Jérémy Derussé "jeremy@derusse.com"');
+  assert.equal(p.steps[2].display, 'Step 3/7 : RUN   apt-get update -qq &&   apt-get install --no-install-recommends -y ruby sqlite3 &&   rm -rf /var/lib/apt/lists/* /tmp/* /var/tmp/*');
+});
