@@ -4,6 +4,7 @@ import { chmod, link, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, utim
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import {
@@ -309,4 +310,20 @@ test('digests taken while receiving equal digests read from disk (small, large a
     await received.close();
     await onDisk.close();
   }
+});
+
+test('ADD recognises tar archives by content, not by name', async (t) => {
+  const dir = await tempDir(t);
+  const tarBuf = await makeTar([{ name: 'x/y.txt', data: 'y' }]);
+  await writeFile(join(dir, 'a.tar'), tarBuf);
+  await writeFile(join(dir, 'a.tgz'), gzipSync(tarBuf));
+  await writeFile(join(dir, 'fake.tar.gz'), gzipSync(Buffer.from('just text, no tar header here')));
+  await writeFile(join(dir, 'notes.txt'), 'hello');
+  await writeFile(join(dir, 'big.tar.gz'), gzipSync(Buffer.concat([tarBuf.subarray(0, 512), randomBytes(1 << 20)])));
+  const { archiveKind } = await import('./context/archive.js');
+  assert.equal(await archiveKind(join(dir, 'a.tar')), 'tar');
+  assert.equal(await archiveKind(join(dir, 'a.tgz')), 'gzip');
+  assert.equal(await archiveKind(join(dir, 'big.tar.gz')), 'gzip');
+  assert.equal(await archiveKind(join(dir, 'fake.tar.gz')), undefined);
+  assert.equal(await archiveKind(join(dir, 'notes.txt')), undefined);
 });

@@ -30,6 +30,7 @@ export { IgnoreRules, readIgnoreFile } from './context/dockerignore.js';
 export { packContext, walkContext, loadIgnoreRules, humanSize, sendingContextLine } from './context/send.js';
 export { resolveSources, copyTargets, goMatch, containsWildcards, type CopySource, type CopyTarget } from './context/sources.js';
 export { SourceHasher, sourcesDigest } from './context/checksum.js';
+export { archiveKind, type ArchiveKind } from './context/archive.js';
 
 export interface BuildContext {
   /** The directory holding the context's files. */
