@@ -20,6 +20,7 @@ export { DockerfileError } from './dockerfile/errors.js';
 export { planBuild, requiredImages, type BuildPlan, type PlanOptions, type Step } from './plan.js';
 export type { FromStep, RunStep, CopyStep, WorkdirStep, ConfigStep, MetaArgStep, InlineFile } from './steps.js';
 export { stepCacheKey, copyCreatedBy, type CopyKeyInputs } from './cache-key.js';
+export { messages, runFailedMessage } from './messages.js';
 export {
   contextFromTar, contextFromDirectory, packContext, sendingContextLine, copyTargets,
   type BuildContext, type CopySource, type CopyTarget,
