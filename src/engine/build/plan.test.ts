@@ -267,3 +267,9 @@ test("the seed's Dockerfiles plan as Docker would build them", () => {
   assert.equal(last(p.steps).author, 'Jérémy Derussé "jeremy@derusse.com"');
   assert.equal(p.steps[2].display, 'Step 3/7 : RUN   apt-get update -qq &&   apt-get install --no-install-recommends -y ruby sqlite3 &&   rm -rf /var/lib/apt/lists/* /tmp/* /var/tmp/*');
 });
+
+test('--label adds one literal LABEL step per label to the target stage, sorted', () => {
+  const p = plan('FROM busybox AS a\nRUN x\nFROM busybox AS b\nCMD ["b"]\n', { target: 'a', labels: { 'z.v': '$HOME', 'a.k': 'v 1' } });
+  assert.deepEqual(displays(p.steps), ['Step 1/4 : FROM busybox AS a', 'Step 2/4 : RUN x', 'Step 3/4 : LABEL a.k=v 1', 'Step 4/4 : LABEL z.v=$HOME']);
+  assert.deepEqual(last(p.steps).config.Labels, { 'a.k': 'v 1', 'z.v': '$HOME' });
+});

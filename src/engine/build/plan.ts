@@ -41,6 +41,8 @@ export interface PlanOptions {
   target?: string;
   /** Name used in error messages, e.g. `Dockerfile` or `sub/app.Dockerfile`. */
   file?: string;
+  /** `--label`: one literal `LABEL k=v` step each, sorted, appended to the target stage as Docker does. */
+  labels?: Record<string, string>;
 }
 
 export interface BuildPlan {
@@ -177,8 +179,14 @@ export function planBuild(df: ParsedDockerfile, opts: PlanOptions & { baseConfig
   // stage is planned; pruning looks at the Dockerfile's own COPY --from first.
   const stages = neededStages(df, bases, target, new Map());
 
+  const labelSteps: Instruction[] = Object.keys(opts.labels ?? {}).sort().map((key) => {
+    const value = opts.labels![key];
+    const line = df.stages[target].from.line;
+    return { kind: 'LABEL', pairs: [{ key, value }], literal: true, line, endLine: line, code: `LABEL ${key}=${value}` };
+  });
+  const commandsOf = (i: number) => (i === target ? [...df.stages[i].commands, ...labelSteps] : df.stages[i].commands);
   const steps: Step[] = [];
-  let total = df.metaArgs.length + stages.reduce((n, i) => n + 1 + df.stages[i].commands.length, 0);
+  let total = df.metaArgs.length + stages.reduce((n, i) => n + 1 + commandsOf(i).length, 0);
   let n = 0;
   const display = (code: string) => `Step ${++n}/${total} : ${code}`;
   for (const m of df.metaArgs) {
@@ -204,7 +212,7 @@ export function planBuild(df: ParsedDockerfile, opts: PlanOptions & { baseConfig
       if (k === 0) s.display = `# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}`;
       steps.push(s);
     });
-    for (const c of stage.commands) {
+    for (const c of commandsOf(i)) {
       const s = plan1(st, c, i, file, c.line);
       s.display = display(c.code);
       steps.push(s);

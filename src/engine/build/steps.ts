@@ -133,7 +133,7 @@ export function applyInstruction(st: StageState, ins: Instruction, stage: number
       return done('ENV' + pairs.map((p) => ` ${p.key}=${p.value}`).join(''));
     }
     case 'LABEL': {
-      const pairs = ins.pairs.map((p) => ({ key: x(p.key), value: x(p.value) }));
+      const pairs = ins.literal ? ins.pairs : ins.pairs.map((p) => ({ key: x(p.key), value: x(p.value) }));
       c.Labels = { ...(c.Labels ?? {}) };
       for (const p of pairs) c.Labels[p.key] = p.value;
       return done('LABEL' + pairs.map((p) => ` ${p.key}=${p.value}`).join(''));
