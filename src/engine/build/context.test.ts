@@ -174,6 +174,9 @@ test('COPY sources: files, directories, Go wildcards, missing and excluded files
   assert.deepEqual(await rels(['./dir/../a.txt'], '/d'), [['a.txt', false]]);
   await assert.rejects(rels(['nope.txt']), { message: 'COPY failed: file not found in build context or excluded by .dockerignore: stat nope.txt: file does not exist', status: 404 } as object);
   await assert.rejects(rels(['*.none']), /COPY failed: no source files were specified/);
+  // Heredoc or URL sources of the same instruction count too.
+  assert.deepEqual(await resolveSources(root, [], { cmd: 'COPY', dest: '/d', others: 1 }), []);
+  await assert.rejects(resolveSources(root, ['a.txt'], { cmd: 'ADD', dest: '/d', others: 1 }), /When using ADD with more than one source file/);
   await assert.rejects(rels(['a.txt', 'b.txt'], '/d'), /When using COPY with more than one source file, the destination must be a directory and end with a \//);
   await assert.rejects(rels(['*.txt'], '/d'), /must be a directory and end with a \//);
   const ig = new IgnoreRules(['*.md', 'dir/sub']);

@@ -44,8 +44,12 @@ export interface BuildContext {
    * excludes them: they were only sent so the daemon could read them.
    */
   hideBuildFiles(dockerfile: string): Promise<void>;
-  /** Resolves one COPY/ADD's sources (throws Docker's "file not found" errors). */
-  resolve(sources: string[], dest: string, cmd: 'COPY' | 'ADD'): Promise<CopySource[]>;
+  /**
+   * Resolves one COPY/ADD's sources (throws Docker's "file not found" errors).
+   * `others` counts the step's heredoc and URL sources for the
+   * "several sources need a directory/" rule.
+   */
+  resolve(sources: string[], dest: string, cmd: 'COPY' | 'ADD', others?: number): Promise<CopySource[]>;
   /** One checksum for resolved sources, each path hashed once per context. */
   sourcesDigest(sources: CopySource[]): Promise<string>;
   /** Digest of a single source (file or tree). */
@@ -88,8 +92,8 @@ class DirContext implements BuildContext {
     }
   }
 
-  resolve(sources: string[], dest: string, cmd: 'COPY' | 'ADD'): Promise<CopySource[]> {
-    return resolveSources(this.root, sources, { cmd, dest, ignore: this.ignore });
+  resolve(sources: string[], dest: string, cmd: 'COPY' | 'ADD', others = 0): Promise<CopySource[]> {
+    return resolveSources(this.root, sources, { cmd, dest, ignore: this.ignore, others });
   }
 
   digest(source: CopySource): Promise<string> {

@@ -221,7 +221,9 @@ test('COPY/ADD: expansion, destination against WORKDIR, trailing slash kept, her
   ].join('\n'));
   const [c1, c2, c3] = p.steps.filter((s) => s.kind === 'copy') as Extract<Step, { kind: 'copy' }>[];
   assert.deepEqual([c1.sources, c1.dest, c1.chown, c1.chmod, c1.add], [['conf/*.ini'], '/srv/conf/', 'conf:conf', '640', false]);
-  assert.deepEqual([c2.sources, c2.dest, c2.add], [['a.tar'], '/opt/', true]);
+  assert.deepEqual([c2.sources, c2.urls, c2.dest, c2.add], [['a.tar'], [], '/opt/', true]);
+  const [add] = plan('FROM busybox\nADD https://example.com/x.tgz local.txt /d/\nCOPY http://no/url /e/\n').steps.filter((s) => s.kind === 'copy') as Extract<Step, { kind: 'copy' }>[];
+  assert.deepEqual([add.sources, add.urls], [['local.txt'], ['https://example.com/x.tgz']]);
   assert.deepEqual(c3.inline, [{ name: 'EOF', data: 'dir=conf "q"\n', expand: true }, { name: 'RAW', data: 'dir=$D\n', expand: false }]);
 });
 
