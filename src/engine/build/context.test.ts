@@ -145,6 +145,8 @@ test('receiveContext never writes outside its directory', async (t) => {
     ['nested dot-dot', [{ name: 'a/../../escaped', data: 'x' }]],
     ['through symlink', [{ name: 'ln', type: 'symlink', linkname: '..' }, { name: 'ln/escaped', data: 'x' }]],
     ['hardlink out', [{ name: 'h', type: 'link', linkname: '../../etc/passwd' }]],
+    ['hardlink to a directory', [{ name: 'd', type: 'directory' }, { name: 'h', type: 'link', linkname: 'd' }]],
+    ['hardlink to nothing yet', [{ name: 'h', type: 'link', linkname: 'later' }, { name: 'later', data: 'x' }]],
   ];
   for (const [what, entries] of attacks) {
     await rm(dst, { recursive: true, force: true });

@@ -197,7 +197,11 @@ async function extractTar(stream: Readable, dir: string, digests?: Map<string, s
           if (target === '' || throughLink(target) || !seen.has(target)) {
             throw new InvalidArgument(`invalid hardlink in build context: ${h.name} -> ${h.linkname}`);
           }
-          linkSync(join(dir, target), path);
+          try {
+            linkSync(join(dir, target), path);
+          } catch {
+            throw new InvalidArgument(`invalid hardlink in build context: ${h.name} -> ${h.linkname}`);
+          }
           const known = digests?.get(join(dir, target));
           if (known) digests!.set(path, known);
           entry.resume();
