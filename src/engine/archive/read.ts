@@ -1,0 +1,106 @@
+import { createReadStream, promises as fs, type BigIntStats } from 'node:fs';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { log } from '../../common/log.js';
+import { errorMessage } from '../../common/errors.js';
+import { hostPathOf, type ContainerFs } from './resolve.js';
+import { encodePathStat, goBase, resolveForRead, statPath, type PathStat } from './stat.js';
+
+/**
+ * A tar of a file or directory in a container, for `GET
+ * /containers/{id}/archive`, with the stat that goes in its header. Entries are
+ * named as Docker names them: the requested base name (`foo`, `foo/a`), `./a`
+ * for a path ending in `/.` (the directory's content), `/a` for the root. A
+ * symlink at the end of the path is archived as the link (`cp -L` is the
+ * client's business); directories under it are walked across mount points,
+ * so a volume's content appears where the container sees it.
+ *
+ *   const { stat, tar } = await readArchive(cfs, '/etc/.');
+ *   res.setHeader('X-Docker-Container-Path-Stat', encodePathStat(stat));
+ *   await pipeline(tar, res);
+ */
+export async function readArchive(cfs: ContainerFs, p: string): Promise<{ stat: PathStat; header: string; tar: Readable }> {
+  const stat = await statPath(cfs, p);
+  const { abs, resolved, st } = await resolveForRead(cfs, p);
+  const rebase = goBase(abs);
+  const pack = tar.pack();
+  const walker = new TarWalker(cfs, pack);
+  void walker
+    .add(resolved.ctr, rebase === '/' ? '' : rebase, st)
+    .then(() => pack.finalize())
+    .catch((err) => {
+      log.warn('archive', 'tar of container path failed', { path: abs, error: errorMessage(err) });
+      pack.destroy(err);
+    });
+  return { stat, header: encodePathStat(stat), tar: pack as unknown as Readable };
+}
+
+class TarWalker {
+  /** First name written for each multiply-linked inode, so later ones become hard links. */
+  private inodes = new Map<string, string>();
+  constructor(private cfs: ContainerFs, private pack: tar.Pack) {}
+
+  async add(ctr: string, name: string, st: BigIntStats): Promise<void> {
+    const host = hostPathOf(this.cfs, ctr).host;
+    const base = { mode: Number(st.mode) & 0o7777, uid: Number(st.uid), gid: Number(st.gid), mtime: new Date(Number(st.mtimeMs)) };
+    if (st.isDirectory()) {
+      await this.entry({ ...base, name: (name || '') + '/', type: 'directory' });
+      for (const child of await this.children(ctr, host)) {
+        const childCtr = ctr === '/' ? '/' + child : ctr + '/' + child;
+        let cst: BigIntStats;
+        try {
+          cst = await fs.lstat(hostPathOf(this.cfs, childCtr).host, { bigint: true });
+        } catch {
+          continue; // gone while walking (a running container), as tar would skip it
+        }
+        await this.add(childCtr, `${name}/${child}`, cst);
+      }
+      return;
+    }
+    if (st.nlink > 1n) {
+      const key = `${st.dev}:${st.ino}`;
+      const first = this.inodes.get(key);
+      if (first !== undefined) {
+        await this.entry({ ...base, name, type: 'link', linkname: first });
+        return;
+      }
+      this.inodes.set(key, name);
+    }
+    if (st.isSymbolicLink()) {
+      await this.entry({ ...base, name, type: 'symlink', linkname: await fs.readlink(host) });
+    } else if (st.isFile()) {
+      const sink = this.pack.entry({ ...base, name, type: 'file', size: Number(st.size) });
+      await pipeline(createReadStream(host, { highWaterMark: 1 << 20 }), sink as any);
+    } else if (st.isFIFO()) {
+      await this.entry({ ...base, name, type: 'fifo' });
+    } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+      const { major, minor } = splitDev(st.rdev);
+      await this.entry({ ...base, name, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major, devminor: minor });
+    }
+    // Sockets are not archived (tar cannot hold them), as in Docker.
+  }
+
+  /** Directory entries in lexical order (filepath.Walk's), plus mount points the host directory may lack. */
+  private async children(ctr: string, host: string): Promise<string[]> {
+    const names = new Set(await fs.readdir(host).catch(() => [] as string[]));
+    for (const m of this.cfs.mounts) {
+      if (m.Type !== 'tmpfs' && path.posix.dirname(m.Destination) === ctr) names.add(path.posix.basename(m.Destination));
+    }
+    return [...names].sort();
+  }
+
+  private entry(h: Partial<tar.Header> & { name: string }): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pack.entry(h, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+}
+
+/** Linux's dev_t split (glibc's major()/minor()). */
+export function splitDev(dev: bigint): { major: number; minor: number } {
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  return { major: Number(major), minor: Number(minor) };
+}
