@@ -138,7 +138,19 @@ class Extractor {
       case 'contiguous-file': {
         const fd = await fs.open(host, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
         try {
-          for await (const chunk of e) await fd.write(chunk);
+          // Tar chunks are small (tens of KiB): gather them into larger writes.
+          let batch: Buffer[] = [];
+          let size = 0;
+          for await (const chunk of e) {
+            batch.push(chunk);
+            size += chunk.length;
+            if (size >= 1 << 20) {
+              await fd.writev(batch);
+              batch = [];
+              size = 0;
+            }
+          }
+          if (batch.length) await fd.writev(batch);
         } finally {
           await fd.close();
         }
