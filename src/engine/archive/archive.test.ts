@@ -221,6 +221,9 @@ describe('archive', () => {
     // The root's walk shows /data even though the rootfs has no such directory.
     const all = (await listTar((await readArchive(cfs, '/')).tar)).map((e) => e.name);
     assert.ok(all.includes('/data/inside') && all.includes('/data/ro/'), all.join(','));
+    await writeArchive(cfs, '/', makeTar([{ name: 'data', type: 'directory' }, { name: 'data/from-root', data: 'r' }]));
+    assert.equal(await fs.readFile(path.join(vol, 'from-root'), 'utf8'), 'r', 'a tar written at / lands in the volume under /data');
+    await assert.rejects(writeArchive(cfs, '/data', makeTar([{ name: 'ro', type: 'directory' }])), /mounted volume is marked read-only/);
     await assert.rejects(writeArchive(cfs, '/data/ro', makeTar([{ name: 'x', data: 'x' }])), /mounted volume is marked read-only/);
     await assert.rejects(writeArchive(cfs, '/', makeTar([{ name: 'data/ro/x', data: 'x' }])), /read-only/);
     await assert.rejects(writeArchive(cfs, '/etc', makeTar([{ name: 'x', data: 'x' }]), { readonlyRootfs: true }), /container rootfs is marked read-only/);

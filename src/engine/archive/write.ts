@@ -5,7 +5,7 @@ import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { InvalidArgument } from '../../common/errors.js';
 import { makeSpecialFile } from './mknod.js';
-import { resolveInContainer, type ContainerFs, type ResolvedPath } from './resolve.js';
+import { hostPathOf, resolveInContainer, type ContainerFs, type ResolvedPath } from './resolve.js';
 import { PathNotFound, absoluteCtrPath } from './stat.js';
 
 export interface WriteArchiveOptions {
@@ -112,8 +112,10 @@ class Extractor {
     const ctr = join(this.dest.ctr, rel);
     const parent = await this.parent(path.posix.dirname(ctr));
     checkWritable(parent, this.opts);
-    const base = path.posix.basename(ctr);
-    const host = path.join(parent.host, base);
+    // The entry may itself be a mount point (a `data/` entry over a volume at /data).
+    const entry = join(parent.ctr, path.posix.basename(ctr));
+    const { host, mount } = hostPathOf(this.cfs, entry);
+    checkWritable({ ctr: entry, host, mount }, this.opts);
 
     const existing = await fs.lstat(host).catch(() => undefined);
     if (existing) {
