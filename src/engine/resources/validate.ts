@@ -8,6 +8,7 @@ export type ResourceUpdate = Pick<HostConfig,
   'CpusetCpus' | 'CpusetMems' | 'PidsLimit' | 'BlkioWeight'> & { RestartPolicy?: RestartPolicy };
 
 const minMemory = 6 * 1024 * 1024;
+const numericKeys = ['Memory', 'MemorySwap', 'MemoryReservation', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'NanoCpus', 'PidsLimit', 'BlkioWeight'] as const;
 
 /**
  * Checks an update the way Docker's verifyPlatformContainerResources does
@@ -16,17 +17,22 @@ const minMemory = 6 * 1024 * 1024;
  * request with dropped limits removed.
  */
 export function validateUpdate(req: ResourceUpdate, caps: HostCaps): { update: ResourceUpdate; warnings: string[] } {
-  const r: ResourceUpdate = { ...req };
+  // Clients send the whole Resources struct (CgroupParent, Devices, Ulimits…): only these fields are updatable.
+  const r: ResourceUpdate = {};
+  for (const k of numericKeys) {
+    const v = req[k];
+    if (v === undefined || v === null) continue;
+    if (!Number.isInteger(v)) throw new InvalidArgument(`invalid value for ${k}: ${JSON.stringify(v)}`);
+    r[k] = v;
+  }
+  if (req.CpusetCpus) r.CpusetCpus = String(req.CpusetCpus);
+  if (req.CpusetMems) r.CpusetMems = String(req.CpusetMems);
+  if (req.RestartPolicy) r.RestartPolicy = req.RestartPolicy;
   const warnings: string[] = [];
   const drop = (keys: (keyof ResourceUpdate)[], msg: string) => {
     for (const k of keys) delete r[k];
     warnings.push(msg);
   };
-  for (const [k, v] of Object.entries(r)) {
-    if (k !== 'RestartPolicy' && k !== 'CpusetCpus' && k !== 'CpusetMems' && v !== undefined && v !== null && !Number.isInteger(v)) {
-      throw new InvalidArgument(`invalid value for ${k}: ${JSON.stringify(v)}`);
-    }
-  }
 
   if (r.Memory && r.Memory > 0 && !caps.memory) drop(['Memory', 'MemorySwap'], 'Your kernel does not support memory limit capabilities or the cgroup is not mounted. Limitation discarded.');
   if (r.Memory && r.Memory < minMemory) throw new InvalidArgument('Minimum memory limit allowed is 6MB');
