@@ -115,6 +115,7 @@ describe('archive', () => {
     assert.deepEqual(await names('d/'), ['d/', 'd/e/', 'd/e/f']);
     assert.deepEqual(await names('/d/.'), ['./', './e/', './e/f']);
     assert.deepEqual(await names('/d/e/f'), ['f']);
+    await assert.rejects(readArchive(cfs, '/d/e/f/'), /not a directory/);
   });
 
   it('archives a final symlink as the link, and follows symlinked parents', async () => {

@@ -1,6 +1,6 @@
 import { promises as fs, type BigIntStats } from 'node:fs';
 import * as path from 'node:path';
-import { NotFound } from '../../common/errors.js';
+import { InvalidArgument, NotFound } from '../../common/errors.js';
 import { resolveInContainer, type ContainerFs } from './resolve.js';
 
 /** The stat Docker sends base64-encoded in `X-Docker-Container-Path-Stat`. */
@@ -94,6 +94,8 @@ export async function resolveForRead(cfs: ContainerFs, p: string) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') throw new PathNotFound(abs);
     throw err;
   }
+  // `file/` or `file/.` names a directory that is not one (lstat of `file/` fails the same way).
+  if (follow && !st.isDirectory()) throw new InvalidArgument(`lstat ${abs}: not a directory`);
   return { abs, resolved: r, st };
 }
 
