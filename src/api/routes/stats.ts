@@ -1,4 +1,4 @@
-import { InvalidArgument } from '../../common/errors.js';
+import { InvalidArgument, NotFound } from '../../common/errors.js';
 import type { StatsCollector, StatsTarget } from '../../engine/stats/collect.js';
 import { statsFrames } from '../../engine/stats/stream.js';
 import type { Router } from '../router.js';
@@ -20,9 +20,14 @@ export function registerStatsRoutes(r: Router, deps: StatsRouteDeps): void {
     c.res.on('close', () => ac.abort());
     c.res.writeHead(200, { 'Content-Type': 'application/json' });
     c.res.flushHeaders();
-    for await (const frame of statsFrames(deps.collector, () => deps.target(first.id), { stream, oneShot, signal: ac.signal })) {
-      if (ac.signal.aborted) break;
-      c.res.write(JSON.stringify(frame) + '\n');
+    try {
+      for await (const frame of statsFrames(deps.collector, () => deps.target(first.id), { stream, oneShot, signal: ac.signal })) {
+        if (ac.signal.aborted) break;
+        c.res.write(JSON.stringify(frame) + '\n');
+      }
+    } catch (err) {
+      // The container was removed while streaming: Docker just ends the stream.
+      if (!(err instanceof NotFound)) throw err;
     }
     c.res.end();
   });

@@ -239,3 +239,25 @@ describe('archive', () => {
     assert.equal(await fs.readFile(path.join(root, 'z'), 'utf8'), 'zipped');
   });
 });
+
+describe('copyUIDGID user lookup', () => {
+  it('resolves names, numbers and groups from the container\'s own files', async () => {
+    const { lookupUser } = await import('./user.js');
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-archive-user-'));
+    try {
+      await fs.mkdir(path.join(root, 'etc'));
+      await fs.writeFile(path.join(root, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\nweb:x:33:44::/:/bin/sh\n');
+      await fs.writeFile(path.join(root, 'etc/group'), 'root:x:0:\nstaff:x:50:\n');
+      const cfs = { rootfs: root, mounts: [] };
+      assert.deepEqual(await lookupUser(cfs, ''), { uid: 0, gid: 0 });
+      assert.deepEqual(await lookupUser(cfs, 'web'), { uid: 33, gid: 44 });
+      assert.deepEqual(await lookupUser(cfs, '33'), { uid: 33, gid: 44 });
+      assert.deepEqual(await lookupUser(cfs, 'web:staff'), { uid: 33, gid: 50 });
+      assert.deepEqual(await lookupUser(cfs, '1000:1000'), { uid: 1000, gid: 1000 });
+      await assert.rejects(lookupUser(cfs, 'ghost'), /unable to find user ghost: no matching entries in passwd file/);
+      await assert.rejects(lookupUser(cfs, 'web:nogroup'), /unable to find group nogroup/);
+    } finally {
+      await fs.rm(root, { recursive: true, force: true });
+    }
+  });
+});
