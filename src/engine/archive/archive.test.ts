@@ -261,3 +261,27 @@ describe('copyUIDGID user lookup', () => {
     }
   });
 });
+
+describe('directory handles against a racing container', () => {
+  it('refuse a symlinked component and keep writing where they were opened after a swap', async () => {
+    const { openDirBeneath } = await import('./dirfd.js');
+    const base = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-archive-race-'));
+    const outside = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-archive-race-out-'));
+    try {
+      await fs.mkdir(path.join(base, 'a/b'), { recursive: true });
+      await fs.symlink(outside, path.join(base, 'evil'));
+      await assert.rejects(openDirBeneath(base, 'evil'), /ELOOP|ENOTDIR/);
+      const d = await openDirBeneath(base, 'a/b');
+      // The container swaps an ancestor for a symlink to the host after we opened it.
+      await fs.rename(path.join(base, 'a'), path.join(base, 'a2'));
+      await fs.symlink(outside, path.join(base, 'a'));
+      await fs.writeFile(d.at('x'), 'held');
+      await d.close();
+      assert.equal(await fs.readFile(path.join(base, 'a2/b/x'), 'utf8'), 'held');
+      assert.deepEqual(await fs.readdir(outside), []);
+    } finally {
+      await fs.rm(base, { recursive: true, force: true });
+      await fs.rm(outside, { recursive: true, force: true });
+    }
+  });
+});

@@ -21,6 +21,9 @@ export interface ResolvedPath {
   ctr: string;
   /** Where that lives on the host. */
   host: string;
+  /** The trusted host directory holding it (rootfs or mount source) and the path below it. */
+  base: string;
+  rel: string;
   /** The mount holding it, if any (undefined: the container's own rootfs). */
   mount?: MountPoint;
 }
@@ -41,12 +44,17 @@ export function mountFor(cfs: ContainerFs, ctr: string): MountPoint | undefined 
   return best;
 }
 
-/** Host path of a clean container path, without following any symlink. */
-export function hostPathOf(cfs: ContainerFs, ctr: string): { host: string; mount?: MountPoint } {
+/**
+ * Host path of a clean container path, without following any symlink: `base`
+ * is the trusted host directory it lies in (the rootfs or a mount's source)
+ * and `rel` the part below it that the container controls.
+ */
+export function hostPathOf(cfs: ContainerFs, ctr: string): { host: string; base: string; rel: string; mount?: MountPoint } {
   const m = mountFor(cfs, ctr);
-  if (!m) return { host: path.join(cfs.rootfs, ctr) };
+  if (!m) return { host: path.join(cfs.rootfs, ctr), base: cfs.rootfs, rel: ctr.slice(1) };
   const base = m.Subpath ? path.join(m.Source, path.posix.normalize('/' + m.Subpath)) : m.Source;
-  return { host: path.join(base, ctr.slice(m.Destination.length)), mount: m };
+  const rel = ctr.slice(m.Destination.length).replace(/^\/+/, '');
+  return { host: path.join(base, rel), base, rel, mount: m };
 }
 
 /**

@@ -1,10 +1,12 @@
-import { constants, promises as fs } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lstatSync, mkdirSync, openSync, promises as fs, unlinkSync, writevSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { InvalidArgument } from '../../common/errors.js';
 import { makeSpecialFile } from './mknod.js';
+import type { FileHandle } from 'node:fs/promises';
+import { openChildDir, openDirBeneath, openDirNoFollow, type DirHandle } from './dirfd.js';
 import { hostPathOf, resolveInContainer, type ContainerFs, type ResolvedPath } from './resolve.js';
 import { PathNotFound, absoluteCtrPath } from './stat.js';
 
@@ -55,6 +57,7 @@ export async function writeArchive(cfs: ContainerFs, p: string, input: Readable,
     for await (const entry of ex) await x.entry(entry as unknown as TarEntry);
     await x.finish();
   } catch (err) {
+    await x.abort();
     ex.destroy();
     input.resume();
     throw err;
@@ -89,9 +92,9 @@ async function decompressed(input: Readable): Promise<Readable> {
 type TarEntry = AsyncIterable<Buffer> & { header: tar.Header; resume(): void };
 
 class Extractor {
-  /** Resolved parent directories by container path; dropped whenever an entry replaces something. */
-  private parents = new Map<string, ResolvedPath>();
-  private dirTimes: { host: string; mtime: Date }[] = [];
+  /** Open parent directories by container path; dropped whenever an entry replaces something. */
+  private parents = new Map<string, { r: ResolvedPath; dir: DirHandle }>();
+  private dirTimes: { ctr: string; mtime: Date }[] = [];
 
   constructor(private cfs: ContainerFs, private dest: ResolvedPath, private opts: WriteArchiveOptions) {}
 
@@ -105,40 +108,76 @@ class Extractor {
   }
 
   private async create(e: TarEntry, h: tar.Header): Promise<void> {
-    const rel = path.posix.normalize('/' + h.name.replace(/^(\.\/)+/, '')).replace(/^\/+/, '').replace(/\/+$/, '');
     // A name climbing out ("../x") normalizes with a leading ".." only when it was relative.
     if (path.posix.normalize(h.name).split('/')[0] === '..') throw new InvalidArgument(`${q(h.name)} is outside of ${q(this.dest.ctr)}`);
+    const rel = path.posix.normalize('/' + h.name).replace(/^\/+/, '').replace(/\/+$/, '');
     if (rel === '' || rel === '.') return; // the destination itself: Docker leaves it as it is
+    if (this.parents.size >= 256) await this.dropParents(); // bound the descriptors held
     const ctr = join(this.dest.ctr, rel);
     const parent = await this.parent(path.posix.dirname(ctr));
-    checkWritable(parent, this.opts);
-    // The entry may itself be a mount point (a `data/` entry over a volume at /data).
-    const entry = join(parent.ctr, path.posix.basename(ctr));
-    const { host, mount } = hostPathOf(this.cfs, entry);
-    checkWritable({ ctr: entry, host, mount }, this.opts);
+    checkWritable(parent.r, this.opts);
+    const name = path.posix.basename(ctr);
+    const entryCtr = join(parent.r.ctr, name);
+    const where = hostPathOf(this.cfs, entryCtr);
+    checkWritable({ ctr: entryCtr, ...where }, this.opts);
+    const uid = this.opts.chown?.uid ?? h.uid ?? 0;
+    const gid = this.opts.chown?.gid ?? h.gid ?? 0;
+    const mode = (h.mode ?? 0o644) & 0o7777;
+    if (where.rel === '') {
+      // The entry is a mount point itself (a `data/` entry over a volume at /data): only a directory fits there.
+      if (h.type !== 'directory') throw new InvalidArgument(`cannot overwrite directory ${q(entryCtr)} with non-directory ${q(this.dest.ctr)}`);
+      setDirAttrs(where.host, uid, gid, mode);
+      this.dirTimes.push({ ctr: entryCtr, mtime: h.mtime ?? new Date() });
+      return;
+    }
+    // From here on every operation goes through the held parent directory.
+    const at = parent.dir.at(name);
 
-    const existing = await fs.lstat(host).catch(() => undefined);
+    let existing: Stats | undefined;
+    try {
+      existing = lstatSync(at);
+    } catch {
+      existing = undefined;
+    }
     if (existing) {
       const isDir = h.type === 'directory';
       if (this.opts.noOverwriteDirNonDir && existing.isDirectory() && !isDir) throw new InvalidArgument(`cannot overwrite directory ${q(ctr)} with non-directory ${q(this.dest.ctr)}`);
       if (this.opts.noOverwriteDirNonDir && !existing.isDirectory() && isDir) throw new InvalidArgument(`cannot overwrite non-directory ${q(ctr)} with directory ${q(this.dest.ctr)}`);
-      if (!(existing.isDirectory() && isDir)) {
-        await fs.rm(host, { recursive: true, force: true });
-        this.parents.clear();
+      if (existing.isDirectory() && !isDir) {
+        await fs.rm(at, { recursive: true, force: true });
+      } else if (!existing.isDirectory()) {
+        unlinkSync(at);
       }
+      // Cached parents resolved through a replaced directory or symlink are stale now.
+      if ((existing.isDirectory() && !isDir) || existing.isSymbolicLink()) await this.dropParents(parent);
     }
 
-    const uid = this.opts.chown?.uid ?? h.uid ?? 0;
-    const gid = this.opts.chown?.gid ?? h.gid ?? 0;
-    const mode = (h.mode ?? 0o644) & 0o7777;
+    const t = h.mtime ?? new Date();
     switch (h.type) {
       case 'directory':
-        if (!existing?.isDirectory()) await fs.mkdir(host, { mode: 0o700 });
-        this.dirTimes.push({ host, mtime: h.mtime ?? new Date() });
-        break;
+        if (!existing?.isDirectory()) mkdirSync(at, { mode: 0o700 });
+        setDirAttrs(at, uid, gid, mode);
+        this.dirTimes.push({ ctr: entryCtr, mtime: t });
+        return;
       case 'file':
       case 'contiguous-file': {
-        const fd = await fs.open(host, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+        if (h.size <= 256 << 10) {
+          // Small files: gather the content, then a few synchronous syscalls (microseconds each)
+          // instead of a thread-pool round trip per call, which made small-file trees crawl.
+          const chunks: Buffer[] = [];
+          for await (const chunk of e) chunks.push(chunk);
+          const fd = openSync(at, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+          try {
+            if (chunks.length) writevSync(fd, chunks);
+            fchownSync(fd, uid, gid);
+            fchmodSync(fd, mode);
+            futimesSync(fd, t, t);
+          } finally {
+            closeSync(fd);
+          }
+          return;
+        }
+        const fh = await fs.open(at, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
         try {
           // Tar chunks are small (tens of KiB): gather them into larger writes.
           let batch: Buffer[] = [];
@@ -147,70 +186,135 @@ class Extractor {
             batch.push(chunk);
             size += chunk.length;
             if (size >= 1 << 20) {
-              await fd.writev(batch);
+              await fh.writev(batch);
               batch = [];
               size = 0;
             }
           }
-          if (batch.length) await fd.writev(batch);
+          if (batch.length) await fh.writev(batch);
+          // On the descriptor, so nothing swapped in at the name can be chowned or chmodded instead.
+          await fh.chown(uid, gid);
+          await fh.chmod(mode);
+          await fh.utimes(t, t);
         } finally {
-          await fd.close();
+          await fh.close();
         }
-        break;
+        return;
       }
       case 'symlink': {
         // Docker's rule: a link resolved beside its entry must stay under the destination.
         const target = path.posix.join(path.posix.dirname(ctr), h.linkname);
         if (!h.linkname.startsWith('/') && !within(this.dest.ctr, target)) throw new InvalidArgument(`invalid symlink ${q(ctr)} -> ${q(h.linkname)}`);
-        await fs.symlink(h.linkname, host);
-        this.parents.clear();
-        await fs.lchown(host, uid, gid);
-        const t = h.mtime ?? new Date();
-        await fs.lutimes(host, t, t).catch(() => undefined);
+        await fs.symlink(h.linkname, at);
+        await fs.lchown(at, uid, gid);
+        await fs.lutimes(at, t, t).catch(() => undefined);
+        await this.dropParents(parent);
         return;
       }
       case 'link': {
         if (path.posix.normalize(h.linkname).split('/')[0] === '..') throw new InvalidArgument(`invalid hardlink ${q(ctr)} -> ${q(h.linkname)}`);
         const targetCtr = join(this.dest.ctr, path.posix.normalize('/' + h.linkname).slice(1));
         const tparent = await this.parent(path.posix.dirname(targetCtr));
-        await fs.link(path.join(tparent.host, path.posix.basename(targetCtr)), host);
-        return; // a hard link shares its target's inode: owner, mode and times are the target's
+        // link(2) does not follow a symlink at the source name; a hard link shares its target's owner, mode and times.
+        await fs.link(tparent.dir.at(path.posix.basename(targetCtr)), at);
+        return;
       }
       case 'fifo':
       case 'character-device':
-      case 'block-device':
-        await makeSpecialFile(host, h.type, h.devmajor, h.devminor);
-        break;
+      case 'block-device': {
+        await makeSpecialFile(at, h.type, h.devmajor, h.devminor);
+        await fs.lchown(at, uid, gid);
+        // No lchmod on Linux: check it is still what we made before chmod follows the name.
+        const st = await fs.lstat(at);
+        if (!st.isSymbolicLink()) await fs.chmod(at, mode);
+        await fs.utimes(at, t, t).catch(() => undefined);
+        return;
+      }
       default:
         return; // pax/gnu metadata entries are consumed by the parser; anything else is skipped as Docker does
     }
-    await fs.lchown(host, uid, gid);
-    await fs.chmod(host, mode);
-    if (h.type !== 'directory') {
-      const t = h.mtime ?? new Date();
-      await fs.utimes(host, t, t);
-    }
   }
 
-  /** Resolves (and creates, 0755 like Docker's MkdirAll) the parent directory of an entry. */
-  private async parent(ctrDir: string): Promise<ResolvedPath> {
+  /** Resolves, creates if missing (0755 like Docker's MkdirAll) and holds open the parent directory of an entry. */
+  private async parent(ctrDir: string): Promise<{ r: ResolvedPath; dir: DirHandle }> {
     const hit = this.parents.get(ctrDir);
     if (hit) return hit;
     const r = await resolveInContainer(this.cfs, ctrDir, true);
     const st = await fs.lstat(r.host).catch(() => undefined);
     if (!st) {
       checkWritable(r, this.opts);
-      await fs.mkdir(r.host, { recursive: true, mode: 0o755 });
+      await this.mkdirAll(r);
     } else if (!st.isDirectory()) {
       throw new InvalidArgument(`cannot extract into ${q(ctrDir)}: not a directory`);
     }
-    this.parents.set(ctrDir, r);
-    return r;
+    const got = { r, dir: await openDirBeneath(r.base, r.rel) };
+    this.parents.set(ctrDir, got);
+    return got;
   }
 
-  /** Directory times last: writing into a directory changes its mtime. */
+  /** Creates the missing tail of a resolved path, one component at a time beneath its trusted base. */
+  private async mkdirAll(r: ResolvedPath): Promise<void> {
+    const parts = r.rel.split('/').filter(Boolean);
+    let dir = await openDirBeneath(r.base, '');
+    try {
+      for (const part of parts) {
+        await fs.mkdir(dir.at(part), { mode: 0o755 }).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EEXIST') throw err; });
+        const next = await openChildDir(dir, part);
+        await dir.close();
+        dir = next;
+      }
+    } finally {
+      await dir.close();
+    }
+  }
+
+  /** Forgets cached parents (a path below them may now be a symlink), keeping `keep` — the directory just written in. */
+  private async dropParents(keep?: { r: ResolvedPath; dir: DirHandle }): Promise<void> {
+    for (const [k, p] of this.parents) {
+      if (p === keep) continue;
+      await p.dir.close().catch(() => undefined);
+      this.parents.delete(k);
+    }
+  }
+
+  /** Directory times last (writing into a directory changes its mtime), each reopened without following links. */
   async finish(): Promise<void> {
-    for (const d of this.dirTimes.reverse()) await fs.utimes(d.host, d.mtime, d.mtime).catch(() => undefined);
+    await this.dropParents();
+    for (const d of this.dirTimes.reverse()) {
+      try {
+        const r = hostPathOf(this.cfs, d.ctr);
+        const parentRel = path.posix.dirname(r.rel);
+        const fh = r.rel === '' ? await openDirNoFollow(r.host) : await openAndRun(r.base, parentRel === '.' ? '' : parentRel, path.posix.basename(r.rel));
+        try { await fh.utimes(d.mtime, d.mtime); } finally { await fh.close(); }
+      } catch {
+        // Removed or replaced by a later entry: nothing to stamp.
+      }
+    }
+  }
+
+  async abort(): Promise<void> {
+    await this.dropParents();
+  }
+
+}
+
+async function openAndRun(base: string, rel: string, name: string): Promise<FileHandle> {
+  const d = await openDirBeneath(base, rel);
+  try {
+    return await openDirNoFollow(d.at(name));
+  } finally {
+    await d.close();
+  }
+}
+
+/** Owner and mode of a directory, set through a descriptor opened without following a symlink. */
+function setDirAttrs(p: string, uid: number, gid: number, mode: number): void {
+  const fd = openSync(p, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    fchownSync(fd, uid, gid);
+    fchmodSync(fd, mode);
+  } finally {
+    closeSync(fd);
   }
 }
 
