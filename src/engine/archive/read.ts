@@ -1,4 +1,5 @@
-import { closeSync, constants, lstatSync, openSync, promises as fs, readdirSync, readFileSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants, createReadStream, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { openDirBeneath } from './dirfd.js';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -23,12 +24,20 @@ import { encodePathStat, goBase, resolveForRead, statPath, type PathStat } from 
  */
 export async function readArchive(cfs: ContainerFs, p: string): Promise<{ stat: PathStat; header: string; tar: Readable }> {
   const stat = await statPath(cfs, p);
-  const { abs, resolved, st } = await resolveForRead(cfs, p);
+  const { abs, resolved } = await resolveForRead(cfs, p);
   const rebase = goBase(abs);
   const pack = tar.pack();
   const walker = new TarWalker(cfs, pack);
-  void walker
-    .add(resolved.ctr, rebase === '/' ? '' : rebase, st)
+  void (async () => {
+    // The top entry is reached through its parent held open (or is a trusted mount root itself).
+    const parent = resolved.rel === '' ? undefined : await openDirBeneath(resolved.base, path.posix.dirname(resolved.rel).replace(/^\.$/, ''));
+    try {
+      const at = parent ? parent.at(path.posix.basename(resolved.rel)) : resolved.base;
+      await walker.add(resolved.ctr, rebase === '/' ? '' : rebase, at);
+    } finally {
+      await parent?.close();
+    }
+  })()
     .then(() => pack.finalize())
     .catch((err) => {
       log.warn('archive', 'tar of container path failed', { path: abs, error: errorMessage(err) });
@@ -37,27 +46,48 @@ export async function readArchive(cfs: ContainerFs, p: string): Promise<{ stat: 
   return { stat, header: encodePathStat(stat), tar: pack as unknown as Readable };
 }
 
+const noFollow = constants.O_RDONLY | constants.O_NOFOLLOW;
+
+/**
+ * Walks a tree through directory descriptors: each directory is opened with
+ * O_NOFOLLOW from its parent's descriptor (`/proc/self/fd/N/name`), files
+ * likewise, so a running container swapping a directory for a symlink to the
+ * host mid-walk makes the open fail instead of archiving host files.
+ * Syscalls are synchronous on purpose: each takes microseconds locally, and a
+ * thread-pool round trip per file made small-file trees ten times slower than tar.
+ */
 class TarWalker {
   /** First name written for each multiply-linked inode, so later ones become hard links. */
   private inodes = new Map<string, string>();
   constructor(private cfs: ContainerFs, private pack: tar.Pack) {}
 
-  async add(ctr: string, name: string, st: BigIntStats): Promise<void> {
-    const host = hostPathOf(this.cfs, ctr).host;
+  /** Archives the object at `at` (a descriptor-relative or trusted path) as container path `ctr`, tar name `name`. */
+  async add(ctr: string, name: string, at: string): Promise<void> {
+    let st: BigIntStats;
+    try {
+      st = lstatSync(at, { bigint: true });
+    } catch {
+      return; // gone while walking (a running container), as tar would skip it
+    }
     const base = { mode: Number(st.mode) & 0o7777, uid: Number(st.uid), gid: Number(st.gid), mtime: new Date(Number(st.mtimeMs)) };
     if (st.isDirectory()) {
-      await this.entry({ ...base, name: (name || '') + '/', type: 'directory' });
-      for (const child of await this.children(ctr, host)) {
-        const childCtr = ctr === '/' ? '/' + child : ctr + '/' + child;
-        let cst: BigIntStats;
-        try {
-          // Synchronous on purpose: a local lstat takes microseconds, a thread-pool round trip per file
-          // made a tree of small files ten times slower than tar.
-          cst = lstatSync(hostPathOf(this.cfs, childCtr).host, { bigint: true });
-        } catch {
-          continue; // gone while walking (a running container), as tar would skip it
+      let fd: number;
+      try {
+        fd = openSync(at, noFollow | constants.O_DIRECTORY);
+      } catch {
+        return; // replaced by something else since the lstat
+      }
+      try {
+        await this.entry({ ...base, name: (name || '') + '/', type: 'directory' });
+        const dir = `/proc/self/fd/${fd}`;
+        for (const child of this.children(ctr, dir)) {
+          const childCtr = ctr === '/' ? '/' + child : ctr + '/' + child;
+          const where = hostPathOf(this.cfs, childCtr);
+          // A mount point is entered at its trusted host directory, not through the rootfs underneath.
+          await this.add(childCtr, `${name}/${child}`, where.rel === '' ? where.base : `${dir}/${child}`);
         }
-        await this.add(childCtr, `${name}/${child}`, cst);
+      } finally {
+        closeSync(fd);
       }
       return;
     }
@@ -71,12 +101,17 @@ class TarWalker {
       this.inodes.set(key, name);
     }
     if (st.isSymbolicLink()) {
-      await this.entry({ ...base, name, type: 'symlink', linkname: await fs.readlink(host) });
+      await this.entry({ ...base, name, type: 'symlink', linkname: readlinkSync(at) });
     } else if (st.isFile()) {
       const size = Number(st.size);
+      let fd: number;
+      try {
+        fd = openSync(at, noFollow);
+      } catch {
+        return;
+      }
       if (size <= 256 << 10) {
         // Small files in one read: a stream per file costs more than the file (and a 1 MiB buffer each).
-        const fd = openSync(host, constants.O_RDONLY | constants.O_NOFOLLOW);
         let data: Buffer;
         try {
           data = readFileSync(fd);
@@ -87,8 +122,7 @@ class TarWalker {
         await new Promise<void>((resolve, reject) => this.pack.entry({ ...base, name, type: 'file', size }, data, (err) => (err ? reject(err) : resolve())));
       } else {
         const sink = this.pack.entry({ ...base, name, type: 'file', size });
-        const fh = await fs.open(host, constants.O_RDONLY | constants.O_NOFOLLOW);
-        await pipeline(fh.createReadStream({ highWaterMark: 1 << 20 }), sink as any);
+        await pipeline(createReadStream('', { fd, highWaterMark: 1 << 20 }), sink as any);
       }
     } else if (st.isFIFO()) {
       await this.entry({ ...base, name, type: 'fifo' });
@@ -100,10 +134,10 @@ class TarWalker {
   }
 
   /** Directory entries in lexical order (filepath.Walk's), plus mount points the host directory may lack. */
-  private async children(ctr: string, host: string): Promise<string[]> {
+  private children(ctr: string, dir: string): string[] {
     let listed: string[] = [];
     try {
-      listed = readdirSync(host);
+      listed = readdirSync(dir);
     } catch {
       // unreadable or gone: archived as an empty directory
     }
