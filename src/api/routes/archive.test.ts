@@ -64,6 +64,22 @@ describe('archive routes with the real docker CLI', { skip: !(await fs.stat(dock
     assert.ok(released >= 4, 'every request released the filesystem');
   });
 
+  it('follows -L, copies a directory\'s content with /., and takes tar streams with -', async () => {
+    await fs.mkdir(path.join(root, 'srv/site'), { recursive: true });
+    await fs.writeFile(path.join(root, 'srv/site/index.html'), '<h1>hi</h1>');
+    await fs.symlink('/srv/site/index.html', path.join(root, 'srv/current'));
+    await docker('cp', 'box:/srv/current', path.join(tmp, 'as-link'));
+    assert.equal(await fs.readlink(path.join(tmp, 'as-link')), '/srv/site/index.html');
+    await docker('cp', '-L', 'box:/srv/current', path.join(tmp, 'followed'));
+    assert.equal(await fs.readFile(path.join(tmp, 'followed'), 'utf8'), '<h1>hi</h1>');
+    await fs.mkdir(path.join(tmp, 'content'));
+    await docker('cp', 'box:/srv/site/.', path.join(tmp, 'content'));
+    assert.deepEqual(await fs.readdir(path.join(tmp, 'content')), ['index.html']);
+    const { stdout } = await run('sh', ['-c', `printf streamed > ${tmp}/s.txt && tar cf - -C ${tmp} s.txt | ${dockerCli} -H unix://${sock} cp - box:/srv && ${dockerCli} -H unix://${sock} cp box:/srv/s.txt - | tar tvf -`], { env: { ...process.env, DOCKER_CONFIG: tmp } });
+    assert.equal(await fs.readFile(path.join(root, 'srv/s.txt'), 'utf8'), 'streamed');
+    assert.match(stdout, /s\.txt/);
+  });
+
   it('a hostile symlink in the container cannot send cp outside it', async () => {
     const f = path.join(tmp, 'pwn');
     await fs.writeFile(f, 'x');
