@@ -152,3 +152,38 @@ describe('update writes a real cgroup v1', async () => {
     if (caps.swap) await assert.rejects(updateResources(layout, caps, { ...target, hostConfig: {} }, { Memory: 1024 * MiB }), /Cannot update container x: .*EINVAL/);
   });
 });
+
+describe('a pids limit set by update stops a fork bomb', async () => {
+  const layout = await detectCgroupLayout().catch(() => undefined);
+  const ok = layout?.version === 1 && !!layout.controllers.pids;
+  const name = `/berth-fs-test-${randomBytes(4).toString('hex')}`;
+  let child: ChildProcess | undefined;
+  after(async () => {
+    if (child?.pid) { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }
+    await sleep(200);
+    if (layout?.version === 1) {
+      const d = controllerDir(layout, 'pids', name);
+      // Children killed with the group; the cgroup empties shortly after.
+      for (let i = 0; i < 20 && d; i++) { if (await fs.rmdir(d).then(() => true, () => false)) break; await sleep(100); }
+    }
+  });
+
+  it('caps the processes a shell can fork', { skip: !ok && 'no cgroup v1 pids controller here' }, async () => {
+    if (layout?.version !== 1) return;
+    const dir = controllerDir(layout, 'pids', name)!;
+    await fs.mkdir(dir);
+    const caps = await detectHostCaps(layout);
+    await updateResources(layout, caps, { id: 'x', running: true, cgroupPath: name, hostConfig: {} }, { PidsLimit: 10 });
+    // The shell waits until it is inside the cgroup, then tries to start 50 sleepers.
+    child = spawn('sh', ['-c', 'read x; n=0; for i in $(seq 50); do sleep 30 & n=$((n+1)); done 2>/dev/null; echo started; wait'], { stdio: ['pipe', 'pipe', 'ignore'], detached: true });
+    await fs.writeFile(path.join(dir, 'cgroup.procs'), String(child.pid));
+    child.stdin!.write('go\n');
+    // pids.events counts the forks the limit refused.
+    const refused = async () => Number(/max (\d+)/.exec(await fs.readFile(path.join(dir, 'pids.events'), 'utf8'))?.[1] ?? 0);
+    for (let i = 0; i < 50 && (await refused()) === 0; i++) await sleep(100);
+    assert.ok((await refused()) > 0, 'forks were refused');
+    const current = await readCgroupNumber(dir, 'pids.current');
+    assert.ok(current !== undefined && current <= 10, `pids.current ${current}`);
+    assert.ok(Number(await fs.readFile(path.join(dir, 'pids.max'), 'utf8')) === 10);
+  });
+});
