@@ -164,3 +164,41 @@ describe('stats from a real cgroup v1', async () => {
     assert.equal(shot[0].precpu_stats.cpu_usage.total_usage, 0);
   });
 });
+
+describe('OOM kills', async () => {
+  const { readOomKills } = await import('./oom.js');
+  const layout = await detectCgroupLayout().catch(() => undefined);
+  const name = `/berth-fs-test-${randomBytes(4).toString('hex')}`;
+  let tmp: string | undefined;
+  after(async () => {
+    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+    if (layout?.version === 1) {
+      const d = controllerDir(layout, 'memory', name);
+      for (let i = 0; i < 20 && d; i++) { if (await fs.rmdir(d).then(() => true, () => false)) break; await sleep(100); }
+    }
+  });
+
+  it('reads v2 memory.events', async () => {
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-oom-v2-'));
+    await fs.mkdir(path.join(tmp, 'berth/c'), { recursive: true });
+    await fs.writeFile(path.join(tmp, 'berth/c/memory.events'), 'low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\noom_group_kill 0\n');
+    assert.equal(await readOomKills({ version: 2, root: tmp }, '/berth/c'), 1);
+    assert.equal(await readOomKills({ version: 2, root: tmp }, '/berth/missing'), undefined);
+  });
+
+  it('counts a real OOM kill under a v1 memory limit', { skip: layout?.version !== 1 && 'not cgroup v1' }, async () => {
+    if (layout?.version !== 1) return;
+    const dir = controllerDir(layout, 'memory', name)!;
+    await fs.mkdir(dir);
+    await fs.writeFile(path.join(dir, 'memory.limit_in_bytes'), String(16 << 20));
+    await fs.writeFile(path.join(dir, 'memory.memsw.limit_in_bytes'), String(16 << 20)).catch(() => undefined);
+    assert.equal(await readOomKills(layout, name), 0);
+    // Waits to be moved in, then holds 64 MiB in memory.
+    const child = spawn('sh', ['-c', 'read x; x=$(head -c 67108864 /dev/zero | tr "\\\\0" a); echo survived'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const exited = new Promise<number | null>((res) => child.on('exit', (code, sig) => res(sig === 'SIGKILL' ? 137 : code)));
+    await fs.writeFile(path.join(dir, 'cgroup.procs'), String(child.pid));
+    child.stdin!.write('go\n');
+    await exited;
+    assert.ok(((await readOomKills(layout, name)) ?? 0) > 0, 'the kernel OOM-killed a process in the cgroup');
+  });
+});
