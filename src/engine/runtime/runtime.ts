@@ -96,7 +96,6 @@ export class ContainerRuntime {
    */
   async create(id: string, o: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
     const bundle = this.bundle(id);
-    if (await this.oci.state(id)) throw new Conflict(`container ${id} already exists in the runtime`);
     await fs.rm(bundle, { recursive: true, force: true });
     await fs.rm(path.join(this.exitDir, id), { force: true });
     await fs.mkdir(bundle, { recursive: true, mode: 0o700 });
@@ -111,6 +110,8 @@ export class ContainerRuntime {
       log.debug('runtime', 'created', { id, pid: res.pid, conmon: res.conmonPid });
       return res;
     } catch (err) {
+      const msg = String((err as Error)?.message ?? err);
+      if (/already exists/.test(msg)) throw new Conflict(`container ${id} already exists in the runtime`);
       await this.oci.delete(id, true).catch(() => undefined);
       await fs.rm(bundle, { recursive: true, force: true });
       throw err;
@@ -140,10 +141,6 @@ export class ContainerRuntime {
    */
   async delete(id: string, o: { force?: boolean } = {}): Promise<void> {
     const bundle = this.bundle(id);
-    const st = await this.oci.state(id);
-    if (st && (st.status === 'running' || st.status === 'paused') && !o.force) {
-      throw new Conflict(`cannot remove a running container ${id}: stop it first or use force`);
-    }
     await this.oci.delete(id, !!o.force);
     const conmonPid = this.conmonPid(id);
     if (conmonPid && processAlive(conmonPid) && isConmon(conmonPid)) {
