@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { readCgroupStats } from '../../src/engine/runtime/cgroups.js';
 import { CommandNotExecutable, CommandNotFound } from '../../src/engine/runtime/errors.js';
 import { collect, RuntimeFixture } from './fixture.js';
 
@@ -75,6 +76,16 @@ describe('runtime: containers through conmon + runc', () => {
     assert.match(out, /^\s*1 \/sbin\/docker-init -- sh -c/m);
     await fx.rt.kill(c.id, 'SIGTERM');
     assert.equal((await fx.rt.wait(c.id)).exitCode, 128 + 15);
+  });
+
+  it('applies cgroup limits under /berth/<id> and reports usage', async () => {
+    const c = await fx.create({ Cmd: ['sleep', '100'] }, { Memory: 64 * 1024 * 1024, PidsLimit: 20 });
+    await fx.rt.start(c.id);
+    const stats = await readCgroupStats(`/berth/${c.id}`);
+    assert.equal(stats.memoryLimit, 64 * 1024 * 1024);
+    assert.ok((stats.memoryUsage ?? 0) > 0);
+    assert.ok((stats.pids ?? 0) >= 1);
+    await fx.rt.delete(c.id, { force: true });
   });
 
   it('pauses and resumes (freezer)', async () => {
