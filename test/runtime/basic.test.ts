@@ -88,6 +88,15 @@ describe('runtime: containers through conmon + runc', () => {
     await fx.rt.delete(c.id, { force: true });
   });
 
+  it('records an OOM kill', async () => {
+    const mem = 8 * 1024 * 1024;
+    const c = await fx.create({ Cmd: ['sh', '-c', 'x=$(head -c 64000000 /dev/zero | tr "\\0" a); echo ${#x}'] }, { Memory: mem, MemorySwap: mem });
+    await fx.rt.start(c.id);
+    const st = await fx.rt.wait(c.id);
+    assert.equal(st.oomKilled, true);
+    assert.equal(st.exitCode, 137);
+  });
+
   it('pauses and resumes (freezer)', async () => {
     const c = await fx.create({ Cmd: ['sleep', '100'] });
     await fx.rt.start(c.id);
