@@ -50,6 +50,18 @@ describe('runtime: exec, logs of a live container, surviving the creator', () =>
     assert.match(out, /40 120\r\n/);
     assert.match(out, /term=xterm\r\n/);
     assert.equal((await s.exited).exitCode, 4);
+    await assert.rejects(fx.rt.exec(c.id, newId(), { args: ['nosuchcmd'], tty: true }), (err: any) => {
+      assert.equal(err.exitCode, 127);
+      return true;
+    });
+  });
+
+  it('refuses exec into a stopped container', async () => {
+    const c = await fx.create({ Cmd: ['true'] });
+    await fx.rt.start(c.id);
+    await fx.rt.wait(c.id);
+    await assert.rejects(fx.rt.exec(c.id, newId(), { args: ['true'] }), /is not running/);
+    await assert.rejects(fx.rt.attach(c.id), /cannot attach/);
   });
 
   it('follows the log of a running container until it exits', async () => {
