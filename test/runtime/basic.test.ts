@@ -67,6 +67,19 @@ describe('runtime: containers through conmon + runc', () => {
     assert.equal((await fx.rt.wait(c.id)).exitCode, 128 + 9);
   });
 
+  it('stop sends SIGTERM, then SIGKILL after the timeout', async () => {
+    // sh as PID 1 ignores SIGTERM unless it traps it.
+    const stubborn = await fx.create({ Cmd: ['sleep', '100'] });
+    await fx.rt.start(stubborn.id);
+    const t0 = Date.now();
+    assert.equal((await fx.rt.stop(stubborn.id, { timeoutSeconds: 1 })).exitCode, 137);
+    assert.ok(Date.now() - t0 >= 900);
+    const polite = await fx.create({ Cmd: ['sh', '-c', 'trap "exit 42" TERM; while true; do sleep 0.1; done'] });
+    await fx.rt.start(polite.id);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await fx.rt.stop(polite.id, { timeoutSeconds: 10 })).exitCode, 42);
+  });
+
   it('--init runs tini as PID 1, which forwards SIGTERM to the command', async () => {
     const c = await fx.create({ Cmd: ['sh', '-c', 'ps -o pid,args; exec sleep 100'] }, { Init: true });
     const a = await fx.rt.attach(c.id);

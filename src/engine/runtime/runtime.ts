@@ -127,6 +127,32 @@ export class ContainerRuntime {
     await this.oci.kill(id, normalizeSignal(signal));
   }
 
+  /**
+   * Docker's stop: `signal` (default SIGTERM), then SIGKILL once
+   * `timeoutSeconds` (default 10; negative waits forever) pass without an exit.
+   *
+   *   const { exitCode } = await rt.stop(id, { timeoutSeconds: 2 }); // 137 if it ignored SIGTERM
+   */
+  async stop(id: string, o: { signal?: string | number; timeoutSeconds?: number } = {}): Promise<ExitStatus> {
+    const timeout = o.timeoutSeconds ?? 10;
+    const st = await this.oci.state(id);
+    if (!st) throw new NotFound(`No such container: ${id}`);
+    if (st.status === 'stopped') return this.wait(id);
+    if (st.status === 'paused') await this.oci.resume(id).catch(() => undefined);
+    const exited = this.wait(id);
+    await this.oci.kill(id, normalizeSignal(o.signal ?? 'SIGTERM')).catch((err) => {
+      if (!/not running|stopped|process already finished/i.test(String(err?.message))) throw err;
+    });
+    if (timeout < 0) return exited;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeout * 1000)));
+    const first = await Promise.race([exited, late]);
+    clearTimeout(timer);
+    if (first !== 'timeout') return first;
+    await this.oci.kill(id, 'SIGKILL').catch(() => undefined);
+    return exited;
+  }
+
   async pause(id: string): Promise<void> {
     await this.oci.pause(id);
   }
