@@ -169,8 +169,10 @@ export class ContainerRuntime {
     const bundle = this.bundle(id);
     await this.oci.delete(id, !!o.force);
     const conmonPid = this.conmonPid(id);
-    if (conmonPid && processAlive(conmonPid) && isConmon(conmonPid)) {
-      // conmon leaves by itself once the container is gone; a forced delete should not wait for it.
+    const exitWritten = existsSync(path.join(this.exitDir, id));
+    if (!exitWritten && conmonPid && processAlive(conmonPid) && isConmon(conmonPid)) {
+      // A forced delete just killed the container: let conmon record the exit
+      // before the files go, or it would leave a stale exit file behind.
       await waitGone(conmonPid, 2000);
     }
     await fs.rm(bundle, { recursive: true, force: true });
