@@ -11,6 +11,8 @@ import bcrypt from 'bcryptjs';
 import { RegistryClient, type Repository } from '../src/engine/distribution/client.js';
 import { MediaType } from '../src/engine/distribution/oci.js';
 import { Layout } from '../src/registry/layout.js';
+import { RegistryServer } from '../src/registry/server.js';
+import { createServer, type AddressInfo } from 'node:net';
 import { startProxy, type Proxy } from './helpers/proxy.js';
 import { blob, digestOf, makeImage, type TestImage, startRegistry, type TestRegistry } from './helpers/registry.js';
 
@@ -106,6 +108,22 @@ describe('registry client against berth registry', () => {
     let proxy: Proxy;
     proxy = await startProxy(reg.url, (req, res) => {
       const url = new URL(req.url!, 'http://x');
+      if (url.pathname === '/token' && req.method === 'POST') {
+        // OAuth2 refresh-token grant, as Docker uses for identity tokens.
+        let body = '';
+        req.on('data', (d) => { body += d; });
+        req.on('end', () => {
+          const form = new URLSearchParams(body);
+          if (form.get('grant_type') !== 'refresh_token' || form.get('refresh_token') !== 'refresh-me') {
+            res.writeHead(401).end();
+            return;
+          }
+          const token = `oauth-${form.get('scope')}`;
+          granted.set(token, form.get('scope')!.split(' '));
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ access_token: token, expires_in: 300 }));
+        });
+        return true;
+      }
       if (url.pathname === '/token') {
         tokenRequests.push(url.searchParams);
         if (req.headers.authorization !== 'Basic ' + Buffer.from('tokuser:tokpass').toString('base64')) {
@@ -144,6 +162,13 @@ describe('registry client against berth registry', () => {
     assert.equal(tokenRequests[0].get('service'), 'berth-test');
     assert.equal(tokenRequests[0].get('account'), 'tokuser');
     assert.deepEqual(tokenRequests.map((q) => q.getAll('scope').join(' ')).sort(), ['repository:secure/app:pull', 'repository:secure/app:pull,push']);
+
+    // An identity token (what `docker login` stores for OAuth registries) is exchanged by POST.
+    await writeFile(path.join(cfg, 'config.json'), JSON.stringify({ auths: { [proxy.host]: { identitytoken: 'refresh-me' } } }));
+    const oauth = new RegistryClient({ dockerConfigDir: cfg, certsDir: '/nonexistent', retry: fast });
+    cleanups.push(() => oauth.close());
+    assert.equal((await oauth.resolveManifest(`${proxy.host}/secure/app:v1`)).digest, img.digest);
+    assert.ok([...granted.keys()].includes('oauth-repository:secure/app:pull'));
 
     // Wrong password: the token server refuses and the client says so.
     await writeFile(path.join(cfg, 'config.json'), JSON.stringify({ auths: { [proxy.host]: { auth: Buffer.from('tokuser:nope').toString('base64') } } }));
@@ -208,6 +233,69 @@ describe('registry client against berth registry', () => {
     await assert.rejects(c.resolveManifest(`${down.host}/flaky:v1`), /unexpected status 500/);
   });
 
+  it('resumes a blob download cut mid-stream with a Range request', async () => {
+    const repo = { domain: reg.host, path: 'resume' };
+    const b = blob(Buffer.from(Array.from({ length: 400_000 }, (_, i) => i % 251)));
+    await client.pushBlob(repo, b, () => Readable.from([b.bytes]));
+    for (const honourRange of [true, false]) {
+      const ranges: (string | undefined)[] = [];
+      const proxy = await startProxy(reg.url, (req, res) => {
+        if (!req.url!.includes(`/blobs/${b.digest}`) || req.method !== 'GET') return false;
+        ranges.push(req.headers.range);
+        if (ranges.length === 1) {
+          // Headers and 150 kB of the body, then the connection dies.
+          res.writeHead(200, { 'Content-Length': b.size, 'Content-Type': 'application/octet-stream' });
+          res.write(b.bytes.subarray(0, 150_000), () => setTimeout(() => req.socket.destroy(), 20));
+          return true;
+        }
+        if (!honourRange) delete req.headers.range; // a server that ignores Range answers 200 with everything
+        return false;
+      });
+      cleanups.push(() => proxy.stop());
+      const c = new RegistryClient({ certsDir: '/nonexistent', dockerConfigDir: '/nonexistent', retry: fast });
+      cleanups.push(() => c.close());
+      const got = await readStream(await c.fetchBlob({ domain: proxy.host, path: 'resume' }, b));
+      assert.ok(got.equals(b.bytes), `honourRange=${honourRange}`);
+      assert.equal(ranges.length, 2);
+      assert.equal(ranges[0], undefined);
+      assert.match(ranges[1]!, /^bytes=\d+-$/);
+      assert.ok(Number(/=(\d+)-/.exec(ranges[1]!)![1]) > 0, 'resumed past the start');
+    }
+  });
+
+  it('falls back to GET by tag when a registry refuses HEAD on manifests', async () => {
+    const img = makeImage([10]);
+    await pushImage(client, { domain: reg.host, path: 'nohead' }, img, 'v1');
+    let heads = 0;
+    const proxy = await startProxy(reg.url, (req, res) => {
+      if (req.method !== 'HEAD' || !req.url!.includes('/manifests/')) return false;
+      heads++;
+      res.writeHead(405).end();
+      return true;
+    });
+    cleanups.push(() => proxy.stop());
+    const c = new RegistryClient({ certsDir: '/nonexistent', dockerConfigDir: '/nonexistent', retry: fast });
+    cleanups.push(() => c.close());
+    assert.equal((await c.resolveManifest(`${proxy.host}/nohead:v1`)).digest, img.digest);
+    assert.equal(heads, 1);
+  });
+
+  it('reports a registry that is down, and reaches it once it is up', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const c = new RegistryClient({ certsDir: '/nonexistent', dockerConfigDir: '/nonexistent', retry: { attempts: 2, baseDelayMs: 5 } });
+    cleanups.push(() => c.close());
+    await assert.rejects(c.resolveManifest(`127.0.0.1:${port}/late:v1`), { code: 'ECONNREFUSED' });
+    const late = await RegistryServer.create({ root: path.join(reg.root, 'late-root') });
+    await late.listen(`127.0.0.1:${port}`);
+    cleanups.push(() => late.close());
+    const img = makeImage([10]);
+    await pushImage(c, { domain: `127.0.0.1:${port}`, path: 'late' }, img, 'v1');
+    assert.equal((await c.resolveManifest(`127.0.0.1:${port}/late:v1`)).digest, img.digest);
+  });
+
   it('keeps at most maxConcurrentDownloads blob transfers in flight', async () => {
     const repo = { domain: reg.host, path: 'par' };
     const blobs = Array.from({ length: 6 }, (_, i) => blob(`layer ${i} `.repeat(1000)));
@@ -233,5 +321,26 @@ describe('registry client against berth registry', () => {
     }));
     got.forEach((g, i) => assert.ok(g.equals(blobs[i].bytes)));
     assert.equal(peak, 2);
+  });
+
+  it('keeps at most maxConcurrentUploads blob uploads in flight', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const proxy = await startProxy(reg.url, async (req, res) => {
+      if (req.method !== 'PUT' || !req.url!.includes('/blobs/uploads/')) return false;
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      res.once('close', () => inFlight--);
+      await new Promise((r) => setTimeout(r, 40));
+      return false;
+    });
+    cleanups.push(() => proxy.stop());
+    const c = new RegistryClient({ certsDir: '/nonexistent', dockerConfigDir: '/nonexistent', maxConcurrentUploads: 3 });
+    cleanups.push(() => c.close());
+    const blobs = Array.from({ length: 8 }, (_, i) => blob(`upload ${i} `.repeat(500)));
+    const results = await Promise.all(blobs.map((b) => c.pushBlob({ domain: proxy.host, path: 'uppar' }, b, () => Readable.from([b.bytes]))));
+    assert.deepEqual(results, blobs.map(() => 'pushed'));
+    assert.equal(peak, 3);
+    for (const b of blobs) assert.equal(await client.blobExists({ domain: reg.host, path: 'uppar' }, b.digest), true);
   });
 });

@@ -278,4 +278,33 @@ describe('berth registry: auth, read-only, gc', () => {
     assert.ok(Buffer.from(await back.arrayBuffer()).equals(kept.layers[0].bytes));
     assert.equal((await fetch(`${reg.url}/v2/gc/manifests/keep`)).status, 200);
   });
+
+  it('with deleteUntagged drops manifests no tag reaches, keeping index children and referrers', async () => {
+    const reg = await startRegistry();
+    cleanups.push(() => reg.stop());
+    const child = makeImage([30]);
+    const loose = makeImage([40]);
+    assert.equal((await pushImageRaw(reg.url, 'u', child, child.digest)).status, 201);
+    assert.equal((await pushImageRaw(reg.url, 'u', loose, loose.digest)).status, 201);
+    const childDesc = { mediaType: child.mediaType, digest: child.digest, size: child.manifest.length };
+    const idx = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ ...childDesc, platform: { os: 'linux', architecture: 'amd64' } }] }));
+    assert.equal((await fetch(`${reg.url}/v2/u/manifests/top`, { method: 'PUT', body: u8(idx), headers: { 'Content-Type': 'application/vnd.oci.image.index.v1+json' } })).status, 201);
+    const empty = blob('{}');
+    assert.equal((await pushBlobRaw(reg.url, 'u', empty)).status, 201);
+    const sig = Buffer.from(JSON.stringify({
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.example.sig',
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: empty.digest, size: empty.size }, layers: [], subject: childDesc,
+    }));
+    assert.equal((await fetch(`${reg.url}/v2/u/manifests/${digestOf(sig)}`, { method: 'PUT', body: u8(sig), headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } })).status, 201);
+
+    const dry = await collectGarbage(reg.root, { deleteUntagged: true, dryRun: true });
+    const r = await collectGarbage(reg.root, { deleteUntagged: true });
+    assert.deepEqual(dry, r);
+    assert.equal(r.manifestsDeleted, 1);
+    assert.equal(r.blobsDeleted, 3); // loose manifest, config, layer
+    assert.equal((await fetch(`${reg.url}/v2/u/manifests/${loose.digest}`)).status, 404);
+    for (const d of [child.digest, digestOf(sig), digestOf(idx)]) assert.equal((await fetch(`${reg.url}/v2/u/manifests/${d}`)).status, 200);
+    assert.equal((await fetch(`${reg.url}/v2/u/blobs/${child.layers[0].digest}`, { method: 'HEAD' })).status, 200);
+    assert.equal((await fetch(`${reg.url}/v2/u/blobs/${loose.layers[0].digest}`, { method: 'HEAD' })).status, 404);
+  });
 });

@@ -16,5 +16,6 @@ test('detach keys parse like docker --detach-keys', () => {
 });
 
 test('log timestamps have nanosecond precision like Docker', () => {
-  assert.equal(logTimestamp(new Date('2026-01-02T03:04:05.678Z')), '2026-01-02T03:04:05.678000000Z');
+  assert.equal(logTimestamp('2026-01-02T03:04:05.678+00:00'), '2026-01-02T03:04:05.678000000Z');
+  assert.equal(logTimestamp('2026-01-02T05:04:05.123456789+02:00'), '2026-01-02T03:04:05.123456789Z');
 });

@@ -25,7 +25,9 @@ export class CliContext {
   }
 
   client(): EngineClient {
-    this.engine ??= new EngineClient(this.host);
+    // Like DOCKER_API_VERSION: pin the API version instead of negotiating.
+    const pinned = this.env.BERTH_API_VERSION || this.env.DOCKER_API_VERSION || undefined;
+    this.engine ??= new EngineClient(this.host, { version: pinned });
     return this.engine;
   }
 

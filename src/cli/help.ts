@@ -45,12 +45,13 @@ function optionTerm(o: Option): string {
   const type = /<([^>]+)>|\[([^\]]+)\]/.exec(o.flags);
   const long = o.long ?? '';
   const head = o.short ? `  ${o.short}, ${long}` : `      ${long}`;
-  return type ? `${head} ${type[1] ?? type[2]}` : head;
+  // `[bool]` options are Docker's booleans that also take `=false`: shown bare.
+  return type && type[2] !== 'bool' ? `${head} ${type[1] ?? type[2]}` : head;
 }
 
 function optionDesc(o: Option): string {
   const d = o.defaultValue;
   if (typeof d === 'string' && d !== '') return `${o.description} (default "${d}")`;
-  if (typeof d === 'number') return `${o.description} (default ${d})`;
+  if (typeof d === 'number' || d === true) return `${o.description} (default ${d})`;
   return o.description;
 }

@@ -9,7 +9,7 @@ import { CLIENT_VERSION } from './commands/system.js';
  * flags, output and exit codes. Parses argv, runs one command and exits with
  * its code.
  */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number | undefined> {
   const program = styleCommand(new Command('berth'))
     .description('A self-sufficient runtime for containers')
     .usage('[OPTIONS] COMMAND')
@@ -19,7 +19,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-D, --debug', 'Enable debug mode')
     .version(`Berth version ${CLIENT_VERSION}`, '-v, --version', 'Print version information and quit');
   const ctx = new CliContext(program);
-  const state: ExitState = { code: 0 };
+  const state: ExitState = {};
   registerAll(program, ctx, state);
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -30,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${(e as Error).message}\n`);
     return 1;
   } finally {
-    ctx.close();
+    if (state.code !== undefined) ctx.close();
   }
   return state.code;
 }
@@ -41,4 +41,4 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 const code = await main(process.argv.slice(2));
-process.exit(code);
+if (code !== undefined) process.exit(code);

@@ -234,7 +234,7 @@ async function errorFrom(res: http.IncomingMessage): Promise<DaemonError> {
 }
 
 function checkMessage<T>(m: any): T {
-  if (m && (m.error || m.errorDetail)) throw new StreamError(m.errorDetail?.message ?? m.error);
+  if (m && (m.error || m.errorDetail)) throw new StreamError(m.errorDetail?.message ?? m.error, m.errorDetail?.code);
   return m as T;
 }
 

@@ -21,15 +21,20 @@ export class DaemonError extends Error {
 /** The daemon could not be reached at all (socket missing, connection refused). */
 export class ConnectionError extends Error {
   constructor(readonly host: string, readonly cause: Error) {
-    super(`Cannot connect to the Berth daemon at ${host}. Is the daemon running?`);
+    super((cause as NodeJS.ErrnoException).code === 'EACCES'
+      ? `permission denied while trying to connect to the Berth daemon socket at ${host}: ${cause.message}`
+      : `Cannot connect to the Berth daemon at ${host}. Is the daemon running?`);
     this.name = 'ConnectionError';
   }
 }
 
 /** An error reported inside a JSON-lines progress stream (pull, load, import). */
 export class StreamError extends Error {
-  constructor(message: string) {
+  /** `errorDetail.code` when the daemon gave one (a failed build step's exit code). */
+  code?: number;
+  constructor(message: string, code?: number) {
     super(message);
+    this.code = code;
     this.name = 'StreamError';
   }
 }

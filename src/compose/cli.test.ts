@@ -9,21 +9,12 @@ import { project, seedFig } from './testing/fixtures.js';
 /** Runs `berth compose <args>` against `engine`, capturing stdout, stderr and the exit code. */
 async function berth(engine: FakeEngine, args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   const program = new Command('berth').exitOverride();
-  registerComposeCommand(program, () => engine);
   let stdout = '';
   let stderr = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => { stdout += s; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { stderr += s; return true; }) as typeof process.stderr.write;
+  registerComposeCommand(program, () => engine, { out: (t) => { stdout += t; }, err: (t) => { stderr += t; }, confirm: async () => false });
   const before = process.exitCode;
   process.exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'berth', 'compose', ...args]);
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
+  await program.parseAsync(['node', 'berth', 'compose', ...args]);
   const code = Number(process.exitCode ?? 0);
   process.exitCode = before;
   return { stdout, stderr, code };
@@ -35,7 +26,7 @@ test('berth compose drives the seed fig session', async () => {
   const engine = new FakeEngine({ images: ['php:5.6-apache', 'postgres'] });
   assert.deepEqual(await berth(engine, [...f, 'up', '-d']), { stdout: '', stderr: 'Creating project_db_1 ... done\nCreating project_web_1 ... done\n', code: 0 });
   assert.equal((await berth(engine, [...f, 'stop', 'web'])).stderr, 'Stopping project_web_1 ... done\n');
-  assert.equal((await berth(engine, [...f, 'start', 'web'])).stderr, 'Starting project_web_1 ... done\n');
+  assert.equal((await berth(engine, [...f, 'start', 'web'])).stderr, 'Starting web ... done\n');
   await berth(engine, [...f, 'scale', 'web=3']);
   const ps = await berth(engine, [...f, 'ps']);
   assert.deepEqual(ps.stdout.split('\n').slice(2).map((l) => l.split(/\s+/)[0]).filter(Boolean), ['project_db_1', 'project_web_1', 'project_web_2', 'project_web_3']);
@@ -50,6 +41,8 @@ test('config, config --services, -q and a refused file', async () => {
   const cfg = await berth(engine, ['--project-directory', dir, '-f', join(dir, 'compose.yaml'), 'config']);
   assert.equal(cfg.stdout, 'name: app\nservices:\n  web:\n    image: nginx:1\n    networks:\n      default: null\nnetworks:\n  default:\n    name: app_default\n');
   assert.equal((await berth(engine, ['-f', join(dir, 'compose.yaml'), 'config', '--services'])).stdout, 'web\n');
+  const json = JSON.parse((await berth(engine, ['-f', join(dir, 'compose.yaml'), 'config', '--format', 'json'])).stdout);
+  assert.deepEqual(json.services.web, { image: 'nginx:1', networks: { default: null } });
   assert.deepEqual(await berth(engine, ['-f', join(dir, 'compose.yaml'), 'config', '-q']), { stdout: '', stderr: '', code: 0 });
   const hash = await berth(engine, ['-f', join(dir, 'compose.yaml'), 'config', '--hash', 'web']);
   assert.match(hash.stdout, /^web [0-9a-f]{64}\n$/);
@@ -85,16 +78,11 @@ test('exec passes the command\'s own flags through', async () => {
 test('as a docker CLI plugin: metadata, then compose subcommands', async () => {
   const { runAsDockerPlugin } = await import('./plugin.js');
   let printed = '';
-  await runAsDockerPlugin(['docker-cli-plugin-metadata'], () => new FakeEngine(), (s) => { printed += s; return true; });
+  const io = { out: (t: string) => { printed += t; }, err: () => undefined };
+  await runAsDockerPlugin(['docker-cli-plugin-metadata'], () => new FakeEngine(), io);
   assert.equal(JSON.parse(printed).SchemaVersion, '0.1.0');
   const dir = project({ 'compose.yaml': 'services:\n  web:\n    image: x\n' });
   const engine = new FakeEngine({ images: ['x'] });
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  try {
-    await runAsDockerPlugin(['compose', '-f', join(dir, 'compose.yaml'), 'up', '-d'], () => engine);
-  } finally {
-    process.stderr.write = ew;
-  }
+  await runAsDockerPlugin(['compose', '-f', join(dir, 'compose.yaml'), 'up', '-d'], () => engine, io);
   assert.ok(engine.byName('app-web-1'));
 });

@@ -15,12 +15,13 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 /**
  * Adds `compose` and its subcommands (`up`, `down`, `ps`, `logs`, `config`,
  * ...) to a commander program. The engine is made only when a command needs
- * one, so `config` and `version` work without a daemon.
+ * one, so `config` and `version` work without a daemon. `io` defaults to the
+ * terminal.
  *
  *   registerComposeCommand(program, () => new ClientComposeEngine(client));
  *   // berth compose -f fig.yml up -d
  */
-export function registerComposeCommand(program: Command, makeEngine: () => ComposeEngine): Command {
+export function registerComposeCommand(program: Command, makeEngine: () => ComposeEngine, io: ComposeIO = terminalIO()): Command {
   const compose = program.command('compose').description('Define and run multi-container applications')
     .option('-f, --file <file>', 'compose configuration file (repeatable)', collect)
     .option('-p, --project-name <name>', 'project name')
@@ -41,7 +42,7 @@ export function registerComposeCommand(program: Command, makeEngine: () => Compo
     if (g.file?.includes('-')) opts.stdin = readFileSync(0, 'utf8');
     return loadProject(opts);
   };
-  const runnerFor = (cmd: Command, services: string[] = []) => new ComposeRunner(makeEngine(), load(cmd, services), terminalIO());
+  const runnerFor = (cmd: Command, services: string[] = []) => new ComposeRunner(makeEngine(), load(cmd, services), io);
   const noColor = (cmd: Command, flag?: boolean) => !!flag || cmd.optsWithGlobals().ansi === 'never' || !process.stdout.isTTY;
 
   const act = <A extends unknown[]>(fn: (...args: A) => Promise<number | void>) => async (...args: A) => {
@@ -49,7 +50,7 @@ export function registerComposeCommand(program: Command, makeEngine: () => Compo
       const code = await fn(...args);
       if (typeof code === 'number' && code !== 0) process.exitCode = code;
     } catch (err) {
-      process.stderr.write(`${(err as Error).message}\n`);
+      io.err(`${(err as Error).message}\n`);
       process.exitCode = 1;
     }
   };
@@ -181,6 +182,7 @@ export function registerComposeCommand(program: Command, makeEngine: () => Compo
     .option('-q, --quiet', 'only validate the configuration, don\'t print anything')
     .option('--services', 'print the service names, one per line').option('--volumes', 'print the volume names, one per line')
     .option('--hash <services>', 'print the service config hash, one per line (`*` for all)')
+    .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
     .action(act(async (services: string[], o, cmd: Command) => {
       const p = load(cmd, services);
       if (services.length) {
@@ -188,23 +190,23 @@ export function registerComposeCommand(program: Command, makeEngine: () => Compo
         p.services = Object.fromEntries(Object.entries(p.services).filter(([k]) => services.includes(k)));
       }
       if (o.quiet) return;
-      if (o.services) return void process.stdout.write(renderServices(p));
-      if (o.volumes) return void process.stdout.write(renderVolumes(p));
+      if (o.services) return io.out(renderServices(p));
+      if (o.volumes) return io.out(renderVolumes(p));
       if (o.hash) {
         const names = o.hash === '*' ? Object.keys(p.services).sort() : String(o.hash).split(',');
         for (const n of names) {
           if (!p.services[n]) throw new InvalidArgument(`no such service: ${n}`);
-          process.stdout.write(`${n} ${serviceConfigHash(p.services[n])}\n`);
+          io.out(`${n} ${serviceConfigHash(p.services[n])}\n`);
         }
         return;
       }
-      process.stdout.write(renderConfig(p));
+      io.out(renderConfig(p, o.format));
     }));
 
   compose.command('version').description('Show the compose version information')
     .option('--short', 'show only the version number')
     .action(act(async (o) => {
-      process.stdout.write(o.short ? `${composeVersion}\n` : `Berth Compose version v${composeVersion}\n`);
+      io.out(o.short ? `${composeVersion}\n` : `Berth Compose version v${composeVersion}\n`);
     }));
   return compose;
 }

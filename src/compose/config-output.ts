@@ -9,7 +9,13 @@ import { formatDuration } from './units.js';
  *
  *   renderConfig(loadProject({ cwd }))  // 'name: app\nservices:\n  web:\n ...'
  */
-export function renderConfig(project: Project): string {
+export function renderConfig(project: Project, format: 'yaml' | 'json' = 'yaml'): string {
+  const doc = configDocument(project);
+  return format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : stringify(doc, { lineWidth: 0, nullStr: 'null' });
+}
+
+/** The project as one plain document: what `config` prints. */
+export function configDocument(project: Project): Record<string, unknown> {
   const doc: Record<string, unknown> = { name: project.name, services: {} };
   for (const name of Object.keys(project.services).sort()) {
     (doc.services as Record<string, unknown>)[name] = serviceDocument(project.services[name]);
@@ -18,7 +24,7 @@ export function renderConfig(project: Project): string {
   if (nets.length) doc.networks = Object.fromEntries(nets.map((n) => [n, prune(project.networks[n])]));
   const vols = Object.keys(project.volumes).sort();
   if (vols.length) doc.volumes = Object.fromEntries(vols.map((v) => [v, prune(project.volumes[v])]));
-  return stringify(doc, { lineWidth: 0, nullStr: 'null' });
+  return doc;
 }
 
 /** One service as a plain, sorted document (also what the config hash is computed over). */

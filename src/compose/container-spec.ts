@@ -75,7 +75,9 @@ export type ContainerNames = Record<string, string[]>;
  *   createBody(project, project.services.web, 1, { db: ['app-db-1'] })
  *   // → { Image: 'nginx', Labels: {...}, HostConfig: { NetworkMode: 'app_default', ... }, NetworkingConfig: {...} }
  */
-export function createBody(project: Project, s: Service, n: number, names: ContainerNames, opts: { oneoff?: boolean; imageId?: string } = {}): CreateContainerBody {
+export function createBody(project: Project, s: Service, n: number, names: ContainerNames,
+  opts: { oneoff?: boolean; imageId?: string; name?: string } = {}): CreateContainerBody {
+  const name = opts.name ?? containerName(project, s, n);
   const env = Object.keys(s.environment).sort().filter((k) => s.environment[k] !== null).map((k) => `${k}=${s.environment[k]}`);
   const exposed: Record<string, object> = {};
   const bindings: Record<string, PortBinding[]> = {};
@@ -134,17 +136,18 @@ export function createBody(project: Project, s: Service, n: number, names: Conta
     return mode ? `${first(svc)}:${mode}` : first(svc);
   });
 
+  const linkList = [...links].map(([alias, c]) => `${c}:${alias}`);
   let networkMode: string;
   const endpoints: Record<string, EndpointSettings> = {};
   const netKeys = Object.keys(s.networks);
   if (s.network_mode) {
     networkMode = s.network_mode.startsWith('service:') ? `container:${first(s.network_mode.slice(8))}` : s.network_mode;
-  } else if (project.legacy || netKeys.length === 0) {
+  } else if (netKeys.length === 0) {
     networkMode = 'bridge';
   } else {
     const primary = primaryNetwork(s);
     networkMode = project.networks[primary].name;
-    endpoints[networkMode] = endpointFor(project, s, primary, opts.oneoff);
+    endpoints[networkMode] = endpointFor(s, primary, { name, links: linkList, oneoff: opts.oneoff });
   }
 
   const memory = s.mem_limit ?? s.deploy?.resources?.limits?.memory;
@@ -154,7 +157,9 @@ export function createBody(project: Project, s: Service, n: number, names: Conta
     NetworkMode: networkMode,
     PortBindings: bindings,
     RestartPolicy: restartPolicy(s),
-    Links: links.size ? [...links].map(([alias, c]) => `${c}:${alias}`) : null,
+    // The engine honours HostConfig links on the default bridge only; on
+    // project networks they ride on each endpoint, as docker compose sends them.
+    Links: linkList.length && networkMode === 'bridge' ? linkList : null,
     VolumesFrom: volumesFrom.length ? volumesFrom : null,
     ...(mounts.length ? { Mounts: mounts } : {}),
     ...(Object.keys(tmpfs).length ? { Tmpfs: tmpfs } : {}),
@@ -177,9 +182,22 @@ export function createBody(project: Project, s: Service, n: number, names: Conta
     ...(s.init !== undefined ? { Init: s.init } : {}),
     ...(s.ipc ? { IpcMode: s.ipc } : {}),
     ...(s.pid ? { PidMode: s.pid } : {}),
+    ...(s.uts ? { UTSMode: s.uts } : {}),
+    ...(s.cpuset ? { CpusetCpus: s.cpuset } : {}),
+    ...(s.cpu_period !== undefined ? { CpuPeriod: s.cpu_period } : {}),
+    ...(s.cpu_quota !== undefined ? { CpuQuota: s.cpu_quota } : {}),
+    ...(s.memswap_limit !== undefined ? { MemorySwap: s.memswap_limit } : {}),
+    ...(s.oom_score_adj !== undefined ? { OomScoreAdj: s.oom_score_adj } : {}),
+    ...(s.oom_kill_disable !== undefined ? { OomKillDisable: s.oom_kill_disable } : {}),
+    ...(s.group_add.length ? { GroupAdd: s.group_add } : {}),
+    ...(s.dns_opt.length ? { DnsOptions: s.dns_opt } : {}),
+    ...(s.runtime ? { Runtime: s.runtime } : {}),
     ...(s.logging?.driver ? { LogConfig: { Type: s.logging.driver, Config: s.logging.options ?? {} } } : {}),
     ...(s.devices.length ? { Devices: s.devices.map(device) } : {}),
   };
+
+  // Passed through to the engine though the shared HostConfig type does not name them.
+  Object.assign(host, { ...(s.cgroup_parent ? { CgroupParent: s.cgroup_parent } : {}), ...(s.userns_mode ? { UsernsMode: s.userns_mode } : {}) });
 
   const body: CreateContainerBody = {
     Image: imageName(project, s),
@@ -193,6 +211,7 @@ export function createBody(project: Project, s: Service, n: number, names: Conta
     ...(s.stdin_open !== undefined ? { OpenStdin: s.stdin_open } : {}),
     ...(s.hostname ? { Hostname: s.hostname } : {}),
     ...(s.domainname ? { Domainname: s.domainname } : {}),
+    ...(s.mac_address ? { MacAddress: s.mac_address } : {}),
     ...(s.user ? { User: s.user } : {}),
     ...(s.working_dir ? { WorkingDir: s.working_dir } : {}),
     ...(s.stop_signal ? { StopSignal: s.stop_signal } : {}),
@@ -215,11 +234,16 @@ export function primaryNetwork(s: Service): string {
   return Object.keys(s.networks).sort()[0];
 }
 
-/** Endpoint settings on one of the service's networks: reachable by service name and its aliases. */
-export function endpointFor(project: Project, s: Service, key: string, oneoff = false): EndpointSettings {
+/**
+ * Endpoint settings on one of the service's networks: reachable by its
+ * container name, its service name and its aliases (one-offs by name only),
+ * and by its links' aliases.
+ */
+export function endpointFor(s: Service, key: string, c: { name: string; links?: string[]; oneoff?: boolean }): EndpointSettings {
   const cfg = s.networks[key];
-  const aliases = oneoff ? [] : [s.name, ...(cfg?.aliases ?? [])];
+  const aliases = c.oneoff ? [c.name] : [c.name, s.name, ...(cfg?.aliases ?? [])];
   const e: EndpointSettings = { Aliases: aliases };
+  if (c.links?.length) e.Links = c.links;
   if (cfg?.ipv4_address || cfg?.ipv6_address) {
     e.IPAMConfig = { ...(cfg.ipv4_address ? { IPv4Address: cfg.ipv4_address } : {}), ...(cfg.ipv6_address ? { IPv6Address: cfg.ipv6_address } : {}) };
   }

@@ -80,7 +80,7 @@ export interface ContainerInspect {
   Mounts?: { Type: string; Name?: string; Source: string; Destination: string }[];
 }
 
-export interface EndpointSettings { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } }
+export interface EndpointSettings { Aliases?: string[]; Links?: string[]; IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } }
 
 export interface CreateContainerBody extends ContainerConfig {
   HostConfig: HostConfig;

@@ -36,7 +36,7 @@ test('the seed\'s fig session: up -d, stop web, start web, scale web=3, ps, logs
 
   ({ r, out } = runner(engine, dir));
   await r.start(['web']);
-  assert.equal(out.stderr, 'Starting project_web_1 ... done\n');
+  assert.equal(out.stderr, 'Starting web ... done\n');
 
   ({ r, out } = runner(engine, dir));
   engine.calls.length = 0;
@@ -53,6 +53,11 @@ test('the seed\'s fig session: up -d, stop web, start web, scale web=3, ps, logs
     ['project_db_1', 'Up'], ['project_web_1', 'Up', '0.0.0.0:80->80/tcp'],
     ['project_web_2', 'Up', '0.0.0.0:80->80/tcp'], ['project_web_3', 'Up', '0.0.0.0:80->80/tcp'],
   ]);
+
+  ({ r, out } = runner(engine, dir));
+  await r.scale({ web: 2 });
+  assert.equal(out.stderr, 'Stopping and removing project_web_3 ... done\n');
+  await runner(engine, dir).r.scale({ web: 3 });
 
   for (const n of [1, 2, 3]) engine.logLines.set(`project_web_${n}`, ['RUN apache']);
   ({ r, out } = runner(engine, dir));
@@ -132,7 +137,7 @@ test('up --scale adds and removes containers', async () => {
   assert.deepEqual([...engine.containers.values()].map((c) => c.name).sort(), ['app-w-1', 'app-w-2', 'app-w-3']);
   engine.calls.length = 0;
   await runner(engine, dir).r.up({ detach: true, scale: { w: 1 } });
-  assert.deepEqual(engine.calls, ['stop app-w-3', 'rm app-w-3', 'stop app-w-2', 'rm app-w-2']);
+  assert.deepEqual([...engine.calls].sort(), ['rm app-w-2', 'rm app-w-3', 'stop app-w-2', 'stop app-w-3']);
   assert.deepEqual([...engine.containers.values()].map((c) => c.name), ['app-w-1']);
 });
 
@@ -251,7 +256,8 @@ test('run makes a one-off container after starting dependencies; exec finds the 
   assert.equal(engine.byName(name), undefined);
 
   const { r: r2 } = runner(engine, dir);
-  await assert.rejects(exec(r2, 'app', ['ls']), /service "app" is not running container #1/);
+  await assert.rejects(exec(r2, 'app', ['ls']), /^NotFound: service "app" is not running$/);
+  await assert.rejects(exec(r2, 'db', ['ls'], { index: 2 }), /service "db" is not running container #2/);
   assert.equal(await exec(r2, 'db', ['ls', '/']), 0);
   assert.ok(engine.calls.includes('exec app-db-1 ls /'));
 });
@@ -270,4 +276,80 @@ test('--abort-on-container-exit stops the rest; --exit-code-from returns that se
   assert.match(out.stderr, /Aborting on container exit\.\.\./);
   assert.ok(engine.calls.includes('stop app-server-1'));
   assert.match(out.stdout, /app-job-1 exited with code 3/);
+});
+
+test('a recreate that fails to create puts the old container back', async () => {
+  const dir = project({ 'compose.yaml': 'services:\n  web:\n    image: web\n' });
+  const engine = new FakeEngine({ images: ['web'] });
+  await runner(engine, dir).r.up({ detach: true });
+  const old = engine.byName('app-web-1')!;
+  // The new image is missing and cannot be pulled.
+  writeFileSync(join(dir, 'compose.yaml'), 'services:\n  web:\n    image: web:broken\n');
+  engine.pullImage = async () => { throw new Error('pull access denied for web'); };
+  await assert.rejects(runner(engine, dir).r.up({ detach: true }), /pull access denied/);
+  assert.equal(engine.byName('app-web-1')?.id, old.id);
+  assert.equal(engine.byName('app-web-1')?.state, 'running');
+
+  // Creation itself failing (image vanished between pull and create) also rolls back.
+  engine.images.set('web:broken:latest', 'sha256:x');
+  engine.images.set('web:broken', 'sha256:x');
+  const create = engine.createContainer.bind(engine);
+  engine.createContainer = async (name, body) => (body.Image === 'web:broken' ? Promise.reject(new Error('No such image: web:broken')) : create(name, body));
+  await assert.rejects(runner(engine, dir).r.up({ detach: true }), /No such image/);
+  assert.equal(engine.byName('app-web-1')?.id, old.id);
+  assert.equal(engine.byName('app-web-1')?.state, 'running');
+});
+
+test('down -v also removes anonymous volumes carried over by a recreate', async () => {
+  const dir = project({ 'compose.yaml': 'services:\n  db:\n    image: x\n    volumes: ["/scratch"]\n' });
+  const engine = new FakeEngine({ images: ['x', 'y'] });
+  await runner(engine, dir).r.up({ detach: true });
+  writeFileSync(join(dir, 'compose.yaml'), 'services:\n  db:\n    image: y\n    volumes: ["/scratch"]\n');
+  await runner(engine, dir).r.up({ detach: true });
+  assert.equal(engine.volumes.size, 1);
+  await runner(engine, dir).r.down({ volumes: true });
+  assert.equal(engine.volumes.size, 0);
+  assert.equal(engine.containers.size, 0);
+});
+
+test('incompatible up flags and impossible scales change nothing', async () => {
+  const dir = project({ 'compose.yaml': 'services:\n  a:\n    image: x\n    container_name: only\n' });
+  const engine = new FakeEngine({ images: ['x'] });
+  const { r } = runner(engine, dir);
+  await assert.rejects(r.up({ detach: true, forceRecreate: true, noRecreate: true }), /--force-recreate and --no-recreate are incompatible/);
+  await assert.rejects(r.up({ detach: true, scale: { a: 2 } }), /service "a" has container_name "only": it cannot be scaled to 2/);
+  await assert.rejects(r.up({ detach: true, scale: { zz: 2 } }), /no such service: zz/);
+  await assert.rejects(r.up({ detach: true, abortOnContainerExit: true }), /--abort-on-container-exit and --detach are incompatible/);
+  assert.deepEqual(engine.calls, []);
+});
+
+test('Ctrl-C during attached up stops every container, dependents first', async () => {
+  const dir = project({ 'compose.yaml': 'services:\n  web:\n    image: x\n    depends_on: [db]\n  db:\n    image: x\n' });
+  const engine = new FakeEngine({ images: ['x'] });
+  engine.followUntilStopped = true;
+  let interrupt: (() => void) | undefined;
+  const out = io();
+  out.onInterrupt = (h) => { interrupt = h; return () => { interrupt = undefined; }; };
+  const r = new ComposeRunner(engine, loadProject({ cwd: dir, env: {} }), out);
+  const done = r.up({ noColor: true });
+  while (!interrupt) await new Promise((res) => setTimeout(res, 5));
+  assert.equal(engine.byName('app-web-1')!.state, 'running');
+  interrupt();
+  assert.equal(await done, 0);
+  assert.match(out.stderr, /Gracefully stopping\.\.\. \(press Ctrl\+C again to force\)/);
+  assert.deepEqual(engine.calls.filter((c) => c.startsWith('stop')), ['stop app-web-1', 'stop app-db-1']);
+  assert.equal(interrupt, undefined, 'the handler is removed afterwards');
+});
+
+test('service_completed_successfully waits for the dependency to exit 0', async () => {
+  const file = 'services:\n  migrate:\n    image: x\n  app:\n    image: x\n    depends_on:\n      migrate: {condition: service_completed_successfully}\n';
+  const engine = new FakeEngine({ images: ['x'] });
+  const { r, out } = runner(engine, project({ 'compose.yaml': file }));
+  await r.up({ detach: true });
+  assert.match(out.stderr, / ✔ Container app-migrate-1  Exited\n ✔ Container app-app-1  Created/);
+
+  const failing = new FakeEngine({ images: ['x'] });
+  failing.waitContainer = async () => 2;
+  await assert.rejects(runner(failing, project({ 'compose.yaml': file })).r.up({ detach: true }), /service "migrate" didn't complete successfully: exit 2/);
+  assert.equal(failing.byName('app-app-1'), undefined);
 });

@@ -69,15 +69,18 @@ export class ComposeRunner {
     this.checkServices(opts.services);
     if (opts.exitCodeFrom) opts.abortOnContainerExit = true;
     if (opts.detach && opts.abortOnContainerExit) throw new InvalidArgument('--abort-on-container-exit and --detach are incompatible');
+    if (opts.forceRecreate && opts.noRecreate) throw new InvalidArgument('--force-recreate and --no-recreate are incompatible');
+    if (opts.build && opts.noBuild) throw new InvalidArgument('--build and --no-build are incompatible');
+    for (const [name, n] of Object.entries(opts.scale ?? {})) {
+      this.checkServices([name]);
+      if (n > 1 && this.project.services[name].container_name) {
+        throw new InvalidArgument(`service "${name}" has container_name "${this.project.services[name].container_name}": it cannot be scaled to ${n}`);
+      }
+    }
     const existing = await this.containers();
     // Images first: their IDs decide whether a rebuilt or re-pulled service is recreated.
     const selected = selectedServices(this.project, opts);
-    await this.ensureImages(selected, opts);
-    const imageIds: Record<string, string> = {};
-    for (const s of selected) {
-      const img = await this.engine.inspectImage(imageName(this.project, this.project.services[s]));
-      if (img) imageIds[s] = img.Id;
-    }
+    const imageIds = await this.ensureImages(selected, opts);
     const plan = planUp(this.project, existing, { ...opts, imageIds });
     await this.handleOrphans(plan.orphans, !!opts.removeOrphans, opts.timeout);
     await this.ensureNetworks(plan.networks);
@@ -85,7 +88,10 @@ export class ComposeRunner {
     for (const level of plan.levels) {
       await Promise.all(level.map(async (sp) => {
         if (!opts.noStart) await this.waitForDependencies(sp.service, opts.healthPollMs ?? 500);
-        for (const a of sp.actions) await this.apply(a, opts);
+        // Surplus containers go together; new ones come in number order.
+        const removals = sp.actions.filter((a) => a.kind === 'remove');
+        for (const a of sp.actions) if (a.kind !== 'remove') await this.apply(a, opts);
+        await Promise.all(removals.map((a) => this.apply(a, opts)));
       }));
     }
     if (opts.detach || opts.noStart) return 0;
@@ -111,7 +117,15 @@ export class ComposeRunner {
         if (a.old.State === 'running' || a.old.State === 'paused') await this.engine.stopContainer(a.old.Id, opts.timeout);
         // Out of the way first: the new container takes the same name.
         await this.engine.renameContainer(a.old.Id, `${a.old.Id.slice(0, 12)}_${a.name}`);
-        const id = await this.create(a.name, body, a.service);
+        let id: string;
+        try {
+          id = await this.create(a.name, body, a.service);
+        } catch (err) {
+          // Put the old container back as it was, so a failed recreate loses nothing.
+          await this.engine.renameContainer(a.old.Id, a.name).catch(() => undefined);
+          if (a.old.State === 'running') await this.engine.startContainer(a.old.Id).catch(() => undefined);
+          throw err;
+        }
         await this.engine.removeContainer(a.old.Id, { force: true });
         p.done('Container', a.name, 'Recreated');
         await start(id, p.style === 'v2' ? 'Started' : undefined);
@@ -124,12 +138,9 @@ export class ComposeRunner {
         if (!opts.quietUnchanged) p.done('Container', a.name, 'Running');
         return;
       case 'remove':
-        if (a.container.State === 'running' || a.container.State === 'paused') {
-          await this.engine.stopContainer(a.container.Id, opts.timeout);
-          p.done('Container', a.name, 'Stopped');
-        }
+        if (a.container.State === 'running' || a.container.State === 'paused') await this.engine.stopContainer(a.container.Id, opts.timeout);
         await this.engine.removeContainer(a.container.Id, { force: true });
-        p.done('Container', a.name, 'Removed');
+        p.done('Container', a.name, 'Downscaled');
     }
   }
 
@@ -137,11 +148,13 @@ export class ComposeRunner {
   async create(name: string, body: CreateContainerBody, service: string): Promise<string> {
     const { Id } = await this.engine.createContainer(name, body);
     const s = this.project.services[service];
-    if (!this.project.legacy && s && !s.network_mode) {
+    if (s && !s.network_mode) {
       const primary = primaryNetwork(s);
       for (const key of Object.keys(s.networks).sort()) {
         if (key === primary) continue;
-        await this.engine.connectNetwork(this.project.networks[key].name, Id, endpointFor(this.project, s, key, body.Labels?.[L.oneoff] === 'True'));
+        const primaryEndpoint = Object.values(body.NetworkingConfig?.EndpointsConfig ?? {})[0];
+        await this.engine.connectNetwork(this.project.networks[key].name, Id,
+          endpointFor(s, key, { name, links: primaryEndpoint?.Links, oneoff: body.Labels?.[L.oneoff] === 'True' }));
       }
     }
     return Id;
@@ -186,7 +199,7 @@ export class ComposeRunner {
   }
 
   /** Builds what must be built and pulls what is missing, before any container is created. */
-  ensureImages(services: string[], opts: { build?: boolean; noBuild?: boolean }): Promise<void> {
+  ensureImages(services: string[], opts: { build?: boolean; noBuild?: boolean }): Promise<Record<string, string>> {
     return ensureImages(this.engine, this.project, this.progress, services, opts, (t) => this.io.err(t));
   }
 
@@ -268,19 +281,19 @@ export class ComposeRunner {
         }
       }));
       await Promise.all(group.map(async (c) => {
+        const anonymous = opts.volumes ? await this.anonymousVolumes(c) : [];
         await this.engine.removeContainer(c.Id, { v: !!opts.volumes, force: true });
         this.progress.done('Container', nameOf(c), 'Removed');
+        await this.removeVolumesQuietly(anonymous);
       }));
     }
-    if (!this.project.legacy) {
-      for (const key of Object.keys(this.project.networks).sort()) {
-        const n = this.project.networks[key];
-        if (n.external) continue;
-        const found = (await this.engine.listNetworks({ name: [n.name] })).find((x) => x.Name === n.name);
-        if (!found) continue;
-        await this.engine.removeNetwork(found.Id);
-        this.progress.done('Network', n.name, 'Removed');
-      }
+    for (const key of Object.keys(this.project.networks).sort()) {
+      const n = this.project.networks[key];
+      if (n.external) continue;
+      const found = (await this.engine.listNetworks({ name: [n.name] })).find((x) => x.Name === n.name);
+      if (!found) continue;
+      await this.engine.removeNetwork(found.Id);
+      this.progress.done('Network', n.name, 'Removed');
     }
     if (opts.volumes) {
       for (const key of Object.keys(this.project.volumes).sort()) {
@@ -313,8 +326,10 @@ export class ComposeRunner {
         for (const c of byService.get(s) ?? []) {
           if (c.State === 'running') continue;
           await this.engine.startContainer(c.Id);
-          this.progress.done('Container', nameOf(c), 'Started');
+          if (this.progress.style === 'v2') this.progress.done('Container', nameOf(c), 'Started');
         }
+        // docker-compose 1.x reported `start` per service.
+        if (this.progress.style === 'v1') this.progress.done('Container', s, 'Started');
       }));
     }
   }
@@ -374,8 +389,27 @@ export class ComposeRunner {
       if (!ok) return;
     }
     for (const c of stopped) {
+      const anonymous = opts.volumes ? await this.anonymousVolumes(c) : [];
       await this.engine.removeContainer(c.Id, { v: !!opts.volumes, force: true });
       this.progress.done('Container', nameOf(c), 'Removed');
+      await this.removeVolumesQuietly(anonymous);
+    }
+  }
+
+  /**
+   * Anonymous volumes a container uses. A recreated container mounts its
+   * predecessor's by name, which the engine's `rm -v` then leaves behind.
+   */
+  private async anonymousVolumes(c: ContainerSummary): Promise<string[]> {
+    const info = await this.engine.inspectContainer(c.Id);
+    const named = new Set(Object.values(this.project.volumes).map((v) => v.name));
+    return (info.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name && /^[0-9a-f]{64}$/.test(m.Name) && !named.has(m.Name)).map((m) => m.Name!);
+  }
+
+  private async removeVolumesQuietly(names: string[]): Promise<void> {
+    for (const n of names) {
+      // Already gone with the container, or shared with another: both are fine.
+      await this.engine.removeVolume(n).catch(() => undefined);
     }
   }
 

@@ -328,3 +328,11 @@ test('COMPOSE_FILE, from the environment or .env, lists the files', () => {
   assert.deepEqual(Object.keys(loadProject({ cwd: dir, env: {} }).services), ['a', 'b']);
   assert.deepEqual(Object.keys(loadProject({ cwd: dir, env: { COMPOSE_FILE: 'b.yml' } }).services), ['b']);
 });
+
+test('environment and label values keep the text as written', () => {
+  const dir = project({ 'compose.yaml': 'services:\n  a:\n    image: x\n    environment:\n      VERSION: 1.10\n      MODE: 0755\n      ON: true\n    labels:\n      n: 1e3\n    stop_grace_period: 10s\n    scale: 2\n' });
+  const a = loadProject({ cwd: dir, env: {} }).services.a;
+  assert.deepEqual(a.environment, { VERSION: '1.10', MODE: '0755', ON: 'true' });
+  assert.deepEqual(a.labels, { n: '1e3' });
+  assert.equal(a.scale, 2);
+});

@@ -202,6 +202,8 @@ function loadFile(src: ComposeSource, env: Env, baseDir: string, chain: string[]
   }
   const services: Record<string, Service> = {};
   for (const name of Object.keys(raw.services ?? {})) {
+    // The name goes into container, image and network alias names.
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/.test(name)) fail(['services', name], `invalid service name "${name}": use only letters, digits, '.', '_' and '-'`);
     services[name] = resolveService(name, raw, source, env, baseDir, chain);
     const tags = tagsByService.get(name);
     if (tags) setMergeTags(services[name], tags);
@@ -225,6 +227,7 @@ function resolveService(name: string, raw: Record<string, any>, source: ComposeS
   let base: Service;
   if (ext.file) {
     const file = resolve(source.file === '-' ? baseDir : dirname(source.file), ext.file);
+    if (!existsSync(file)) fail(['extends', 'file'], `service "${name}" extends ${file}: no such file or directory`);
     const other = readSource(file);
     // The extended file's relative paths are its own, not the project's.
     const loaded = loadFile(other, env, dirname(file), [...chain, key]);

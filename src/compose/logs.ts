@@ -23,10 +23,14 @@ export interface LogOptions {
 export async function streamLogs(engine: ComposeEngine, containers: ContainerSummary[], opts: LogOptions,
   write: (text: string) => void, onEnd?: (c: ContainerSummary) => void): Promise<void> {
   const label = (c: ContainerSummary) => (opts.legacy ? legacyLabel(c) : nameOf(c));
-  const width = Math.max(0, ...containers.map((c) => label(c).length));
+  // docker-compose 1.x pads to the longest service name plus three (room for `_N`);
+  // docker compose to the longest container name plus one.
+  const width = opts.legacy
+    ? Math.max(0, ...containers.map((c) => (c.Labels[L.service] ?? nameOf(c)).length)) + 3
+    : Math.max(0, ...containers.map((c) => label(c).length)) + 1;
   await Promise.all(containers.map(async (c, i) => {
-    const text = label(c).padEnd(width);
-    const prefix = opts.noColor ? `${text}  | ` : `\x1b[${colours[i % colours.length]}m${text}  |\x1b[0m `;
+    const text = `${label(c).padEnd(width)} |`;
+    const prefix = opts.noColor ? `${text} ` : `\x1b[${colours[i % colours.length]}m${text}\x1b[0m `;
     try {
       for await (const line of engine.logs(c.Id, { follow: opts.follow, tail: opts.tail, timestamps: opts.timestamps })) {
         const body = line.text.endsWith('\n') ? line.text : `${line.text}\n`;

@@ -10,7 +10,11 @@ export interface Project {
   workingDir: string;
   /** Absolute paths of the files merged, in order (`-` for stdin). */
   configFiles: string[];
-  /** Fig / version 1 file: `project_web_1` names, links on the default bridge, no project network. */
+  /**
+   * Fig / version 1 file, or `--compatibility`: docker-compose 1.x names
+   * (`project_web_1`) and output. A fig file's services also have no
+   * networks, so they run on the default bridge with legacy links.
+   */
   legacy: boolean;
   services: Record<string, Service>;
   networks: Record<string, NetworkConfig>;
@@ -76,6 +80,20 @@ export interface Service {
   devices: string[];
   ipc?: string;
   pid?: string;
+  uts?: string;
+  cpuset?: string;
+  cpu_period?: number;
+  cpu_quota?: number;
+  /** Bytes; -1 for unlimited swap. */
+  memswap_limit?: number;
+  oom_score_adj?: number;
+  oom_kill_disable?: boolean;
+  group_add: string[];
+  dns_opt: string[];
+  runtime?: string;
+  cgroup_parent?: string;
+  userns_mode?: string;
+  mac_address?: string;
 }
 
 export interface BuildConfig {

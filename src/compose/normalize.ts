@@ -19,7 +19,7 @@ export function emptyService(name: string): Service {
   return {
     name, environment: {}, ports: [], expose: [], volumes: [], volumes_from: [], links: [], external_links: [],
     depends_on: {}, networks: {}, labels: {}, cap_add: [], cap_drop: [], dns: [], dns_search: [], extra_hosts: [],
-    tmpfs: [], ulimits: {}, profiles: [], security_opt: [], sysctls: {}, devices: [],
+    tmpfs: [], ulimits: {}, profiles: [], security_opt: [], sysctls: {}, devices: [], group_add: [], dns_opt: [],
   };
 }
 
@@ -124,11 +124,14 @@ export function normalizeService(name: string, raw: Record<string, unknown>, ctx
   }
   if (r.healthcheck !== undefined) s.healthcheck = at('healthcheck', () => normalizeHealthcheck(r.healthcheck));
   if (r.labels !== undefined) s.labels = strings(listOrMap(r.labels));
-  for (const k of ['container_name', 'hostname', 'domainname', 'working_dir', 'user', 'stop_signal', 'pull_policy', 'ipc', 'pid'] as const) {
+  for (const k of ['container_name', 'hostname', 'domainname', 'working_dir', 'user', 'stop_signal', 'pull_policy', 'ipc', 'pid',
+    'uts', 'cpuset', 'runtime', 'cgroup_parent', 'userns_mode', 'mac_address', 'cpu_period', 'cpu_quota', 'oom_score_adj', 'oom_kill_disable'] as const) {
     if (r[k] !== undefined) (s as any)[k] = r[k];
   }
   for (const k of ['tty', 'stdin_open', 'privileged', 'read_only', 'init'] as const) if (r[k] !== undefined) s[k] = r[k];
-  for (const k of ['cap_add', 'cap_drop', 'security_opt', 'devices', 'profiles'] as const) if (r[k] !== undefined) s[k] = [...r[k]];
+  for (const k of ['cap_add', 'cap_drop', 'security_opt', 'devices', 'profiles', 'dns_opt'] as const) if (r[k] !== undefined) s[k] = [...r[k]];
+  if (r.group_add !== undefined) s.group_add = r.group_add.map(String);
+  if (r.memswap_limit !== undefined) s.memswap_limit = r.memswap_limit === -1 || r.memswap_limit === '-1' ? -1 : at('memswap_limit', () => bytes(r.memswap_limit));
   for (const k of ['dns', 'dns_search', 'tmpfs'] as const) if (r[k] !== undefined) s[k] = Array.isArray(r[k]) ? [...r[k]] : [r[k]];
   if (r.extra_hosts !== undefined) {
     s.extra_hosts = Array.isArray(r.extra_hosts) ? r.extra_hosts.map((h: string) => h.replace('=', ':'))

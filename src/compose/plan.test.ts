@@ -85,7 +85,7 @@ test('the create body carries compose\'s labels and every setting', () => {
   assert.equal(h.Init, true);
   // The first network (by name) at create time, the others connected afterwards.
   assert.equal(h.NetworkMode, 'app_back');
-  assert.deepEqual(body.NetworkingConfig, { EndpointsConfig: { app_back: { Aliases: ['web'] } } });
+  assert.deepEqual(body.NetworkingConfig, { EndpointsConfig: { app_back: { Aliases: ['app-web-1', 'web'] } } });
 });
 
 test('fig links become legacy links on the default bridge', () => {
@@ -98,11 +98,17 @@ test('fig links become legacy links on the default bridge', () => {
 });
 
 test('network_mode service:, volumes_from and external links name the other containers', () => {
-  const p = loadProject({ cwd: project({ 'compose.yaml': 'services:\n  a:\n    image: x\n  b:\n    image: x\n    network_mode: "service:a"\n    volumes_from: ["a:ro", "container:other"]\n    external_links: ["redis:cache"]\n' }), env: {} });
+  const p = loadProject({ cwd: project({ 'compose.yaml': 'services:\n  a:\n    image: x\n  b:\n    image: x\n    network_mode: "service:a"\n    volumes_from: ["a:ro", "container:other"]\n  c:\n    image: x\n    links: [a]\n    external_links: ["redis:cache"]\n' }), env: {} });
   const body = createBody(p, p.services.b, 1, { a: ['app-a-1'] });
   assert.equal(body.HostConfig.NetworkMode, 'container:app-a-1');
   assert.deepEqual(body.HostConfig.VolumesFrom, ['app-a-1:ro', 'other']);
-  assert.deepEqual(body.HostConfig.Links, ['redis:cache']);
+  assert.equal(body.NetworkingConfig, undefined);
+  // On a project network, links travel with the endpoint.
+  const c = createBody(p, p.services.c, 1, { a: ['app-a-1'] });
+  assert.equal(c.HostConfig.Links, null);
+  assert.deepEqual(c.NetworkingConfig?.EndpointsConfig.app_default, {
+    Aliases: ['app-c-1', 'c'], Links: ['app-a-1:a', 'app-a-1:app-a-1', 'app-a-1:a-1', 'redis:cache'],
+  });
 });
 
 test('network and volume create bodies carry compose labels', () => {
@@ -155,4 +161,28 @@ test('stopOrder: dependents first, orphans before everything', () => {
   const orphan = { ...container(p, 'web', 9), Labels: { ...container(p, 'web', 9).Labels, [L.service]: 'gone' }, Names: ['/app-gone-1'] };
   const order = stopOrder(p, [container(p, 'db', 1), container(p, 'web', 1), container(p, 'web', 2), orphan]);
   assert.deepEqual(order.map((g) => g.map((c) => c.Names[0])), [['/app-gone-1'], ['/app-web-2', '/app-web-1'], ['/app-db-1']]);
+});
+
+test('--compatibility keeps the project network and only changes names', () => {
+  const p = loadProject({ cwd: project({ 'compose.yaml': 'services:\n  web:\n    image: x\n    links: [db]\n  db:\n    image: y\n' }), env: {}, compatibility: true });
+  const body = createBody(p, p.services.web, 1, { db: ['app_db_1'] });
+  assert.equal(body.HostConfig.NetworkMode, 'app_default');
+  assert.deepEqual(body.NetworkingConfig?.EndpointsConfig.app_default.Aliases, ['app_web_1', 'web']);
+  assert.deepEqual(body.NetworkingConfig?.EndpointsConfig.app_default.Links, ['app_db_1:db', 'app_db_1:app_db_1', 'app_db_1:db_1']);
+  assert.deepEqual(planUp(p, []).networks, ['default']);
+});
+
+test('resource and namespace keys reach HostConfig', () => {
+  const p = loadProject({ cwd: project({ 'compose.yaml': 'services:\n  a:\n    image: x\n    cpuset: "0,1"\n    cpu_period: 100000\n    cpu_quota: 50000\n    memswap_limit: -1\n    oom_score_adj: 100\n    group_add: [audio, 44]\n    dns_opt: [use-vc]\n    uts: host\n    userns_mode: host\n    mac_address: 02:42:ac:11:00:02\n    build:\n      context: .\n      tags: [x:1]\n' }), env: {} });
+  const b = createBody(p, p.services.a, 1, {});
+  assert.equal(b.HostConfig.CpusetCpus, '0,1');
+  assert.equal(b.HostConfig.CpuQuota, 50000);
+  assert.equal(b.HostConfig.CpuPeriod, 100000);
+  assert.equal(b.HostConfig.MemorySwap, -1);
+  assert.equal(b.HostConfig.OomScoreAdj, 100);
+  assert.deepEqual(b.HostConfig.GroupAdd, ['audio', '44']);
+  assert.deepEqual(b.HostConfig.DnsOptions, ['use-vc']);
+  assert.equal(b.HostConfig.UTSMode, 'host');
+  assert.equal((b.HostConfig as Record<string, unknown>).UsernsMode, 'host');
+  assert.equal(b.MacAddress, '02:42:ac:11:00:02');
 });

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { ComposeEngine } from './engine.js';
-import { registerComposeCommand } from './cli.js';
+import { registerComposeCommand, terminalIO } from './cli.js';
+import type { ComposeIO } from './executor.js';
 import { composeVersion } from './container-spec.js';
 
 /**
@@ -11,13 +12,13 @@ import { composeVersion } from './container-spec.js';
  *   // bin/docker-compose, installed in ~/.docker/cli-plugins/
  *   await runAsDockerPlugin(process.argv.slice(2), () => engineFromDockerHost());
  */
-export async function runAsDockerPlugin(args: string[], makeEngine: () => ComposeEngine, write = (s: string) => process.stdout.write(s)): Promise<void> {
+export async function runAsDockerPlugin(args: string[], makeEngine: () => ComposeEngine, io: ComposeIO = terminalIO()): Promise<void> {
   if (args[0] === 'docker-cli-plugin-metadata') {
-    write(`${pluginMetadata()}\n`);
+    io.out(`${pluginMetadata()}\n`);
     return;
   }
   const program = new Command('docker').enablePositionalOptions();
-  registerComposeCommand(program, makeEngine);
+  registerComposeCommand(program, makeEngine, io);
   // Invoked directly as `docker-compose up`, behave as `docker compose up`.
   const rest = args[0] === 'compose' ? args : ['compose', ...args];
   await program.parseAsync(rest, { from: 'user' });

@@ -8,12 +8,13 @@
  */
 export type Kind = 'Container' | 'Network' | 'Volume' | 'Image';
 export type Verb = 'Created' | 'Started' | 'Stopped' | 'Removed' | 'Recreated' | 'Running' | 'Killed' | 'Restarted'
-  | 'Paused' | 'Unpaused' | 'Built' | 'Pulled' | 'Pushed' | 'Healthy' | 'Exited' | 'Waiting';
+  | 'Paused' | 'Unpaused' | 'Built' | 'Pulled' | 'Pushed' | 'Healthy' | 'Exited' | 'Waiting' | 'Downscaled';
 
 const v1Verb: Record<Verb, string> = {
   Created: 'Creating', Started: 'Starting', Stopped: 'Stopping', Removed: 'Removing', Recreated: 'Recreating',
   Running: '', Killed: 'Killing', Restarted: 'Restarting', Paused: 'Pausing', Unpaused: 'Unpausing', Built: 'Building',
   Pulled: 'Pulling', Pushed: 'Pushing', Healthy: 'Waiting for', Exited: 'Waiting for', Waiting: 'Waiting for',
+  Downscaled: 'Stopping and removing',
 };
 
 export class Progress {
@@ -23,7 +24,8 @@ export class Progress {
   done(kind: Kind, name: string, verb: Verb, extra?: { driver?: string }): void {
     if (this.style === 'v2') {
       const label = kind === 'Volume' ? `"${name}"` : name;
-      this.write(` ✔ ${kind} ${label}  ${verb}\n`);
+      if (verb === 'Downscaled') this.write(` ✔ ${kind} ${label}  Stopped\n ✔ ${kind} ${label}  Removed\n`);
+      else this.write(` ✔ ${kind} ${label}  ${verb}\n`);
       return;
     }
     if (kind === 'Network' && verb === 'Created') {

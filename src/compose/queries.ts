@@ -50,7 +50,7 @@ export async function serviceContainer(r: ComposeRunner, service: string, index 
   r.checkServices([service]);
   const list = await r.containers({ services: [service], all: !running });
   const c = list.find((x) => containerNumber(x) === index);
-  if (!c) throw new NotFound(`service "${service}" is not running container #${index}`);
+  if (!c) throw new NotFound(list.length === 0 ? `service "${service}" is not running` : `service "${service}" is not running container #${index}`);
   return c;
 }
 
@@ -130,9 +130,9 @@ export async function run(r: ComposeRunner, service: string, cmd: string[], opts
   };
   const names: Record<string, string[]> = {};
   for (const c of await r.containers()) (names[c.Labels[L.service]] ??= []).push(nameOf(c));
-  const body = createBody(r.project, one, 1, names, { oneoff: true });
-  body.HostConfig.AutoRemove = !!opts.rm && !!opts.detach;
   const name = opts.name ?? oneoffName(r.project, s, randomBytes(6).toString('hex'));
+  const body = createBody(r.project, one, 1, names, { oneoff: true, name });
+  body.HostConfig.AutoRemove = !!opts.rm && !!opts.detach;
   const id = await r.create(name, body, service);
   if (opts.detach) {
     await r.engine.startContainer(id);

@@ -12,7 +12,6 @@ import { NotFound } from '../common/errors.js';
  *   await ensureNetworks(engine, project, progress, ['default']);
  */
 export async function ensureNetworks(engine: ComposeEngine, project: Project, progress: Progress, keys: string[]): Promise<void> {
-  if (project.legacy) return;
   for (const key of keys) {
     const n = project.networks[key];
     const found = (await engine.listNetworks({ name: [n.name] })).find((x) => x.Name === n.name);
@@ -34,16 +33,22 @@ export async function ensureVolumes(engine: ComposeEngine, project: Project, pro
   }
 }
 
-/** Builds what must be built and pulls what is missing, before any container is created. */
+/**
+ * Builds what must be built and pulls what is missing, before any container
+ * is created; resolves with each service's image ID. Lookups run in
+ * parallel, builds and pulls one at a time (their output is interleaved otherwise).
+ */
 export async function ensureImages(engine: ComposeEngine, project: Project, progress: Progress, services: string[],
-  opts: { build?: boolean; noBuild?: boolean }, log: (text: string) => void): Promise<void> {
-  for (const name of services) {
+  opts: { build?: boolean; noBuild?: boolean }, log: (text: string) => void): Promise<Record<string, string>> {
+  const ids: Record<string, string> = {};
+  const found = await Promise.all(services.map((name) => engine.inspectImage(imageName(project, project.services[name]))));
+  for (const [i, name] of services.entries()) {
     const s = project.services[name];
     const ref = imageName(project, s);
-    const present = (await engine.inspectImage(ref)) !== undefined;
-    if (s.build && !opts.noBuild && (opts.build || !present)) {
+    if (s.build && !opts.noBuild && (opts.build || !found[i])) {
       await buildImages(engine, project, progress, [name], {}, log);
-    } else if (present) {
+    } else if (found[i]) {
+      ids[name] = found[i]!.Id;
       continue;
     } else if (s.image) {
       await engine.pullImage(ref);
@@ -51,7 +56,10 @@ export async function ensureImages(engine: ComposeEngine, project: Project, prog
     } else {
       throw new NotFound(`image ${ref} for service ${name} not found: build it first (--no-build was given)`);
     }
+    const img = await engine.inspectImage(ref);
+    if (img) ids[name] = img.Id;
   }
+  return ids;
 }
 
 export async function buildImages(engine: ComposeEngine, project: Project, progress: Progress, services: string[],

@@ -19,7 +19,10 @@ const strOrNum: Kind = { oneOf: ['string', 'number'] };
 const healthcheck: Kind = { obj: { test: strOrList, interval: str, timeout: str, start_period: str, start_interval: str, retries: 'number', disable: 'boolean' } };
 const build: Kind = {
   oneOf: ['string', { obj: { context: str, dockerfile: str, args: listOrMap, target: str, labels: listOrMap, network: str,
-    cache_from: strList, shm_size: strOrNum, extra_hosts: listOrMap, dockerfile_inline: str, pull: 'boolean', no_cache: 'boolean' }, extensions: true }],
+    cache_from: strList, shm_size: strOrNum, extra_hosts: listOrMap, dockerfile_inline: str, pull: 'boolean', no_cache: 'boolean',
+    // Accepted so real files load; the classic builder has no use for them.
+    tags: strList, platforms: strList, ssh: 'any', secrets: 'any', cache_to: strList, isolation: str, privileged: 'boolean',
+    additional_contexts: 'any' }, extensions: true }],
 };
 const resources: Kind = { obj: { cpus: strOrNum, memory: strOrNum, pids: 'integer' } };
 const deploy: Kind = {
@@ -59,6 +62,11 @@ export const serviceSchema: Kind = {
     log_driver: str, log_opt: { map: str }, security_opt: strList, sysctls: listOrMap, devices: strList, ipc: str,
     pid: str, platform: str, platforms: strList, mac_address: str, oom_score_adj: 'integer', group_add: { list: strOrNum },
     secrets: 'any', configs: 'any', cgroup_parent: str, volume_driver: str, userns_mode: str, runtime: str, dns_opt: strList,
+    cpu_period: 'integer', cpu_quota: 'integer', oom_kill_disable: 'boolean', uts: str,
+    // Accepted so real files load, and ignored: no engine support behind them here.
+    annotations: 'any', attach: 'boolean', blkio_config: 'any', cpu_count: 'integer', cpu_percent: 'integer', cpu_rt_runtime: 'any',
+    cpu_rt_period: 'any', credential_spec: 'any', develop: 'any', device_cgroup_rules: strList, gpus: 'any', isolation: str,
+    mem_swappiness: 'integer', post_start: 'any', pre_stop: 'any', storage_opt: 'any',
   },
 };
 

@@ -52,6 +52,7 @@ export function parseSource(file: string, text: string): ComposeSource {
   }
   const tags: MergeTag[] = [];
   collectMergeTags(doc.contents as Node | null, [], tags);
+  keepNumbersAsWritten(doc.contents as Node | null, false);
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 1000 });
@@ -115,5 +116,22 @@ function collectMergeTags(node: Node | null, path: (string | number)[], out: Mer
     for (const p of node.items) collectMergeTags(p.value as Node | null, [...path, isScalar(p.key) ? String(p.key.value) : String(p.key)], out);
   } else if (isSeq(node)) {
     node.items.forEach((n, i) => collectMergeTags(n as Node | null, [...path, i], out));
+  }
+}
+
+/** Mappings whose values are strings whatever they look like: `VERSION: 1.10` stays "1.10". */
+const stringMaps = new Set(['environment', 'labels', 'args', 'sysctls', 'driver_opts', 'options', 'extra_hosts']);
+
+function keepNumbersAsWritten(node: Node | null, inStringMap: boolean): void {
+  if (!node) return;
+  if (isMap(node)) {
+    for (const p of node.items) {
+      const key = isScalar(p.key) ? String(p.key.value) : '';
+      const value = p.value as Node | null;
+      if (inStringMap && isScalar(value) && typeof value.value === 'number' && typeof value.source === 'string') value.value = value.source;
+      else keepNumbersAsWritten(value, stringMaps.has(key));
+    }
+  } else if (isSeq(node)) {
+    for (const n of node.items) keepNumbersAsWritten(n as Node | null, false);
   }
 }

@@ -92,3 +92,8 @@ test('dependency levels group independent services', () => {
   assert.deepEqual(dependencyLevels(p.services), [['cache', 'db'], ['api'], ['web']]);
   assert.deepEqual(dependencyLevels(p.services, ['web', 'api']), [['api'], ['web']]);
 });
+
+test('bad service names and missing extends files', () => {
+  assert.match(refusal('services:\n  "my web":\n    image: x\n').msg, /compose\.yaml:2: invalid service name "my web"/);
+  assert.match(refusal('services:\n  a:\n    image: x\n    extends:\n      file: nope.yml\n      service: b\n').msg, /compose\.yaml:5: service "a" extends .*\/nope\.yml: no such file or directory$/);
+});

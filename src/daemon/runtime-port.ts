@@ -4,7 +4,7 @@ import { newId } from '../common/ids.js';
 import type { ExecProcess, ExecRequest, LogEntry, LogQuery, RuntimePort, SpecInput } from '../engine/containers/ports.js';
 import type { ContainerRuntime } from '../engine/runtime/runtime.js';
 import { buildSpec } from '../engine/runtime/spec.js';
-import { readLogs } from '../engine/logs/k8s-file.js';
+import { readLogs } from '../engine/runtime/logs.js';
 
 /**
  * Adapts the conmon/runc runtime to the port the container service uses.
@@ -39,7 +39,11 @@ export function runtimePort(rt: ContainerRuntime): RuntimePort {
       return { stdout: a.stdout, stderr: a.stderr, stdin: opts.stdin ? a.stdin : undefined, close: () => a.close() };
     },
     resize: (id, h, w) => rt.resize(id, h, w),
-    readLogs: (logPath: string, q: LogQuery): AsyncIterable<LogEntry> => readLogs(logPath, q),
+    readLogs: (logPath: string, q: LogQuery): AsyncIterable<LogEntry[]> => readLogs(logPath, {
+      stdout: q.stdout, stderr: q.stderr, tail: q.tail,
+      since: q.since ? q.since.getTime() / 1000 : undefined, until: q.until ? q.until.getTime() / 1000 : undefined,
+      follow: !!q.follow, stop: q.follow, signal: q.signal,
+    }),
     async exec(id: string, r: ExecRequest): Promise<ExecProcess> {
       const s = await rt.exec(id, newId().slice(0, 16), { args: r.args, env: r.env, cwd: r.cwd, user: r.user, tty: r.tty, stdin: r.stdin, privileged: r.privileged });
       const exited = s.exited.then((e) => {

@@ -46,7 +46,8 @@ export class BlobStore {
   }
 
   open(digest: string, range?: { start: number; end: number }): Readable {
-    return createReadStream(this.layout.blob(digest), range ? { start: range.start, end: range.end } : {});
+    // 1 MiB reads: the 64 KiB default costs a syscall and an event-loop turn per 64 KiB.
+    return createReadStream(this.layout.blob(digest), { highWaterMark: 1 << 20, ...(range ?? {}) });
   }
 
   async read(digest: string): Promise<Buffer> {

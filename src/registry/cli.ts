@@ -29,9 +29,13 @@ export function registerRegistryCommand(program: Command): Command {
       const a = await srv.listen(o.addr);
       const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
       process.stdout.write(`registry listening on ${o.tlsCert ? 'https' : 'http'}://${host}:${a.port} (root ${o.root}${o.readOnly ? ', read-only' : ''})\n`);
-      const stop = () => void srv.close().then(() => process.exit(0));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      // The action resolves only once the server has stopped: callers such as
+      // berth's main exit as soon as the command returns.
+      await new Promise<void>((resolve) => {
+        const stop = () => void srv.close().then(resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
     });
 
   registry
@@ -39,9 +43,11 @@ export function registerRegistryCommand(program: Command): Command {
     .description('Delete blobs no manifest references (stop the server or make it read-only first)')
     .option('--root <dir>', 'storage directory', defaultRoot)
     .option('--dry-run', 'only report what would be deleted', false)
-    .action(async (o: { root: string; dryRun: boolean }) => {
-      const r = await collectGarbage(o.root, { dryRun: o.dryRun });
+    .option('-m, --delete-untagged', 'also delete manifests no tag refers to', false)
+    .action(async (o: { root: string; dryRun: boolean; deleteUntagged: boolean }) => {
+      const r = await collectGarbage(o.root, { dryRun: o.dryRun, deleteUntagged: o.deleteUntagged });
       const verb = o.dryRun ? 'would delete' : 'deleted';
+      if (o.deleteUntagged) process.stdout.write(`${verb} ${r.manifestsDeleted} untagged manifests\n`);
       process.stdout.write(`${verb} ${r.blobsDeleted} blobs (${r.bytesFreed} bytes) and ${r.uploadsDeleted} stale uploads; kept ${r.kept} blobs\n`);
     });
   return registry;

@@ -16,6 +16,7 @@ import { Layout } from './layout.js';
 import { ManifestStore } from './manifest-store.js';
 
 export interface GcResult {
+  manifestsDeleted: number;
   blobsDeleted: number;
   bytesFreed: number;
   uploadsDeleted: number;
@@ -24,6 +25,11 @@ export interface GcResult {
 
 export interface GcOptions {
   dryRun?: boolean;
+  /**
+   * Also drop manifests no tag reaches (directly, through an index, or as a
+   * referrer of a reached manifest), as the Go registry's `--delete-untagged`.
+   */
+  deleteUntagged?: boolean;
   /** Uploads older than this are removed (default one day). */
   uploadMaxAgeMs?: number;
 }
@@ -34,8 +40,19 @@ export async function collectGarbage(root: string, opts: GcOptions = {}): Promis
   const manifests = new ManifestStore(layout, blobs);
   const marked = new Set<string>();
   const repos = await manifests.repositories();
+  // `repo@digest` of revisions dropped this run (still on disk in a dry run).
+  const dropped = new Set<string>();
+  if (opts.deleteUntagged) {
+    for (const repo of repos) {
+      for (const digest of await untagged(manifests, blobs, repo)) {
+        if (!opts.dryRun) await manifests.delete(repo, digest);
+        dropped.add(`${repo}@${digest}`);
+      }
+    }
+  }
   for (const repo of repos) {
     for (const digest of await manifests.revisions(repo)) {
+      if (dropped.has(`${repo}@${digest}`)) continue;
       marked.add(digest);
       let m: any;
       try {
@@ -48,7 +65,7 @@ export async function collectGarbage(root: string, opts: GcOptions = {}): Promis
     }
   }
 
-  const result: GcResult = { blobsDeleted: 0, bytesFreed: 0, uploadsDeleted: 0, kept: 0 };
+  const result: GcResult = { manifestsDeleted: dropped.size, blobsDeleted: 0, bytesFreed: 0, uploadsDeleted: 0, kept: 0 };
   const swept = new Set<string>();
   for (const alg of await fs.readdir(layout.blobsDir).catch(() => [] as string[])) {
     for (const prefix of await fs.readdir(path.join(layout.blobsDir, alg))) {
@@ -81,4 +98,33 @@ export async function collectGarbage(root: string, opts: GcOptions = {}): Promis
     result.uploadsDeleted++;
   }
   return result;
+}
+
+/** Manifest revisions of a repository that no tag reaches. */
+async function untagged(manifests: ManifestStore, blobs: BlobStore, repo: string): Promise<string[]> {
+  const revisions = await manifests.revisions(repo);
+  const parsed = new Map<string, any>();
+  for (const d of revisions) {
+    try { parsed.set(d, JSON.parse((await blobs.read(d)).toString('utf8'))); } catch { parsed.set(d, {}); }
+  }
+  const reached = new Set<string>();
+  const queue: string[] = [];
+  for (const tag of await manifests.tags(repo)) queue.push(await manifests.resolve(repo, tag));
+  for (let grew = true; grew;) {
+    while (queue.length) {
+      const d = queue.pop()!;
+      if (reached.has(d)) continue;
+      reached.add(d);
+      for (const child of parsed.get(d)?.manifests ?? []) if (isDigest(child?.digest)) queue.push(child.digest);
+    }
+    // Referrers (signatures, SBOMs) live as long as their subject.
+    grew = false;
+    for (const [d, m] of parsed) {
+      if (!reached.has(d) && reached.has(m?.subject?.digest)) {
+        queue.push(d);
+        grew = true;
+      }
+    }
+  }
+  return revisions.filter((d) => !reached.has(d));
 }

@@ -122,9 +122,9 @@ export class RegistryServer {
           continue;
         }
         if (r.write && this.opts.readOnly) throw new RegistryError('UNSUPPORTED', undefined, 'registry is in read-only mode');
-        const name = r.handler === 'catalog' ? '' : decodeURIComponent(m[1]);
-        if (r.handler !== 'catalog' && !repoNameRe.test(name)) throw new RegistryError('NAME_INVALID', { name });
-        const ctx: Req = { req, res, name, ref: m[2] ? decodeURIComponent(m[2]) : '', query: url.searchParams };
+        const name = r.handler === 'catalog' ? '' : decode(m[1]);
+        if (r.handler !== 'catalog' && !repoNameRe.test(name)) throw new RegistryError('NAME_INVALID', { name: m[1] });
+        const ctx: Req = { req, res, name, ref: m[2] ? decode(m[2]) : '', query: url.searchParams };
         await this.handlers[r.handler](ctx);
         return;
       }
@@ -148,11 +148,22 @@ export class RegistryServer {
     } else {
       status = 500;
       body = JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'unknown error', detail: String((err as Error)?.message ?? err) }] });
-      log.warn('registry', 'request failed', { method: req.method, url: req.url, error: String(err) });
+      // A client that hung up mid-body is routine (cancelled push); anything else is ours.
+      const gone = req.destroyed || (err as any)?.code === 'ECONNRESET' || /aborted/.test(String(err));
+      (gone ? log.debug : log.warn)('registry', 'request failed', { method: req.method, url: req.url, error: String(err) });
     }
     // The body may be unread (e.g. a refused PATCH): drain it so the connection stays usable.
     req.resume();
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
     res.end(req.method === 'HEAD' ? undefined : body);
+  }
+}
+
+/** Percent-decoding that turns malformed escapes into a value no route accepts instead of a 500. */
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return '\u0000';
   }
 }

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** One request as the fake daemon saw it. */
-export interface Seen { method: string; path: string; query: Record<string, string>; body: any; upgrade: boolean }
+export interface Seen { method: string; path: string; query: Record<string, string>; params: URLSearchParams; body: any; raw: Buffer; upgrade: boolean }
 
 export type FakeHandler = (req: Seen, res: http.ServerResponse | null, socket: Socket | null) => void | Promise<void>;
 
@@ -45,10 +45,11 @@ export class FakeDaemon {
     if (m) { this.versions.push(m[1]); path = m[2]; }
     const chunks: Buffer[] = [];
     if (!socket) for await (const c of req) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString();
+    const raw = Buffer.concat(chunks);
+    const text = raw.toString();
     let body: any = text;
     try { body = text ? JSON.parse(text) : undefined; } catch { /* raw */ }
-    const seen: Seen = { method: req.method ?? '', path, query: Object.fromEntries(url.searchParams), body, upgrade: !!socket };
+    const seen: Seen = { method: req.method ?? '', path, query: Object.fromEntries(url.searchParams), params: url.searchParams, body, raw, upgrade: !!socket };
     this.seen.push(seen);
     try {
       await this.handle(seen, res, socket);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { readCgroupStats } from '../../src/engine/runtime/cgroups.js';
 import { CommandNotExecutable, CommandNotFound } from '../../src/engine/runtime/errors.js';
 import { collect, RuntimeFixture } from './fixture.js';
 
@@ -66,6 +67,19 @@ describe('runtime: containers through conmon + runc', () => {
     assert.equal((await fx.rt.wait(c.id)).exitCode, 128 + 9);
   });
 
+  it('stop sends SIGTERM, then SIGKILL after the timeout', async () => {
+    // sh as PID 1 ignores SIGTERM unless it traps it.
+    const stubborn = await fx.create({ Cmd: ['sleep', '100'] });
+    await fx.rt.start(stubborn.id);
+    const t0 = Date.now();
+    assert.equal((await fx.rt.stop(stubborn.id, { timeoutSeconds: 1 })).exitCode, 137);
+    assert.ok(Date.now() - t0 >= 900);
+    const polite = await fx.create({ Cmd: ['sh', '-c', 'trap "exit 42" TERM; while true; do sleep 0.1; done'] });
+    await fx.rt.start(polite.id);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await fx.rt.stop(polite.id, { timeoutSeconds: 10 })).exitCode, 42);
+  });
+
   it('--init runs tini as PID 1, which forwards SIGTERM to the command', async () => {
     const c = await fx.create({ Cmd: ['sh', '-c', 'ps -o pid,args; exec sleep 100'] }, { Init: true });
     const a = await fx.rt.attach(c.id);
@@ -75,6 +89,25 @@ describe('runtime: containers through conmon + runc', () => {
     assert.match(out, /^\s*1 \/sbin\/docker-init -- sh -c/m);
     await fx.rt.kill(c.id, 'SIGTERM');
     assert.equal((await fx.rt.wait(c.id)).exitCode, 128 + 15);
+  });
+
+  it('applies cgroup limits under /berth/<id> and reports usage', async () => {
+    const c = await fx.create({ Cmd: ['sleep', '100'] }, { Memory: 64 * 1024 * 1024, PidsLimit: 20 });
+    await fx.rt.start(c.id);
+    const stats = await readCgroupStats(`/berth/${c.id}`);
+    assert.equal(stats.memoryLimit, 64 * 1024 * 1024);
+    assert.ok((stats.memoryUsage ?? 0) > 0);
+    assert.ok((stats.pids ?? 0) >= 1);
+    await fx.rt.delete(c.id, { force: true });
+  });
+
+  it('records an OOM kill', async () => {
+    const mem = 8 * 1024 * 1024;
+    const c = await fx.create({ Cmd: ['sh', '-c', 'x=$(head -c 64000000 /dev/zero | tr "\\0" a); echo ${#x}'] }, { Memory: mem, MemorySwap: mem });
+    await fx.rt.start(c.id);
+    const st = await fx.rt.wait(c.id);
+    assert.equal(st.oomKilled, true);
+    assert.equal(st.exitCode, 137);
   });
 
   it('pauses and resumes (freezer)', async () => {

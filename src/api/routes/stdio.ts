@@ -42,9 +42,16 @@ class BatchWriter {
   }
 }
 
-/** RFC3339 with nanoseconds, as Docker prints `logs -t` timestamps. */
-export function logTimestamp(t: Date): string {
-  return t.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+/**
+ * Docker's `logs -t` stamp: UTC, always nine fraction digits
+ * (`2026-01-02T03:04:05.678000000Z`), from conmon's RFC 3339 with an offset.
+ */
+export function logTimestamp(t: string): string {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(t);
+  if (!m) return t;
+  const frac = (m[2] ?? '').slice(0, 9).padEnd(9, '0');
+  const base = m[3] === 'Z' || m[3] === '+00:00' ? m[1] : new Date(Date.parse(`${m[1]}${m[3]}`)).toISOString().slice(0, 19);
+  return `${base}.${frac}Z`;
 }
 
 /** Unix seconds with an optional fraction (`1700000000.5`), as clients send since/until. */
@@ -75,10 +82,12 @@ export async function serveLogs(c: ApiContext, svc: ContainerService): Promise<v
   c.res.writeHead(200, { 'Content-Type': streamContentType(c, tty) });
   c.res.flushHeaders();
   const out = new BatchWriter(c.res);
-  for await (const e of entries) {
+  for await (const batch of entries) {
     if (ac.signal.aborted) break;
-    const payload = timestamps ? Buffer.concat([Buffer.from(logTimestamp(e.time) + ' '), e.line]) : e.line;
-    await out.push(tty ? payload : frame(e.stream === 'stderr' ? STDERR : STDOUT, payload));
+    for (const e of batch) {
+      const payload = timestamps ? Buffer.concat([Buffer.from(logTimestamp(e.time) + ' '), e.line]) : e.line;
+      await out.push(tty ? payload : frame(e.stream === 'stderr' ? STDERR : STDOUT, payload));
+    }
   }
   await out.flush();
   c.res.end();
@@ -122,9 +131,9 @@ export async function serveAttach(c: ApiContext, svc: ContainerService): Promise
   sock.on('error', () => { closed = true; });
 
   if (c.flag('logs')) {
-    for await (const e of svc.logs(rec.Id, { stdout: wantStdout, stderr: wantStderr })) {
+    for await (const batch of svc.logs(rec.Id, { stdout: wantStdout, stderr: wantStderr })) {
       if (closed) return;
-      sock.write(tty ? e.line : frame(e.stream === 'stderr' ? STDERR : STDOUT, e.line));
+      for (const e of batch) sock.write(tty ? e.line : frame(e.stream === 'stderr' ? STDERR : STDOUT, e.line));
     }
   }
   if (!c.flag('stream')) {

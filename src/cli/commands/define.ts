@@ -31,7 +31,13 @@ export interface CommandSpec {
   action: (ctx: CliContext, args: string[], opts: any, cmd: Command) => Promise<number | void>;
 }
 
-export interface ExitState { code: number }
+/**
+ * The exit code of the command that ran. Commands mounted with `mount()` set
+ * it and `berth` exits with it at once; a command group registered another way
+ * (e.g. a long-running `registry serve`) leaves it unset, and then the process
+ * ends when its event loop does, with `process.exitCode`.
+ */
+export interface ExitState { code?: number }
 
 /** Applies Docker-style help and error handling to any command (also management groups). */
 export function styleCommand(cmd: Command): Command {
@@ -111,7 +117,8 @@ export function reportCommanderError(ctx: CliContext, e: CommanderError, program
   if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return 0;
   const path = commandPath(findCommand(program, argv));
   let msg = e.message.replace(/^error: /, '');
-  const opt = /option '([^' ]+)/.exec(msg)?.[1];
+  // "option '-n, --tail <string>' argument missing" names the long flag after the short one.
+  const opt = /option '(?:-\w, )?([^' ,]+)/.exec(msg)?.[1];
   if (e.code === 'commander.unknownOption' && opt) {
     msg = opt.startsWith('--') ? `unknown flag: ${opt}` : `unknown shorthand flag: '${opt.slice(1, 2)}' in ${opt}`;
   } else if (e.code === 'commander.optionMissingArgument' && opt) {

@@ -2,13 +2,16 @@ import { Command } from 'commander';
 import { commandPath, type CliContext } from '../cli-context.js';
 import { mount, styleCommand, type CommandSpec, type ExitState } from './define.js';
 import { create, run, start } from './run.js';
-import { attach, exportCmd, kill, pause, prune, rename, restart, rm, stop, top, unpause, wait } from './lifecycle.js';
+import { attach, exportCmd, kill, pause, port, prune, rename, restart, rm, stop, top, unpause, wait } from './lifecycle.js';
 import { ps } from './ps.js';
 import { logs } from './logs.js';
 import { exec } from './exec.js';
 import { containerInspect, imageInspect, inspect } from './inspect.js';
 import { history, imagePrune, images, importCmd, load, rmi, save, tag } from './images.js';
 import { events, info, version } from './system.js';
+import { commit, pull } from './pull-commit.js';
+import { build } from './build.js';
+import { systemPrune } from './system-prune.js';
 
 /**
  * Every `berth` command, registered once here. A command group written
@@ -20,18 +23,18 @@ import { events, info, version } from './system.js';
 export type CommandGroup = (program: Command, ctx: CliContext, state: ExitState) => void;
 
 const CONTAINER_COMMANDS: [CommandSpec, string?, string[]?][] = [
-  [attach], [create], [exec], [exportCmd], [containerInspect], [kill], [logs], [ps, 'ls', ['list', 'ps']], [pause],
+  [attach], [commit], [create], [exec], [exportCmd], [containerInspect], [kill], [logs], [ps, 'ls', ['list', 'ps']], [pause], [port],
   [prune], [rename], [restart], [rm, 'rm', ['remove']], [run], [start], [stop], [top], [unpause], [wait],
 ];
 
 const IMAGE_COMMANDS: [CommandSpec, string?, string[]?][] = [
-  [history], [importCmd], [imageInspect], [load], [images, 'ls', ['list']], [imagePrune], [rmi, 'rm', ['remove']],
+  [build], [history], [importCmd], [pull], [imageInspect], [load], [images, 'ls', ['list']], [imagePrune], [rmi, 'rm', ['remove']],
   [save], [tag],
 ];
 
 const TOP_LEVEL: CommandSpec[] = [
-  attach, create, events, exec, exportCmd, history, images, importCmd, info, inspect, kill, load, logs, pause, ps,
-  rename, restart, rm, rmi, run, save, start, stop, tag, top, unpause, version, wait,
+  attach, build, commit, create, events, exec, exportCmd, history, images, importCmd, info, inspect, kill, load, logs, pause, port, ps,
+  pull, rename, restart, rm, rmi, run, save, start, stop, tag, top, unpause, version, wait,
 ];
 
 function registerContainerAndImageCommands(program: Command, ctx: CliContext, state: ExitState): void {
@@ -44,6 +47,7 @@ function registerContainerAndImageCommands(program: Command, ctx: CliContext, st
   };
   group('container', 'Manage containers', CONTAINER_COMMANDS);
   group('image', 'Manage images', IMAGE_COMMANDS);
+  group('system', 'Manage Berth', [[events], [info], [systemPrune]]);
   for (const spec of TOP_LEVEL) track(spec, mount(program, spec, ctx, state));
   for (const cmds of mounts.values()) {
     const names = cmds.flatMap((c) => [c.name(), ...c.aliases()].map((n) => `${commandPath(c.parent!)} ${n}`));
@@ -51,11 +55,16 @@ function registerContainerAndImageCommands(program: Command, ctx: CliContext, st
   }
 }
 
-/** Add one line per command group; order only affects help listing. */
+/**
+ * Add one line per command group; order only affects help listing. Groups that
+ * run their own actions (not `mount()`ed specs) leave the exit code to
+ * `process.exitCode`, so a long-running server command is not cut short:
+ *
+ *   (program) => registerRegistryCommand(program),
+ *   (program, ctx) => registerComposeCommand(program, () => composeEngine(ctx.client())),
+ */
 const registerCommandGroups: CommandGroup[] = [
   registerContainerAndImageCommands,
-  // registerRegistry,  (src/cli/commands/registry.ts)
-  // registerCompose,   (src/cli/commands/compose.ts)
 ];
 
 export function registerAll(program: Command, ctx: CliContext, state: ExitState): void {

@@ -18,21 +18,25 @@ async function fetchObject(client: EngineClient, kind: Kind, ref: string, size: 
  * output and make the exit code 1.
  */
 async function inspectObjects(ctx: CliContext, refs: string[], kinds: Kind[], o: { format?: string; size?: boolean; type?: string }): Promise<number> {
-  const tmpl = o.format && o.format !== 'json' ? compileTemplate(o.format.replace(/\\t/g, '\t').replace(/\\n/g, '\n')) : undefined;
+  // Like docker inspect, no \t escapes here: only list formats (ps, images) expand them.
+  const tmpl = o.format && o.format !== 'json' ? compileTemplate(o.format) : undefined;
   const found: unknown[] = [];
   const errors: string[] = [];
   for (const ref of refs) {
     let obj: unknown;
+    let notFound: DaemonError | undefined;
     for (const k of kinds) {
       try {
         obj = await fetchObject(ctx.client(), k, ref, !!o.size);
         break;
       } catch (e) {
         if (!(e instanceof DaemonError && e.status === 404)) throw e;
+        notFound = e;
       }
     }
     if (obj === undefined) {
-      errors.push(kinds.length > 1 ? `Error: No such object: ${ref}` : `Error: No such ${kinds[0]}: ${ref}`);
+      // `inspect` names the object; `container inspect`/`image inspect` pass the daemon's words on.
+      errors.push(kinds.length > 1 || !notFound ? `Error: No such object: ${ref}` : notFound.display);
       continue;
     }
     found.push(obj);

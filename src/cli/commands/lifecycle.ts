@@ -4,7 +4,7 @@ import { DaemonError } from '../../client/index.js';
 import { CliExit, type CliContext } from '../cli-context.js';
 import { humanSize } from '../format/human.js';
 import { renderTable } from '../format/tabwriter.js';
-import { parseIntFlag } from '../options/parse-values.js';
+import { parseIntFlag, UsageError } from '../options/parse-values.js';
 import { runSession } from '../attach-session.js';
 import type { CommandSpec } from './define.js';
 
@@ -89,7 +89,12 @@ export const rename: CommandSpec = {
   name: 'rename', usage: 'CONTAINER NEW_NAME', description: 'Rename a container', args: { min: 2, max: 2 },
   action: async (ctx, [from, to]) => {
     if (!to.trim()) throw new CliExit(1, 'Error: neither old nor new names may be empty');
-    await post(ctx, `/containers/${enc(from)}/rename`, { name: to });
+    try {
+      await post(ctx, `/containers/${enc(from)}/rename`, { name: to });
+    } catch (e) {
+      if (!(e instanceof DaemonError)) throw e;
+      throw new CliExit(1, `${e.display}\nError: failed to rename container named ${from}`);
+    }
     return 0;
   },
 };
@@ -158,7 +163,7 @@ export function filtersJson(list: string[] | undefined): string | undefined {
   const f: Record<string, Record<string, boolean>> = {};
   for (const item of list) {
     const eq = item.indexOf('=');
-    if (eq <= 0) throw new CliExit(125, `invalid argument "${item}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
+    if (eq <= 0) throw new UsageError(`invalid argument "${item}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
     const k = item.slice(0, eq).trim().toLowerCase();
     (f[k] ??= {})[item.slice(eq + 1)] = true;
   }
@@ -179,3 +184,22 @@ export async function confirm(ctx: CliContext, question: string): Promise<boolea
   });
   return /^\s*y(es)?\s*$/i.test(answer.split('\n')[0]);
 }
+
+export const port: CommandSpec = {
+  name: 'port', usage: 'CONTAINER [PRIVATE_PORT[/PROTO]]', description: 'List port mappings or a specific mapping for the container', args: { min: 1, max: 2 },
+  action: async (ctx, [name, want]) => {
+    const info = await ctx.client().json('GET', `/containers/${enc(name)}/json`);
+    const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = info.NetworkSettings?.Ports ?? {};
+    const fmt = (b: { HostIp: string; HostPort: string }) => `${b.HostIp.includes(':') ? `[${b.HostIp}]` : b.HostIp || '0.0.0.0'}:${b.HostPort}`;
+    if (want) {
+      const key = want.includes('/') ? want : `${want}/tcp`;
+      const bindings = ports[key];
+      if (!bindings?.length) throw new CliExit(1, `Error: No public port '${key}' published for ${name}`);
+      for (const b of bindings) ctx.out(`${fmt(b)}\n`);
+      return 0;
+    }
+    const keys = Object.keys(ports).sort((a, b) => parseInt(a, 10) - parseInt(b, 10) || a.localeCompare(b));
+    for (const k of keys) for (const b of ports[k] ?? []) ctx.out(`${k} -> ${fmt(b)}\n`);
+    return 0;
+  },
+};

@@ -90,7 +90,7 @@ export const version: CommandSpec = {
     }
     for (const c of server?.Components ?? []) if (c.Details?.BuildTime) c.Details.BuildTime = ansic(c.Details.BuildTime);
     if (o.format) {
-      const text = compileTemplate(o.format.replace(/\\t/g, '\t').replace(/\\n/g, '\n')).execute(data);
+      const text = compileTemplate(o.format).execute(data);
       ctx.out(`${o.format === 'json' ? JSON.stringify(data) : text}\n`);
     } else {
       ctx.out(compileTemplate(VERSION_TEMPLATE).execute(data).replace(/\n+$/, '') + '\n');

@@ -26,8 +26,6 @@ export type Node =
 
 export class TemplateError extends Error {}
 
-const BUILTIN_WORDS = new Set(['if', 'else', 'end', 'range', 'with', 'nil', 'true', 'false']);
-
 interface Action { body: string; pos: Pos; line: number }
 
 /** Splits source into text and actions, applying trim markers and dropping comments. */
@@ -256,4 +254,3 @@ function fieldChain(v: string): string[] {
   return v === '.' ? [] : v.slice(1).split('.');
 }
 
-export { BUILTIN_WORDS };

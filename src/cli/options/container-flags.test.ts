@@ -75,6 +75,7 @@ test('-v binds, anonymous volumes, --tmpfs and --mount', () => {
   assert.deepEqual(b.HostConfig.Tmpfs, { '/run': 'size=64m' });
   assert.deepEqual(b.HostConfig.Mounts, [{ Type: 'bind', Source: '/a', Target: '/b', ReadOnly: true }]);
   assert.throws(() => body(['-v', 'relative', 'busybox']), /mount path must be absolute/);
+  assert.deepEqual(body(['-v', './here:/x:ro', 'busybox']).HostConfig.Binds, [`${process.cwd()}/here:/x:ro`]);
   assert.throws(() => body(['-v', '/a:/b:bogus', 'busybox']), /invalid mode: bogus/);
 });
 
@@ -85,7 +86,7 @@ test('--restart, --ulimit, capabilities, security and resources', () => {
     '--add-host', 'db:10.0.0.2', '--dns', '1.1.1.1', '--sysctl', 'net.ipv4.ip_forward=1', '--shm-size', '1g', 'busybox']);
   assert.deepEqual(b.HostConfig.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 3 });
   assert.deepEqual(b.HostConfig.Ulimits, [{ Name: 'nofile', Soft: 1024, Hard: 2048 }, { Name: 'nproc', Soft: 64, Hard: 64 }]);
-  assert.deepEqual(b.HostConfig.CapAdd, ['NET_ADMIN']);
+  assert.deepEqual(b.HostConfig.CapAdd, ['CAP_NET_ADMIN']);
   assert.deepEqual(b.HostConfig.CapDrop, ['ALL']);
   assert.deepEqual(b.HostConfig.SecurityOpt, ['no-new-privileges']);
   assert.equal(b.HostConfig.ReadonlyRootfs, true);

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import {
   UsageError, checkReference, durationNanos, expandEnv, keyValues, parseBool, parseIntFlag, parseRamBytes, readEnvFile,
@@ -138,7 +139,8 @@ export function buildCreateBody(image: string, args: string[], o: ContainerFlags
   for (const v of o.volume ?? []) {
     const parsed = parseVolume(v);
     if (parsed.anonymous) volumes[parsed.target] = {};
-    else binds.push(v);
+    // Like docker 23+, a relative host path ("./data:/data") is made absolute here.
+    else binds.push(parsed.source!.startsWith('.') ? [resolve(parsed.source!), ...v.split(':').slice(1)].join(':') : v);
   }
 
   const restart = parseRestart(o.restart ?? 'no');
@@ -218,8 +220,8 @@ export function buildCreateBody(image: string, args: string[], o: ContainerFlags
       AutoRemove: !!o.rm,
       VolumesFrom: o.volumesFrom?.length ? o.volumesFrom : null,
       Mounts: o.mount?.length ? o.mount.map(parseMount) : undefined,
-      CapAdd: o.capAdd?.length ? o.capAdd : null,
-      CapDrop: o.capDrop?.length ? o.capDrop : null,
+      CapAdd: o.capAdd?.length ? o.capAdd.map(normalizeCap) : null,
+      CapDrop: o.capDrop?.length ? o.capDrop.map(normalizeCap) : null,
       Dns: o.dns ?? [],
       DnsOptions: o.dnsOption ?? [],
       DnsSearch: o.dnsSearch ?? [],
@@ -248,8 +250,9 @@ export function buildCreateBody(image: string, args: string[], o: ContainerFlags
       CpusetCpus: o.cpusetCpus,
       OomKillDisable: o.oomKillDisable ? true : undefined,
       PidsLimit: intOpt(o.pidsLimit, '--pids-limit'),
-      Ulimits: o.ulimit?.length ? o.ulimit.map(parseUlimit) : undefined,
-      Devices: o.device?.length ? o.device.map(parseDevice) : undefined,
+      Ulimits: (o.ulimit ?? []).map(parseUlimit),
+      Devices: (o.device ?? []).map(parseDevice),
+      BlkioWeightDevice: [], BlkioDeviceReadBps: [], BlkioDeviceWriteBps: [], BlkioDeviceReadIOps: [], BlkioDeviceWriteIOps: [],
       Sysctls: o.sysctl?.length ? keyValues(o.sysctl, 'sysctl', true) : undefined,
     }),
     NetworkingConfig: { EndpointsConfig: Object.keys(endpoint).length ? { [network]: endpoint } : {} },
@@ -260,6 +263,12 @@ export function buildCreateBody(image: string, args: string[], o: ContainerFlags
 /** `--sig-proxy` defaults to true and also accepts `--sig-proxy=false`. */
 export function sigProxyEnabled(o: ContainerFlags): boolean {
   return parseBool(o.sigProxy as string | boolean | undefined, '--sig-proxy');
+}
+
+/** Capabilities as the docker CLI sends them: upper case with the CAP_ prefix ("ALL" stays). */
+function normalizeCap(c: string): string {
+  const up = c.trim().toUpperCase();
+  return up === 'ALL' || up.startsWith('CAP_') ? up : `CAP_${up}`;
 }
 
 function prune<T extends Record<string, any>>(o: T): T {

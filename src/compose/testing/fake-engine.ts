@@ -12,7 +12,8 @@ interface FakeContainer {
   state: 'created' | 'running' | 'paused' | 'exited';
   exitCode: number;
   created: number;
-  volumes: { name: string; dest: string }[];
+  /** `anonymous`: created with the container (from `Volumes`), so `rm -v` takes it. */
+  volumes: { name: string; dest: string; anonymous: boolean }[];
   networks: string[];
 }
 
@@ -103,13 +104,13 @@ export class FakeEngine implements ComposeEngine {
       const [src, dest] = b.split(':');
       if (!src.startsWith('/')) {
         if (!this.volumes.has(src)) this.volumes.set(src, { Name: src, Labels: {} });
-        volumes.push({ name: src, dest });
+        volumes.push({ name: src, dest, anonymous: false });
       }
     }
     for (const dest of Object.keys(body.Volumes ?? {})) {
       const v = randomBytes(32).toString('hex');
       this.volumes.set(v, { Name: v, Labels: {} });
-      volumes.push({ name: v, dest });
+      volumes.push({ name: v, dest, anonymous: true });
     }
     this.containers.set(id, { id, name, body: structuredClone(body), state: 'created', exitCode: 0, created: Math.floor(Date.now() / 1000), volumes, networks: [net] });
     this.calls.push(`create ${name}`);
@@ -148,8 +149,8 @@ export class FakeEngine implements ComposeEngine {
     const c = this.find(id);
     if (c.state === 'running' && !opts.force) throw new Conflict(`You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`);
     this.containers.delete(c.id);
-    // Like the daemon, -v removes anonymous volumes only.
-    if (opts.v) for (const v of c.volumes) if (/^[0-9a-f]{64}$/.test(v.name)) this.volumes.delete(v.name);
+    // Like the daemon, -v removes only the anonymous volumes this container created.
+    if (opts.v) for (const v of c.volumes) if (v.anonymous) this.volumes.delete(v.name);
     this.calls.push(`rm ${c.name}${opts.v ? ' -v' : ''}`);
   }
 
@@ -165,9 +166,15 @@ export class FakeEngine implements ComposeEngine {
     return c.exitCode;
   }
 
-  async *logs(id: string): AsyncIterable<LogLine> {
+  /** With `follow`, keep a log stream open while its container runs (as the daemon does); off by default. */
+  followUntilStopped = false;
+
+  async *logs(id: string, opts: { follow?: boolean } = {}): AsyncIterable<LogLine> {
     const c = this.find(id);
     for (const text of this.logLines.get(c.name) ?? []) yield { stream: 'stdout', text };
+    while (opts.follow && this.followUntilStopped && (c.state === 'running' || c.state === 'paused')) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
   }
 
   async top(id: string): Promise<{ Titles: string[]; Processes: string[][] }> {

@@ -68,11 +68,15 @@ test('COPY keys follow the source checksums: touching one file invalidates from 
   const list = steps(df);
   const keysNow = async () => {
     const ctx = await contextFromDirectory(dir);
-    const digests: Record<number, string> = {};
-    for (const [i, s] of list.entries()) {
-      if (s.kind === 'copy') digests[i] = await ctx.sourcesDigest(await ctx.resolve(s.sources, s.dest, 'COPY'));
+    try {
+      const digests: Record<number, string> = {};
+      for (const [i, s] of list.entries()) {
+        if (s.kind === 'copy') digests[i] = await ctx.sourcesDigest(await ctx.resolve(s.sources, s.dest, 'COPY'));
+      }
+      return chain(list, 'p', digests);
+    } finally {
+      await ctx.close();
     }
-    return chain(list, 'p', digests);
   };
   const before = await keysNow();
   assert.deepEqual(await keysNow(), before);

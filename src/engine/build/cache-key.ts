@@ -25,6 +25,8 @@ export interface CopyKeyInputs {
   sourcesDigest: string;
   /** For `--from`: the image ID the sources were read from. */
   fromImage?: string;
+  /** For ADD of URLs: a digest of what was downloaded (content, or the server's validators). */
+  urlsDigest?: string;
 }
 
 /** Sorts object keys recursively so equal values serialise equally. */
@@ -61,8 +63,8 @@ export function stepCacheKey(parent: string, step: Step, copy?: CopyKeyInputs): 
     case 'copy':
       if (!copy) throw new Error('a COPY/ADD cache key needs the sources digest');
       fields = {
-        add: step.add, sources: step.sources, inline: step.inline, dest: step.dest, chown: step.chown, chmod: step.chmod,
-        sourcesDigest: copy.sourcesDigest, fromImage: copy.fromImage,
+        add: step.add, sources: step.sources, urls: step.urls, inline: step.inline, dest: step.dest, chown: step.chown, chmod: step.chmod,
+        sourcesDigest: copy.sourcesDigest, fromImage: copy.fromImage, urlsDigest: copy.urlsDigest,
       };
       break;
     default:

@@ -4,6 +4,7 @@ import { chmod, link, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, utim
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import {
@@ -144,6 +145,8 @@ test('receiveContext never writes outside its directory', async (t) => {
     ['nested dot-dot', [{ name: 'a/../../escaped', data: 'x' }]],
     ['through symlink', [{ name: 'ln', type: 'symlink', linkname: '..' }, { name: 'ln/escaped', data: 'x' }]],
     ['hardlink out', [{ name: 'h', type: 'link', linkname: '../../etc/passwd' }]],
+    ['hardlink to a directory', [{ name: 'd', type: 'directory' }, { name: 'h', type: 'link', linkname: 'd' }]],
+    ['hardlink to nothing yet', [{ name: 'h', type: 'link', linkname: 'later' }, { name: 'later', data: 'x' }]],
   ];
   for (const [what, entries] of attacks) {
     await rm(dst, { recursive: true, force: true });
@@ -173,6 +176,9 @@ test('COPY sources: files, directories, Go wildcards, missing and excluded files
   assert.deepEqual(await rels(['./dir/../a.txt'], '/d'), [['a.txt', false]]);
   await assert.rejects(rels(['nope.txt']), { message: 'COPY failed: file not found in build context or excluded by .dockerignore: stat nope.txt: file does not exist', status: 404 } as object);
   await assert.rejects(rels(['*.none']), /COPY failed: no source files were specified/);
+  // Heredoc or URL sources of the same instruction count too.
+  assert.deepEqual(await resolveSources(root, [], { cmd: 'COPY', dest: '/d', others: 1 }), []);
+  await assert.rejects(resolveSources(root, ['a.txt'], { cmd: 'ADD', dest: '/d', others: 1 }), /When using ADD with more than one source file/);
   await assert.rejects(rels(['a.txt', 'b.txt'], '/d'), /When using COPY with more than one source file, the destination must be a directory and end with a \//);
   await assert.rejects(rels(['*.txt'], '/d'), /must be a directory and end with a \//);
   const ig = new IgnoreRules(['*.md', 'dir/sub']);
@@ -212,9 +218,13 @@ test('checksums: stable, and a change to one file changes only that file and its
   const paths = Object.keys(tree);
   const all = async () => {
     const h = new SourceHasher();
-    const out = new Map<string, string>();
-    for (const p of [...paths, 'd0', 'd1', 'd2', '']) out.set(p, await h.digest(join(root, p)));
-    return out;
+    try {
+      const out = new Map<string, string>();
+      for (const p of [...paths, 'd0', 'd1', 'd2', '']) out.set(p, await h.digest(join(root, p)));
+      return out;
+    } finally {
+      await h.close();
+    }
   };
   const before = await all();
   assert.deepEqual(await all(), before, 'stable across hashers');
@@ -229,17 +239,28 @@ test('checksums: stable, and a change to one file changes only that file and its
   await chmod(join(root, 'd2/f5.txt'), 0o600);
   const moded = await all();
   assert.notEqual(moded.get('d2/f5.txt'), after.get('d2/f5.txt'));
-  const h = new SourceHasher();
-  const d0 = await h.digest(join(root, 'd0'));
+  const digestOnce = async (p: string) => {
+    const h = new SourceHasher();
+    try {
+      return await h.digest(p);
+    } finally {
+      await h.close();
+    }
+  };
+  const d0 = await digestOnce(join(root, 'd0'));
   await writeFile(join(root, 'd0/f0-renamed.txt'), await readFile(join(root, 'd0/f0.txt')));
   await rm(join(root, 'd0/f0.txt'));
-  assert.notEqual(await new SourceHasher().digest(join(root, 'd0')), d0);
-  // Each path is read once per hasher.
+  assert.notEqual(await digestOnce(join(root, 'd0')), d0);
+  // What one walk hashed is remembered.
   const once = new SourceHasher();
-  await once.digest(join(root, 'd1'));
-  await once.digest(join(root, 'd1/f1.txt'));
-  await once.digest(join(root, ''));
-  assert.equal(once.filesHashed, 30);
+  try {
+    await once.digest(join(root, 'd1'));
+    await once.digest(join(root, 'd1/f1.txt'));
+    assert.equal(once.walks, 1);
+    await assert.rejects(once.digest(join(root, 'missing')), /ENOENT/);
+  } finally {
+    await once.close();
+  }
 });
 
 test('a received context hides an excluded Dockerfile and .dockerignore from COPY', async (t) => {
@@ -252,7 +273,9 @@ test('a received context hides an excluded Dockerfile and .dockerignore from COP
     await ctx.hideBuildFiles('Dockerfile');
     await assert.rejects(ctx.resolve(['Dockerfile'], '/x', 'COPY'), /excluded by .dockerignore: stat Dockerfile/);
     const [dot] = await ctx.resolve(['.'], '/', 'COPY');
-    const withHidden = await new SourceHasher().digest(dot.abs);
+    const plain = new SourceHasher();
+    const withHidden = await plain.digest(dot.abs);
+    await plain.close();
     assert.notEqual(await ctx.digest(dot), withHidden, 'hidden files do not count in the checksum');
     assert.equal(typeof await ctx.sourcesDigest(await ctx.resolve(['app'], '/x', 'COPY')), 'string');
     await assert.rejects(ctx.readDockerfile('nope/Dockerfile'), /Cannot locate specified Dockerfile: nope\/Dockerfile/);
@@ -270,4 +293,42 @@ test('a directory context hides what .dockerignore excludes', async (t) => {
   assert.deepEqual((await ctx.resolve(['*'], '/x/', 'COPY')).map((s) => s.rel), ['.dockerignore', 'Dockerfile', 'src']);
   await ctx.close();
   assert.ok((await lstat(join(dir, 'logs/a.log'))).isFile(), 'a directory context is left alone');
+});
+
+test('digests taken while receiving equal digests read from disk (small, large and hardlinked files)', async (t) => {
+  const src = await tempDir(t);
+  await files(src, { 'Dockerfile': 'FROM x\n', 'a/small.txt': 'small', 'a/b/c.txt': 'c' });
+  await writeFile(join(src, 'a/big.bin'), Buffer.alloc(5 << 20, 7));
+  await chmod(join(src, 'a/small.txt'), 0o700);
+  await link(join(src, 'a/small.txt'), join(src, 'a/hard.txt'));
+  await symlink('b/c.txt', join(src, 'a/ln'));
+  const tmp = await tempDir(t);
+  const received = await contextFromTar((await packContext(src)).stream, { tmpRoot: tmp });
+  const onDisk = await contextFromDirectory(received.root);
+  try {
+    for (const p of ['a', 'a/big.bin', 'a/hard.txt', '.']) {
+      const [viaTar] = await received.resolve([p], '/x/', 'COPY');
+      const [viaDir] = await onDisk.resolve([p], '/x/', 'COPY');
+      assert.equal(await received.digest(viaTar), await onDisk.digest(viaDir), p);
+    }
+  } finally {
+    await received.close();
+    await onDisk.close();
+  }
+});
+
+test('ADD recognises tar archives by content, not by name', async (t) => {
+  const dir = await tempDir(t);
+  const tarBuf = await makeTar([{ name: 'x/y.txt', data: 'y' }]);
+  await writeFile(join(dir, 'a.tar'), tarBuf);
+  await writeFile(join(dir, 'a.tgz'), gzipSync(tarBuf));
+  await writeFile(join(dir, 'fake.tar.gz'), gzipSync(Buffer.from('just text, no tar header here')));
+  await writeFile(join(dir, 'notes.txt'), 'hello');
+  await writeFile(join(dir, 'big.tar.gz'), gzipSync(Buffer.concat([tarBuf.subarray(0, 512), randomBytes(1 << 20)])));
+  const { archiveKind } = await import('./context/archive.js');
+  assert.equal(await archiveKind(join(dir, 'a.tar')), 'tar');
+  assert.equal(await archiveKind(join(dir, 'a.tgz')), 'gzip');
+  assert.equal(await archiveKind(join(dir, 'big.tar.gz')), 'gzip');
+  assert.equal(await archiveKind(join(dir, 'fake.tar.gz')), undefined);
+  assert.equal(await archiveKind(join(dir, 'notes.txt')), undefined);
 });

@@ -30,6 +30,7 @@ export { IgnoreRules, readIgnoreFile } from './context/dockerignore.js';
 export { packContext, walkContext, loadIgnoreRules, humanSize, sendingContextLine } from './context/send.js';
 export { resolveSources, copyTargets, goMatch, containsWildcards, type CopySource, type CopyTarget } from './context/sources.js';
 export { SourceHasher, sourcesDigest } from './context/checksum.js';
+export { archiveKind, type ArchiveKind } from './context/archive.js';
 
 export interface BuildContext {
   /** The directory holding the context's files. */
@@ -43,8 +44,12 @@ export interface BuildContext {
    * excludes them: they were only sent so the daemon could read them.
    */
   hideBuildFiles(dockerfile: string): Promise<void>;
-  /** Resolves one COPY/ADD's sources (throws Docker's "file not found" errors). */
-  resolve(sources: string[], dest: string, cmd: 'COPY' | 'ADD'): Promise<CopySource[]>;
+  /**
+   * Resolves one COPY/ADD's sources (throws Docker's "file not found" errors).
+   * `others` counts the step's heredoc and URL sources for the
+   * "several sources need a directory/" rule.
+   */
+  resolve(sources: string[], dest: string, cmd: 'COPY' | 'ADD', others?: number): Promise<CopySource[]>;
   /** One checksum for resolved sources, each path hashed once per context. */
   sourcesDigest(sources: CopySource[]): Promise<string>;
   /** Digest of a single source (file or tree). */
@@ -57,8 +62,11 @@ class DirContext implements BuildContext {
   private hasher: SourceHasher;
   private hiddenFiles = new Set<string>();
 
-  constructor(readonly root: string, private ignore: IgnoreRules | undefined, private readonly owned: boolean, readonly received?: Received) {
-    this.hasher = new SourceHasher({ ignore, root });
+  constructor(
+    readonly root: string, private ignore: IgnoreRules | undefined, private readonly owned: boolean,
+    readonly received?: Received, private readonly known?: Map<string, string>,
+  ) {
+    this.hasher = new SourceHasher({ ignore, root, known });
   }
 
   async readDockerfile(path: string): Promise<string> {
@@ -79,12 +87,13 @@ class DirContext implements BuildContext {
     if (this.hiddenFiles.size) {
       const extra = [...this.hiddenFiles].map((f) => '/' + f);
       this.ignore = new IgnoreRules([...(this.ignore?.patterns ?? []), ...extra]);
-      this.hasher = new SourceHasher({ ignore: this.ignore, root: this.root });
+      await this.hasher.close();
+      this.hasher = new SourceHasher({ ignore: this.ignore, root: this.root, known: this.known });
     }
   }
 
-  resolve(sources: string[], dest: string, cmd: 'COPY' | 'ADD'): Promise<CopySource[]> {
-    return resolveSources(this.root, sources, { cmd, dest, ignore: this.ignore });
+  resolve(sources: string[], dest: string, cmd: 'COPY' | 'ADD', others = 0): Promise<CopySource[]> {
+    return resolveSources(this.root, sources, { cmd, dest, ignore: this.ignore, others });
   }
 
   digest(source: CopySource): Promise<string> {
@@ -97,6 +106,7 @@ class DirContext implements BuildContext {
   }
 
   async close(): Promise<void> {
+    await this.hasher.close();
     if (this.owned) await rm(this.root, { recursive: true, force: true });
   }
 }
@@ -108,8 +118,9 @@ class DirContext implements BuildContext {
 export async function contextFromTar(body: Readable, opts: { tmpRoot: string }): Promise<BuildContext> {
   const dir = await mkdtemp(join(opts.tmpRoot, 'build-ctx-'));
   try {
-    const received = await receiveContext(body, dir);
-    return new DirContext(dir, undefined, true, received);
+    const known = new Map<string, string>();
+    const received = await receiveContext(body, dir, known);
+    return new DirContext(dir, undefined, true, received, known);
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
     throw e;

@@ -221,7 +221,9 @@ test('COPY/ADD: expansion, destination against WORKDIR, trailing slash kept, her
   ].join('\n'));
   const [c1, c2, c3] = p.steps.filter((s) => s.kind === 'copy') as Extract<Step, { kind: 'copy' }>[];
   assert.deepEqual([c1.sources, c1.dest, c1.chown, c1.chmod, c1.add], [['conf/*.ini'], '/srv/conf/', 'conf:conf', '640', false]);
-  assert.deepEqual([c2.sources, c2.dest, c2.add], [['a.tar'], '/opt/', true]);
+  assert.deepEqual([c2.sources, c2.urls, c2.dest, c2.add], [['a.tar'], [], '/opt/', true]);
+  const [add] = plan('FROM busybox\nADD https://example.com/x.tgz local.txt /d/\nCOPY http://no/url /e/\n').steps.filter((s) => s.kind === 'copy') as Extract<Step, { kind: 'copy' }>[];
+  assert.deepEqual([add.sources, add.urls], [['local.txt'], ['https://example.com/x.tgz']]);
   assert.deepEqual(c3.inline, [{ name: 'EOF', data: 'dir=conf "q"\n', expand: true }, { name: 'RAW', data: 'dir=$D\n', expand: false }]);
 });
 
@@ -235,4 +237,41 @@ test('planning errors carry the line of the instruction', () => {
   assert.equal(planError('FROM busybox\nCOPY --from=0 /x /y\n'), 'Dockerfile:2: invalid stage index 0');
   assert.equal(planError('FROM busybox\nEXPOSE 80/xyz\n'), 'Dockerfile:2: invalid containerPort: 80/xyz');
   assert.equal(planError('FROM busybox\nCOPY --chmod=u+x a b\n'), 'Dockerfile:2: invalid chmod parameter: u+x');
+});
+
+test("the seed's Dockerfiles plan as Docker would build them", () => {
+  const nginx = [
+    '# Nginx', '#', '# VERSION               0.0.1', 'FROM      ubuntu', 'MAINTAINER Victor Vieux <victor@docker.com>',
+    'RUN apt-get qq update && \\', '    apt-get install -y inotify-tools nginx apache2 openssh-server',
+  ].join('\n');
+  let p = plan(nginx, {}, { ubuntu: { Env: ['PATH=/usr/bin:/bin'], Cmd: ['bash'] } });
+  assert.deepEqual(displays(p.steps), [
+    'Step 1/3 : FROM      ubuntu',
+    'Step 2/3 : MAINTAINER Victor Vieux <victor@docker.com>',
+    'Step 3/3 : RUN apt-get qq update &&     apt-get install -y inotify-tools nginx apache2 openssh-server',
+  ]);
+  assert.deepEqual((p.steps[2] as Extract<Step, { kind: 'run' }>).argv,
+    ['/bin/sh', '-c', 'apt-get qq update &&     apt-get install -y inotify-tools nginx apache2 openssh-server']);
+  assert.deepEqual(last(p.steps).config.Cmd, ['bash'], 'RUN leaves the inherited CMD alone');
+
+  const mailcatcher = [
+    'FROM debian:latest', 'MAINTAINER Jérémy Derussé "jeremy@derusse.com"', '# Install requirements', 'RUN \\',
+    '  apt-get update -qq && \\', '  apt-get install --no-install-recommends -y ruby sqlite3 && \\',
+    '  rm -rf /var/lib/apt/lists/* /tmp/* /var/tmp/*', 'EXPOSE 80', 'EXPOSE 25',
+    'CMD ["--smtp-port", "25", "--http-port", "80", "--ip", "0.0.0.0", "-f"]', 'ENTRYPOINT ["mailcatcher"]',
+  ].join('\n');
+  p = plan(mailcatcher, {}, { 'debian:latest': { Env: ['PATH=/usr/bin:/bin'], Cmd: ['bash'] } });
+  assert.equal(p.total, 7);
+  const c = last(p.steps).config;
+  assert.deepEqual(Object.keys(c.ExposedPorts!), ['80/tcp', '25/tcp']);
+  assert.deepEqual(c.Cmd, ['--smtp-port', '25', '--http-port', '80', '--ip', '0.0.0.0', '-f']);
+  assert.deepEqual(c.Entrypoint, ['mailcatcher']);
+  assert.equal(last(p.steps).author, 'Jérémy Derussé "jeremy@derusse.com"');
+  assert.equal(p.steps[2].display, 'Step 3/7 : RUN   apt-get update -qq &&   apt-get install --no-install-recommends -y ruby sqlite3 &&   rm -rf /var/lib/apt/lists/* /tmp/* /var/tmp/*');
+});
+
+test('--label adds one literal LABEL step per label to the target stage, sorted', () => {
+  const p = plan('FROM busybox AS a\nRUN x\nFROM busybox AS b\nCMD ["b"]\n', { target: 'a', labels: { 'z.v': '$HOME', 'a.k': 'v 1' } });
+  assert.deepEqual(displays(p.steps), ['Step 1/4 : FROM busybox AS a', 'Step 2/4 : RUN x', 'Step 3/4 : LABEL a.k=v 1', 'Step 4/4 : LABEL z.v=$HOME']);
+  assert.deepEqual(last(p.steps).config.Labels, { 'a.k': 'v 1', 'z.v': '$HOME' });
 });

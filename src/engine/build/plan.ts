@@ -41,6 +41,8 @@ export interface PlanOptions {
   target?: string;
   /** Name used in error messages, e.g. `Dockerfile` or `sub/app.Dockerfile`. */
   file?: string;
+  /** `--label`: one literal `LABEL k=v` step each, sorted, appended to the target stage as Docker does. */
+  labels?: Record<string, string>;
 }
 
 export interface BuildPlan {
@@ -122,14 +124,18 @@ function fromStage(df: ParsedDockerfile, from: string): number | undefined {
   return i >= 0 ? i : undefined;
 }
 
-/** Stages the target needs, through FROM <stage> and COPY --from (triggers included). */
-function neededStages(df: ParsedDockerfile, bases: StageBase[], target: number, extra: Map<number, Instruction[]>): number[] {
+/**
+ * Stages the target needs, through FROM <stage> and COPY --from. ONBUILD
+ * triggers are not looked at: their base config is only known while planning,
+ * and a trigger copying from a stage of the Dockerfile it lands in is rare.
+ */
+function neededStages(df: ParsedDockerfile, bases: StageBase[], target: number): number[] {
   const need = new Set<number>();
   const visit = (i: number) => {
     if (need.has(i) || i < 0 || i >= df.stages.length) return;
     need.add(i);
     if (bases[i].stage !== undefined) visit(bases[i].stage!);
-    for (const c of [...(extra.get(i) ?? []), ...df.stages[i].commands]) {
+    for (const c of df.stages[i].commands) {
       if (c.kind === 'COPY' && c.from !== undefined) {
         const s = fromStage(df, c.from);
         if (s !== undefined && s < i) visit(s);
@@ -147,7 +153,7 @@ function neededStages(df: ParsedDockerfile, bases: StageBase[], target: number, 
 export function requiredImages(df: ParsedDockerfile, opts: PlanOptions = {}): string[] {
   const { bases } = resolveBases(df, opts);
   const out = new Set<string>();
-  for (const i of neededStages(df, bases, targetIndex(df, opts), new Map())) {
+  for (const i of neededStages(df, bases, targetIndex(df, opts))) {
     if (bases[i].stage === undefined && bases[i].ref.toLowerCase() !== 'scratch') out.add(bases[i].ref);
     for (const c of df.stages[i].commands) {
       if (c.kind === 'COPY' && c.from !== undefined && fromStage(df, c.from) === undefined) out.add(c.from);
@@ -173,12 +179,16 @@ export function planBuild(df: ParsedDockerfile, opts: PlanOptions & { baseConfig
     if (!c) throw new Error(`no config for base image ${b.ref}`);
     return c;
   };
-  // Triggers need the base config, which for FROM <stage> exists only once that
-  // stage is planned; pruning looks at the Dockerfile's own COPY --from first.
-  const stages = neededStages(df, bases, target, new Map());
+  const stages = neededStages(df, bases, target);
 
+  const labelSteps: Instruction[] = Object.keys(opts.labels ?? {}).sort().map((key) => {
+    const value = opts.labels![key];
+    const line = df.stages[target].from.line;
+    return { kind: 'LABEL', pairs: [{ key, value }], literal: true, line, endLine: line, code: `LABEL ${key}=${value}` };
+  });
+  const commandsOf = (i: number) => (i === target ? [...df.stages[i].commands, ...labelSteps] : df.stages[i].commands);
   const steps: Step[] = [];
-  let total = df.metaArgs.length + stages.reduce((n, i) => n + 1 + df.stages[i].commands.length, 0);
+  const total = df.metaArgs.length + stages.reduce((n, i) => n + 1 + commandsOf(i).length, 0);
   let n = 0;
   const display = (code: string) => `Step ${++n}/${total} : ${code}`;
   for (const m of df.metaArgs) {
@@ -204,14 +214,13 @@ export function planBuild(df: ParsedDockerfile, opts: PlanOptions & { baseConfig
       if (k === 0) s.display = `# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}`;
       steps.push(s);
     });
-    for (const c of stage.commands) {
+    for (const c of commandsOf(i)) {
       const s = plan1(st, c, i, file, c.line);
       s.display = display(c.code);
       steps.push(s);
     }
     finalConfigs.set(i, st.config);
   }
-  total = n;
   return { steps, stages, target, total, warnings: df.warnings, unusedArgsWarning: unusedArgsWarning(args.unconsumed()) };
 }
 

@@ -57,6 +57,8 @@ export type CopyStep = StepBase & {
   add: boolean;
   /** Patterns as written after expansion, relative to the source root. */
   sources: string[];
+  /** ADD only: `http(s)://` sources, to be downloaded rather than looked up in the context. */
+  urls: string[];
   /** Heredoc files, written as `dest/<name>` (or `dest` itself for one source and no trailing slash). */
   inline: InlineSource[];
   /** Absolute; a trailing `/` is kept because it means "into this directory". */
@@ -133,7 +135,7 @@ export function applyInstruction(st: StageState, ins: Instruction, stage: number
       return done('ENV' + pairs.map((p) => ` ${p.key}=${p.value}`).join(''));
     }
     case 'LABEL': {
-      const pairs = ins.pairs.map((p) => ({ key: x(p.key), value: x(p.value) }));
+      const pairs = ins.literal ? ins.pairs : ins.pairs.map((p) => ({ key: x(p.key), value: x(p.value) }));
       c.Labels = { ...(c.Labels ?? {}) };
       for (const p of pairs) c.Labels[p.key] = p.value;
       return done('LABEL' + pairs.map((p) => ` ${p.key}=${p.value}`).join(''));
@@ -252,14 +254,17 @@ function runStep(st: StageState, ins: CommandInstruction, base: { stage: number;
 
 function copyStep(st: StageState, ins: CopyInstruction, base: { stage: number; line: number }, x: (w: string) => string): CopyStep {
   const c = st.config;
-  const sources = ins.sources.map(x);
+  const expanded = ins.sources.map(x);
+  const isUrl = (s: string) => ins.kind === 'ADD' && /^https?:\/\//i.test(s);
+  const sources = expanded.filter((s) => !isUrl(s));
+  const urls = expanded.filter(isUrl);
   const destRaw = x(ins.dest);
   const slash = destRaw.endsWith('/');
   let dest = posix.isAbsolute(destRaw) ? destRaw : posix.join('/', c.WorkingDir || '/', destRaw);
   if (slash && !dest.endsWith('/')) dest += '/';
   const inline = ins.inline.map((s) => (s.expand ? { ...s, data: expandHeredocBody(st, s.data) } : s));
   const step: CopyStep = {
-    ...base, kind: 'copy', add: ins.kind === 'ADD', sources, inline, dest, config: c, author: st.author,
+    ...base, kind: 'copy', add: ins.kind === 'ADD', sources, urls, inline, dest, config: c, author: st.author,
     createdBy: [...shellOf(c), `#(nop) ${ins.kind}`].join(' '),
   };
   if (ins.chown !== undefined) step.chown = x(ins.chown);

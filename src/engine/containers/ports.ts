@@ -45,7 +45,8 @@ export interface AttachSession {
   close(): void;
 }
 
-export interface LogEntry { stream: 'stdout' | 'stderr'; time: Date; line: Buffer }
+/** One message of a container's output; `time` is RFC 3339 with nanoseconds and an offset, as conmon wrote it. */
+export interface LogEntry { stream: 'stdout' | 'stderr'; time: string; line: Buffer }
 
 export interface LogQuery {
   stdout: boolean;
@@ -79,7 +80,8 @@ export interface RuntimePort {
   waitExit(id: string): Promise<ExitStatus>;
   attach(id: string, opts: { stdin: boolean }): Promise<AttachSession>;
   resize(id: string, height: number, width: number): Promise<void>;
-  readLogs(logPath: string, q: LogQuery): AsyncIterable<LogEntry>;
+  /** Log messages in batches (a 200,000-line log must not cost a promise per line). */
+  readLogs(logPath: string, q: LogQuery): AsyncIterable<LogEntry[]>;
   /** Runs an extra process in a running container (`exec`). */
   exec(id: string, proc: ExecRequest): Promise<ExecProcess>;
 }

@@ -514,7 +514,7 @@ export class ContainerService {
     await this.deps.runtime.resize(rec.Id, height, width);
   }
 
-  logs(ref: string, q: Omit<LogQuery, 'follow'> & { follow?: boolean }): AsyncIterable<LogEntry> {
+  logs(ref: string, q: Omit<LogQuery, 'follow'> & { follow?: boolean }): AsyncIterable<LogEntry[]> {
     const rec = this.deps.store.get(ref);
     const follow = q.follow && (rec.State.Running || rec.State.Restarting) ? this.wait(rec.Id, 'not-running') : undefined;
     return this.deps.runtime.readLogs(rec.LogPath, { ...q, follow });

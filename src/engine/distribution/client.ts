@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { BerthError, InvalidArgument, NotFound } from '../../common/errors.js';
 import { loadCredentials, type Credentials } from './credentials.js';
 import { resolveHost, type HostOptions } from './hosts.js';
@@ -23,8 +23,8 @@ import {
   type Descriptor, type ImageIndex, type ImageManifest, type Platform,
 } from './oci.js';
 import { defaultPlatform, parsePlatform, selectPlatform } from './platform.js';
-import { familiarName, parseReference, type Reference } from './reference.js';
-import { readAll, responseError, Transport, type RetryPolicy } from './transport.js';
+import { familiarName, parseReference, type Reference } from '../images/reference.js';
+import { isRetryable, readAll, responseError, Transport, type RetryPolicy } from './transport.js';
 import { Semaphore, verifier } from './verify.js';
 
 /** A repository on a registry: `{ domain: 'docker.io', path: 'library/php' }`. */
@@ -130,9 +130,14 @@ export class RegistryClient {
     const repo = { domain: r.domain, path: r.path };
     let target = r.digest ?? r.tag ?? 'latest';
     if (!r.digest) {
-      const head = await this.headManifest(repo, target);
-      if (!head) throw new NotFound(`manifest for ${familiarName(repo)}:${target} not found: manifest unknown: manifest unknown`);
-      if (head.digest) target = head.digest;
+      // HEAD first: cheap, and not counted against Docker Hub's pull limit. Some
+      // registries answer HEAD badly (405, no digest); GET by tag then decides.
+      const head = await this.headManifest(repo, target).catch((err) => {
+        if (err instanceof BerthError && err.status === 401) throw err;
+        return null;
+      });
+      if (head === undefined) throw new NotFound(`manifest for ${familiarName(repo)}:${target} not found: manifest unknown: manifest unknown`);
+      if (head?.digest) target = head.digest;
     }
     const top = await this.getManifest(repo, target);
     if (!isIndexType(top.mediaType)) return { ...top, repo, manifest: parseImageManifest(top) };
@@ -163,9 +168,37 @@ export class RegistryClient {
     const release = await this.downloads.acquire();
     try {
       const t = await this.transport(repo.domain);
-      const res = await t.send({ method: 'GET', path: blobPath(repo, desc.digest), scopes: [pullScope(repo)] });
-      if (res.statusCode !== 200) throw responseError(res, await readAll(res).catch(() => Buffer.alloc(0)));
-      return pipeline(res, verifier(desc), () => release());
+      const req = { method: 'GET', path: blobPath(repo, desc.digest), scopes: [pullScope(repo)] };
+      const first = await t.send(req);
+      if (first.statusCode !== 200) throw responseError(first, await readAll(first).catch(() => Buffer.alloc(0)));
+      const resumes = this.opts.retry?.attempts ?? 5;
+      // A connection cut mid-blob resumes with a Range request from the last
+      // byte received instead of starting a large layer again.
+      async function* body(): AsyncGenerator<Buffer> {
+        let res = first;
+        let offset = 0;
+        let skip = 0;
+        for (let left = resumes; ; left--) {
+          try {
+            for await (const chunk of res as AsyncIterable<Buffer>) {
+              if (skip >= chunk.length) { skip -= chunk.length; continue; }
+              const c = skip ? chunk.subarray(skip) : chunk;
+              skip = 0;
+              offset += c.length;
+              yield c;
+            }
+            return;
+          } catch (err) {
+            if (left <= 0 || !isRetryable(err)) throw err;
+          }
+          res = await t.send({ ...req, headers: { Range: `bytes=${offset}-` } });
+          if (res.statusCode === 200) skip = offset; // the server ignored Range: drop what we have
+          else if (res.statusCode !== 206 || !new RegExp(`^bytes ${offset}-`).test(String(res.headers['content-range']))) {
+            throw responseError(res, await readAll(res).catch(() => Buffer.alloc(0)));
+          }
+        }
+      }
+      return pipeline(Readable.from(body()), verifier(desc), () => release());
     } catch (err) {
       release();
       throw err;
@@ -204,7 +237,9 @@ export class RegistryClient {
       url.searchParams.set('digest', desc.digest);
       const path = /^https?:\/\//.test(location) ? url.toString() : url.pathname + url.search;
       const { res } = await t.sendForBody({
-        method: 'PUT', path, body: open, scopes: push,
+        // Checked on the way out too: a short or changed source must fail the
+        // request, not leave the registry waiting for bytes that never come.
+        method: 'PUT', path, body: () => pipeline(open(), verifier(desc), () => {}), scopes: push,
         headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(desc.size) },
       });
       if (res.statusCode !== 201 && res.statusCode !== 204) throw new BerthError(`blob upload of ${desc.digest} answered ${res.statusCode}`);

@@ -39,6 +39,11 @@ export class RegistryResponseError extends BerthError {
 
 const retryableCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
 
+/** Connection failures worth another try: resets, refusals, timeouts, bodies cut short. */
+export function isRetryable(err: any): boolean {
+  return retryableCodes.has(err?.code) || /socket hang up|aborted/.test(String(err?.message));
+}
+
 export class Transport {
   private readonly auth: Authenticator;
   private readonly agent: http.Agent;
@@ -74,7 +79,7 @@ export class Transport {
       try {
         res = await this.request(new URL(o.path, base), o.method, headers, o.body?.());
       } catch (err: any) {
-        if (attempt < this.retry.attempts && (retryableCodes.has(err.code) || /socket hang up/.test(err.message))) {
+        if (attempt < this.retry.attempts && isRetryable(err)) {
           await sleep(this.backoff(attempt));
           continue;
         }
@@ -119,14 +124,19 @@ export class Transport {
   private baseUrl(): Promise<string> {
     if (!this.host.insecure) return Promise.resolve(`https://${this.host.endpoint}`);
     this.base ??= (async () => {
-      try {
-        const res = await this.request(new URL(`https://${this.host.endpoint}/v2/`), 'GET', {}, undefined);
-        res.resume();
-        return `https://${this.host.endpoint}`;
-      } catch {
-        return `http://${this.host.endpoint}`;
+      for (const scheme of ['https', 'http']) {
+        try {
+          const res = await this.request(new URL(`${scheme}://${this.host.endpoint}/v2/`), 'GET', {}, undefined);
+          res.resume();
+          return `${scheme}://${this.host.endpoint}`;
+        } catch (err) {
+          if (scheme === 'http') throw err;
+        }
       }
+      throw new Error('unreachable');
     })();
+    // A registry that is down now may be up on the next call: do not remember the failure.
+    this.base.catch(() => { this.base = undefined; });
     return this.base;
   }
 

@@ -1,4 +1,4 @@
-import { watch, promises as fs, type FSWatcher } from 'node:fs';
+import { readFileSync, watch, promises as fs, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 
 /** How a container ended, from the files conmon leaves behind. */
@@ -92,13 +92,18 @@ export class ExitWatcher {
   }
 }
 
-/** Whether a process exists (signal 0); false for pid <= 0. */
+/**
+ * Whether a process is alive: exists and is not a zombie. The zombie check
+ * matters because a daemonized conmon is reaped by PID 1, which on some hosts
+ * takes seconds; until then signal 0 still succeeds.
+ */
 export function processAlive(pid: number | undefined): boolean {
   if (!pid || pid <= 0) return false;
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err: any) {
-    return err?.code === 'EPERM';
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
   }
 }

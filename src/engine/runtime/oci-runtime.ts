@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { NotFound, BerthError } from '../../common/errors.js';
+import { BerthError, Conflict, NotFound } from '../../common/errors.js';
 import { runtimeMessage } from './errors.js';
 
 /** What `runc state` reports about a container. */
@@ -61,6 +61,9 @@ export class OciRuntime {
   /** Removes the container from the runtime; `force` kills it first. Unknown ids are not an error. */
   async delete(id: string, force = false): Promise<void> {
     const r = await this.run(['delete', ...(force ? ['--force'] : []), id]);
+    if (r.code !== 0 && /not stopped|is running|is paused/i.test(r.stderr)) {
+      throw new Conflict(`cannot remove a running container ${id}: stop it first or use force`);
+    }
     if (r.code !== 0 && !/does not exist|not found/i.test(r.stderr)) {
       throw new BerthError(`${this.name} delete ${id}: ${runtimeMessage(r.stderr)}`);
     }

@@ -96,9 +96,6 @@ export class ContainerRuntime {
    */
   async create(id: string, o: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
     const bundle = this.bundle(id);
-    // runc keeps one directory per container under its root: checking it is
-    // ~1000× cheaper than spawning `runc state` on every container start.
-    if (existsSync(path.join(this.oci.root, id))) throw new Conflict(`container ${id} already exists in the runtime`);
     await fs.rm(bundle, { recursive: true, force: true });
     await fs.rm(path.join(this.exitDir, id), { force: true });
     await fs.mkdir(bundle, { recursive: true, mode: 0o700 });
@@ -113,6 +110,8 @@ export class ContainerRuntime {
       log.debug('runtime', 'created', { id, pid: res.pid, conmon: res.conmonPid });
       return res;
     } catch (err) {
+      const msg = String((err as Error)?.message ?? err);
+      if (/already exists/.test(msg)) throw new Conflict(`container ${id} already exists in the runtime`);
       await this.oci.delete(id, true).catch(() => undefined);
       await fs.rm(bundle, { recursive: true, force: true });
       throw err;
@@ -126,6 +125,32 @@ export class ContainerRuntime {
   /** Sends a signal ('SIGTERM', 'TERM', 'KILL', '9', 9) to the container's init process. */
   async kill(id: string, signal: string | number = 'SIGKILL'): Promise<void> {
     await this.oci.kill(id, normalizeSignal(signal));
+  }
+
+  /**
+   * Docker's stop: `signal` (default SIGTERM), then SIGKILL once
+   * `timeoutSeconds` (default 10; negative waits forever) pass without an exit.
+   *
+   *   const { exitCode } = await rt.stop(id, { timeoutSeconds: 2 }); // 137 if it ignored SIGTERM
+   */
+  async stop(id: string, o: { signal?: string | number; timeoutSeconds?: number } = {}): Promise<ExitStatus> {
+    const timeout = o.timeoutSeconds ?? 10;
+    const st = await this.oci.state(id);
+    if (!st) throw new NotFound(`No such container: ${id}`);
+    if (st.status === 'stopped') return this.wait(id);
+    if (st.status === 'paused') await this.oci.resume(id).catch(() => undefined);
+    const exited = this.wait(id);
+    await this.oci.kill(id, normalizeSignal(o.signal ?? 'SIGTERM')).catch((err) => {
+      if (!/not running|stopped|process already finished/i.test(String(err?.message))) throw err;
+    });
+    if (timeout < 0) return exited;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeout * 1000)));
+    const first = await Promise.race([exited, late]);
+    clearTimeout(timer);
+    if (first !== 'timeout') return first;
+    await this.oci.kill(id, 'SIGKILL').catch(() => undefined);
+    return exited;
   }
 
   async pause(id: string): Promise<void> {
@@ -142,14 +167,14 @@ export class ContainerRuntime {
    */
   async delete(id: string, o: { force?: boolean } = {}): Promise<void> {
     const bundle = this.bundle(id);
-    const st = await this.oci.state(id);
-    if (st && (st.status === 'running' || st.status === 'paused') && !o.force) {
-      throw new Conflict(`cannot remove a running container ${id}: stop it first or use force`);
-    }
     await this.oci.delete(id, !!o.force);
-    // conmon leaves by itself once the container is gone (it lingers up to a
-    // second or two after the exit is recorded); waiting for it would put that
-    // on every `run --rm`, so don't.
+    const conmonPid = this.conmonPid(id);
+    const exitWritten = existsSync(path.join(this.exitDir, id));
+    if (!exitWritten && conmonPid && processAlive(conmonPid) && isConmon(conmonPid)) {
+      // A forced delete just killed the container: let conmon record the exit
+      // before the files go, or it would leave a stale exit file behind.
+      await waitGone(conmonPid, 2000);
+    }
     await fs.rm(bundle, { recursive: true, force: true });
     await fs.rm(path.join(this.exitDir, id), { force: true });
   }
@@ -290,3 +315,15 @@ function findBinary(name: string): string {
   return `/usr/bin/${name}`;
 }
 
+function isConmon(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'conmon';
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pid: number, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (processAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+}

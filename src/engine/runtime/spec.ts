@@ -148,7 +148,7 @@ export function commandLine(cc: ContainerConfig, image: ImageRunConfig): string[
 /**
  * The process environment as Docker builds it: PATH (when nobody set one),
  * HOSTNAME, TERM for a terminal, then the image's and the container's
- * variables (later ones replace earlier ones of the same name), HOME last
+ * variables (a later one replaces an earlier one of the same name in place), HOME last
  * when unset.
  */
 export function containerEnv(o: { hostname: string; tty: boolean; home: string; imageEnv?: string[] | null; env?: string[] | null }): string[] {
@@ -159,7 +159,7 @@ export function containerEnv(o: { hostname: string; tty: boolean; home: string; 
     if (key === '') throw new InvalidArgument(`invalid environment variable: ${kv}`);
     // Docker drops a bare NAME (no '=') that the client could not resolve.
     if (i < 0) return;
-    out.delete(key);
+    // Replacing keeps the variable's place, as Docker's ReplaceOrAppendEnvValues does.
     out.set(key, kv);
   };
   const user = [...(o.imageEnv ?? []), ...(o.env ?? [])];

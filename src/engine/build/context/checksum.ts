@@ -3,100 +3,110 @@
  * permission bits and owner; a directory's covers its own metadata and every
  * child's name and digest; a symlink's covers its target. Modification times
  * are left out (as Docker does), so a fresh checkout still hits the cache.
- * Each path is hashed once per hasher, by streaming, several files at a time.
+ * Each path is hashed once per hasher, in a worker thread (checksum-tree.ts
+ * says why the walk is synchronous there).
  *
  *   const h = new SourceHasher();
  *   await h.digest('/ctx/src')   // 'e3b0c442…' (hex sha256)
  *   sourcesDigest(await Promise.all(srcs.map(async (s) => ({ rel: s.rel, digest: await h.digest(s.abs) }))))
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { IgnoreRules } from './dockerignore.js';
-
-/** Files up to this size are read in one go; larger ones are streamed. */
-const WHOLE_READ_LIMIT = 1 << 20;
-const CONCURRENCY = 16;
+import type { TreeOptions } from './checksum-tree.js';
 
 export interface HasherOptions {
   /** Skip children .dockerignore hides (a directory context); needs `root`. */
   ignore?: IgnoreRules;
   /** The directory `ignore` paths are relative to. */
   root?: string;
+  /** File digests already known (computed while receiving), by absolute path. */
+  known?: Map<string, string>;
 }
 
+type Reply = { id: number; entries?: [string, string][]; error?: { message: string; code?: string } };
+
+/**
+ * One checksum thread per process, shared by every hasher: starting a worker
+ * costs 50-200 ms, more than hashing a small context. It holds the process
+ * open only while a walk is in flight.
+ */
+const pool = {
+  worker: undefined as Worker | undefined,
+  nextId: 0,
+  waiting: new Map<number, (r: Reply) => void>(),
+
+  run(abs: string, opts: TreeOptions): Promise<Reply> {
+    return new Promise<Reply>((resolve) => {
+      const w = this.thread();
+      if (this.waiting.size === 0) w.ref();
+      const id = this.nextId++;
+      this.waiting.set(id, resolve);
+      w.postMessage({ id, abs, opts });
+    });
+  },
+
+  thread(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(new URL('./checksum-worker.js', import.meta.url));
+    w.on('message', (r: Reply) => {
+      const cb = this.waiting.get(r.id);
+      this.waiting.delete(r.id);
+      if (this.waiting.size === 0) w.unref();
+      cb?.(r);
+    });
+    const failAll = (e: Error) => {
+      if (this.worker === w) this.worker = undefined;
+      for (const [id, cb] of this.waiting) cb({ id, error: { message: `checksum worker failed: ${e.message}` } });
+      this.waiting.clear();
+    };
+    w.on('error', failAll);
+    w.on('exit', (code) => failAll(new Error(`exited with code ${code}`)));
+    // After the listeners: attaching 'message' refs the worker again.
+    w.unref();
+    this.worker = w;
+    return w;
+  },
+};
+
 export class SourceHasher {
-  private readonly memo = new Map<string, Promise<string>>();
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  /** Files read so far (for measurements and tests). */
-  filesHashed = 0;
-  bytesHashed = 0;
+  private readonly done = new Map<string, string>();
+  private readonly pending = new Map<string, Promise<string>>();
+  /** Tree walks started (each path is hashed at most once per walk). */
+  walks = 0;
 
   constructor(private readonly opts: HasherOptions = {}) {}
 
   /** Hex sha256 of a file, symlink or directory tree at `abs`. */
   digest(abs: string): Promise<string> {
-    let p = this.memo.get(abs);
+    const hit = this.done.get(abs);
+    if (hit !== undefined) return Promise.resolve(hit);
+    let p = this.pending.get(abs);
     if (!p) {
-      p = this.compute(abs);
-      this.memo.set(abs, p);
+      p = this.walk(abs).finally(() => this.pending.delete(abs));
+      this.pending.set(abs, p);
     }
     return p;
   }
 
-  private async compute(abs: string): Promise<string> {
-    const st = await lstat(abs);
-    const meta = `${st.mode & 0o7777}\0${st.uid}\0${st.gid}\0`;
-    if (st.isSymbolicLink()) return sha(`symlink\0${meta}${await readlink(abs)}`);
-    if (st.isDirectory()) {
-      const names = (await readdir(abs)).sort();
-      const kept = names.filter((n) => !this.hidden(join(abs, n)));
-      const digests = await Promise.all(kept.map((n) => this.digest(join(abs, n))));
-      const h = createHash('sha256').update(`dir\0${meta}`);
-      kept.forEach((n, i) => h.update(`${n}\0${digests[i]}\0`));
-      return h.digest('hex');
-    }
-    if (!st.isFile()) return sha(`special\0${meta}${st.rdev}`);
-    await this.slot();
-    try {
-      const h = createHash('sha256').update(`file\0${meta}${st.size}\0`);
-      if (st.size <= WHOLE_READ_LIMIT) {
-        h.update(await readFile(abs));
-      } else {
-        for await (const chunk of createReadStream(abs, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-      }
-      this.filesHashed++;
-      this.bytesHashed += st.size;
-      return h.digest('hex');
-    } finally {
-      this.release();
-    }
+  /** Forgets what was hashed. (The shared thread stays, idle and unreferenced.) */
+  async close(): Promise<void> {
+    this.done.clear();
   }
 
-  private hidden(abs: string): boolean {
-    const { ignore, root } = this.opts;
-    if (!ignore || !root || !abs.startsWith(root + '/')) return false;
-    return ignore.excludes(abs.slice(root.length + 1));
-  }
-
-  private async slot(): Promise<void> {
-    if (this.active < CONCURRENCY) {
-      this.active++;
-      return;
+  private async walk(abs: string): Promise<string> {
+    this.walks++;
+    let known: Record<string, string> | undefined;
+    if (this.opts.known?.size) {
+      known = {};
+      for (const [k, v] of this.opts.known) if (k === abs || k.startsWith(abs + '/')) known[k] = v;
     }
-    await new Promise<void>((r) => this.waiting.push(r));
-  }
-
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.active--;
+    const reply = await pool.run(abs, { ignore: this.opts.ignore?.patterns, root: this.opts.root, known });
+    if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
+    for (const [k, v] of reply.entries!) this.done.set(k, v);
+    return this.done.get(abs)!;
   }
 }
-
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** One digest for all sources of a step: each source's relative name and digest, in order. */
 export function sourcesDigest(sources: { rel: string; digest: string }[]): string {

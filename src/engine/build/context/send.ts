@@ -7,14 +7,17 @@
  *   stream.pipe(request);                       // POST /build
  *   process.stderr.write(sendingContextLine(bytesSent) + '\n');
  */
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
-import { createReadStream, type Stats } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createReadStream, lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import type { Header, Pack } from 'tar-stream';
 
 type Headers = Partial<Header> & { name: string };
+
+/** Files up to this size are read whole; larger ones are streamed. */
+const SMALL_FILE = 1 << 20;
 import { IgnoreRules, readIgnoreFile } from './dockerignore.js';
 
 export interface PackOptions {
@@ -43,25 +46,29 @@ export async function loadIgnoreRules(dir: string): Promise<IgnoreRules> {
 
 interface Entry { rel: string; st: Stats }
 
-/** Lists what the context will contain, sorted like a directory walk. */
+/**
+ * Lists what the context will contain, sorted like a directory walk. The
+ * walk is synchronous: this runs in the CLI, and per-file async calls cost
+ * far more than the syscalls themselves here.
+ */
 export async function walkContext(dir: string, rules: IgnoreRules): Promise<Entry[]> {
   const out: Entry[] = [];
-  const walk = async (relDir: string): Promise<void> => {
-    const names = (await readdir(join(dir, relDir))).sort();
+  const walk = (relDir: string): void => {
+    const names = readdirSync(join(dir, relDir)).sort();
     for (const name of names) {
       const rel = relDir ? `${relDir}/${name}` : name;
-      const st = await lstat(join(dir, rel));
+      const st = lstatSync(join(dir, rel));
       const excluded = rules.excludes(rel);
       if (st.isDirectory()) {
         if (!excluded) out.push({ rel, st });
         // An excluded directory may still hold re-included (`!`) paths.
-        if (!excluded || rules.hasExceptions) await walk(rel);
+        if (!excluded || rules.hasExceptions) walk(rel);
       } else if (!excluded) {
         out.push({ rel, st });
       }
     }
   };
-  await walk('');
+  walk('');
   return out;
 }
 
@@ -78,7 +85,7 @@ export async function packContext(dir: string, opts: PackOptions = {}): Promise<
       if (st.isDirectory()) {
         await entry(pack, { ...base, type: 'directory' });
       } else if (st.isSymbolicLink()) {
-        await entry(pack, { ...base, type: 'symlink', linkname: await readlink(join(dir, rel)) });
+        await entry(pack, { ...base, type: 'symlink', linkname: readlinkSync(join(dir, rel)) });
       } else if (st.isFile()) {
         const key = `${st.dev}:${st.ino}`;
         const first = st.nlink > 1 ? seenInodes.get(key) : undefined;
@@ -87,7 +94,9 @@ export async function packContext(dir: string, opts: PackOptions = {}): Promise<
           continue;
         }
         if (st.nlink > 1) seenInodes.set(key, rel);
-        await fileEntry(pack, { ...base, type: 'file', size: st.size }, join(dir, rel));
+        const header: Headers = { ...base, type: 'file', size: st.size };
+        if (st.size <= SMALL_FILE) await entry(pack, header, readFileSync(join(dir, rel)));
+        else await fileEntry(pack, header, join(dir, rel));
       }
       // Sockets, fifos and devices have no place in a build context; Docker skips them too.
     }

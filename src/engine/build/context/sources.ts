@@ -31,6 +31,8 @@ export interface ResolveOptions {
   dest: string;
   /** Paths hidden from COPY (a directory context filtered by .dockerignore). */
   ignore?: IgnoreRules;
+  /** Sources of the same instruction handled elsewhere (heredocs, ADD URLs); they count for the rules. */
+  others?: number;
 }
 
 /** Does the path hold unescaped `*`, `?` or `[`? */
@@ -151,8 +153,9 @@ export async function resolveSources(root: string, patterns: string[], opts: Res
       out.push(await one(root, pattern, rel.replace(/\\(.)/g, '$1'), opts));
     }
   }
-  if (out.length === 0) throw new InvalidArgument(`${opts.cmd} failed: no source files were specified`);
-  if (out.length > 1 && !opts.dest.endsWith('/')) {
+  const count = out.length + (opts.others ?? 0);
+  if (count === 0) throw new InvalidArgument(`${opts.cmd} failed: no source files were specified`);
+  if (count > 1 && !opts.dest.endsWith('/')) {
     throw new InvalidArgument(`When using ${opts.cmd} with more than one source file, the destination must be a directory and end with a /`);
   }
   return out;

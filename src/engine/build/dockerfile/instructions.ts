@@ -58,7 +58,7 @@ export type Instruction =
   | ArgInstruction
   | CopyInstruction
   | CommandInstruction
-  | (Common & { kind: 'ENV' | 'LABEL'; pairs: KeyValue[] })
+  | (Common & { kind: 'ENV' | 'LABEL'; pairs: KeyValue[]; /** `--label` values are taken literally. */ literal?: boolean })
   | (Common & { kind: 'MAINTAINER'; maintainer: string })
   | (Common & { kind: 'EXPOSE'; ports: string[] })
   | (Common & { kind: 'VOLUME'; paths: string[] })

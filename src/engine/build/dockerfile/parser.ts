@@ -12,7 +12,10 @@
  * turns them into typed instructions. Every error carries the line it is on.
  */
 import { DockerfileError } from './errors.js';
-import { ShellLex, envOf, ExpandError } from './expand.js';
+import { heredocCapable, heredocsFromLine } from './heredoc.js';
+import { nodeFromLine } from './line.js';
+
+export { chompHeredoc, parseHeredocWord } from './heredoc.js';
 
 export interface Heredoc {
   /** Delimiter word with quotes removed, e.g. `EOF`. */
@@ -56,12 +59,8 @@ export interface ParseResult {
   warnings: string[];
 }
 
-const reWhitespace = /[\t\v\f\r ]+/;
-const reHeredoc = /^(\d*)<<(-?)\s*([^<]*)$/;
 const directiveRe = /^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
 const knownDirectives = new Set(['syntax', 'escape', 'check']);
-
-type LineParser = (rest: string, escape: string) => { args: string[]; json: boolean; trigger?: Node };
 
 /** Parses a whole Dockerfile. `file` only labels error messages. */
 export function parseDockerfile(text: string, file = 'Dockerfile'): ParseResult {
@@ -149,11 +148,6 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): ParseResult 
   return { nodes, escapeToken: d.escape, warnings };
 }
 
-/** Parses a single instruction line, e.g. an ONBUILD trigger from an image config. */
-export function parseInstructionLine(line: string, escape = '\\'): Node {
-  return nodeFromLine(line, escape);
-}
-
 /** Splits keeping each line's newline, like Docker's scanner. */
 function splitLines(text: string): string[] {
   const out: string[] = [];
@@ -210,216 +204,4 @@ class Directives {
     if (this.continuation.test(line)) return [line.replace(this.continuation, '$1'), false];
     return [line, true];
   }
-}
-
-function nodeFromLine(line: string, escape: string): Node {
-  const trimmed = line.trim();
-  const sp = reWhitespace.exec(trimmed);
-  const cmd = sp ? trimmed.slice(0, sp.index) : trimmed;
-  let rest = sp ? trimmed.slice(sp.index + sp[0].length) : '';
-  let flags: string[] = [];
-  if (sp) [rest, flags] = extractFlags(rest, escape);
-  rest = rest.trim();
-  const parse = lineParsers[cmd.toLowerCase()] ?? (() => ({ args: [], json: false }));
-  const { args, json, trigger } = parse(rest, escape);
-  return { cmd, flags, args, json, original: line, startLine: 0, endLine: 0, heredocs: [], trigger };
-}
-
-/** Leading `--flag` words; a bare `--` ends them. Quotes are removed, escapes honoured. */
-function extractFlags(line: string, escape: string): [string, string[]] {
-  const words: string[] = [];
-  let pos = 0;
-  const n = line.length;
-  for (;;) {
-    while (pos < n && /\s/u.test(line[pos])) pos++;
-    if (pos >= n) return ['', words];
-    if (!(line[pos] === '-' && line[pos + 1] === '-')) return [line.slice(pos), words];
-    let word = '';
-    let quote = '';
-    let blankOK = false;
-    for (; pos < n; pos++) {
-      let ch = line[pos];
-      if (quote) {
-        if (ch === quote) {
-          quote = '';
-          continue;
-        }
-      } else if (/\s/u.test(ch)) {
-        break;
-      } else if (ch === "'" || ch === '"') {
-        quote = ch;
-        blankOK = true;
-        continue;
-      }
-      if (ch === escape) {
-        if (pos + 1 === n) {
-          quote = '';
-          continue;
-        }
-        ch = line[++pos];
-      }
-      word += ch;
-    }
-    if (word === '--' && pos < n) return [line.slice(pos), words];
-    if (word !== '--' && (blankOK || word.length > 0)) words.push(word);
-  }
-}
-
-/** Whitespace-separated words keeping quotes and escapes (ENV, LABEL, ARG). */
-function parseWords(rest: string, escape: string): string[] {
-  const words: string[] = [];
-  const chars = Array.from(rest);
-  let word = '';
-  let inWord = false;
-  let quote = '';
-  let blankOK = false;
-  const flush = () => {
-    if (blankOK || word.length > 0) words.push(word);
-    word = '';
-    blankOK = false;
-    inWord = false;
-  };
-  for (let i = 0; i < chars.length; i++) {
-    let ch = chars[i];
-    if (!inWord) {
-      if (/\s/u.test(ch)) continue;
-      inWord = true;
-    }
-    if (!quote) {
-      if (/\s/u.test(ch)) {
-        flush();
-        continue;
-      }
-      if (ch === "'" || ch === '"') {
-        quote = ch;
-        blankOK = true;
-      } else if (ch === escape) {
-        if (i + 1 === chars.length) continue;
-        word += ch;
-        ch = chars[++i];
-      }
-      word += ch;
-    } else {
-      if (ch === quote) {
-        quote = '';
-      } else if (ch === escape && quote !== "'") {
-        if (i + 1 === chars.length) continue;
-        word += ch;
-        ch = chars[++i];
-      }
-      word += ch;
-    }
-  }
-  if (inWord) flush();
-  return words;
-}
-
-class NotStringArray extends Error {}
-
-function parseJSON(rest: string): string[] | undefined {
-  rest = rest.replace(/^\s+/u, '');
-  if (!rest.startsWith('[')) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(rest);
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(v)) return undefined;
-  if (!v.every((x) => typeof x === 'string')) {
-    throw new NotStringArray('when using JSON array syntax, arrays must be comprised of strings only');
-  }
-  return v as string[];
-}
-
-const whitespaceDelimited: LineParser = (rest) => ({ args: rest === '' ? [] : rest.split(reWhitespace), json: false });
-const single: LineParser = (rest) => ({ args: rest === '' ? [] : [rest], json: false });
-const maybeJSON: LineParser = (rest) => {
-  if (rest === '') return { args: [], json: false };
-  const arr = parseJSON(rest);
-  return arr ? { args: arr, json: true } : { args: [rest], json: false };
-};
-const maybeJSONToList: LineParser = (rest, esc) => {
-  const arr = parseJSON(rest);
-  return arr ? { args: arr, json: true } : whitespaceDelimited(rest, esc);
-};
-const nameVal = (key: string): LineParser => (rest, esc) => {
-  const words = parseWords(rest, esc);
-  if (words.length === 0) return { args: [], json: false };
-  if (!words[0].includes('=')) {
-    // Legacy `ENV name value with spaces`: one pair, the value is the rest of the line.
-    const parts = rest.split(reWhitespace);
-    if (parts.length < 2) throw new Error(`${key} must have two arguments`);
-    const sp = reWhitespace.exec(rest)!;
-    return { args: [rest.slice(0, sp.index), rest.slice(sp.index + sp[0].length), ''], json: false };
-  }
-  const args: string[] = [];
-  for (const w of words) {
-    const eq = w.indexOf('=');
-    if (eq < 0) throw new Error(`Syntax error - can't find = in ${JSON.stringify(w)}. Must be of the form: name=value`);
-    args.push(w.slice(0, eq), w.slice(eq + 1), '=');
-  }
-  return { args, json: false };
-};
-
-const lineParsers: Record<string, LineParser> = {
-  add: maybeJSONToList,
-  arg: (rest, esc) => ({ args: parseWords(rest, esc), json: false }),
-  cmd: maybeJSON,
-  copy: maybeJSONToList,
-  entrypoint: maybeJSON,
-  env: nameVal('ENV'),
-  expose: whitespaceDelimited,
-  from: whitespaceDelimited,
-  healthcheck: (rest, esc) => {
-    const m = /^(\S*)\s*/u.exec(rest)!;
-    if (m[1] === '') return { args: [], json: false };
-    const sub = maybeJSON(rest.slice(m[0].length), esc);
-    return { args: [m[1], ...sub.args], json: sub.json };
-  },
-  label: nameVal('LABEL'),
-  maintainer: single,
-  onbuild: (rest, esc) => {
-    if (rest === '') return { args: [], json: false };
-    const trigger = nodeFromLine(rest, esc);
-    return { args: [trigger.cmd, ...trigger.args], json: trigger.json, trigger };
-  },
-  run: maybeJSON,
-  shell: maybeJSON,
-  stopsignal: single,
-  user: single,
-  volume: maybeJSONToList,
-  workdir: single,
-};
-
-function heredocCapable(node: Node): boolean {
-  return ['add', 'copy', 'run'].includes(node.cmd.toLowerCase()) && !node.json;
-}
-
-/** Recognises a `<<EOF`-style word; undefined when the word is not a heredoc. */
-export function parseHeredocWord(word: string): Heredoc | undefined {
-  const m = reHeredoc.exec(word);
-  if (!m || m[3].length === 0) return undefined;
-  const lex = new ShellLex({ skipUnsetEnv: true });
-  const words = lex.processWords(m[3], envOf({}));
-  if (words.length !== 1) return undefined;
-  const raw = new ShellLex({ skipUnsetEnv: true, rawQuotes: true }).processWords(m[3], envOf({}));
-  const quotes = (s: string) => (s.match(/['"]/g) ?? []).length;
-  return { name: words[0], fd: m[1] ? Number(m[1]) : 0, expand: quotes(words[0]) === quotes(raw[0]), chomp: m[2] === '-', content: '' };
-}
-
-function heredocsFromLine(line: string): Heredoc[] {
-  let words: string[];
-  try {
-    words = new ShellLex({ rawQuotes: true, rawEscapes: true, skipUnsetEnv: true }).processWords(line, envOf({}));
-  } catch (e) {
-    if (e instanceof ExpandError) return [];
-    throw e;
-  }
-  return words.map(parseHeredocWord).filter((h): h is Heredoc => h !== undefined);
-}
-
-/** `<<-` bodies lose leading tabs on every line. */
-export function chompHeredoc(content: string): string {
-  return content.replace(/^\t+/gm, '');
 }

@@ -1,0 +1,101 @@
+import { Readable, Transform } from 'node:stream';
+import * as tar from 'tar-stream';
+import { readAll, StreamError } from '../../client/index.js';
+import { CliExit } from '../cli-context.js';
+import { contextTar, type BuildContext } from '../build-context.js';
+import { humanSize } from '../format/human.js';
+import { checkReference, keyValues, UsageError } from '../options/parse-values.js';
+import type { CommandSpec } from './define.js';
+
+const collect = (v: string, p: string[] = []) => p.concat(v);
+
+/** `--build-arg K=V`, or a bare `K` taking our environment's value (null when unset, as docker sends it). */
+export function buildArgs(list: string[], env: NodeJS.ProcessEnv): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const a of list) {
+    const eq = a.indexOf('=');
+    if (eq === 0) throw new UsageError(`invalid argument "${a}" for "--build-arg" flag: invalid key/value: ${a}`);
+    if (eq > 0) out[a.slice(0, eq)] = a.slice(eq + 1);
+    else out[a] = env[a] ?? null;
+  }
+  return out;
+}
+
+/** `berth build -` : stdin is either a tar context or a lone Dockerfile. */
+async function stdinContext(): Promise<BuildContext> {
+  const data = await readAll(process.stdin);
+  if (data.length > 262 && data.subarray(257, 262).toString() === 'ustar') return { stream: Readable.from([data]), dockerfile: 'Dockerfile' };
+  const pack = tar.pack();
+  pack.entry({ name: 'Dockerfile', size: data.length, mode: 0o644, mtime: new Date(), uid: 0, gid: 0 }, data);
+  pack.finalize();
+  return { stream: pack as unknown as Readable, dockerfile: 'Dockerfile' };
+}
+
+export const build: CommandSpec = {
+  name: 'build', usage: '[OPTIONS] PATH | URL | -', description: 'Build an image from a Dockerfile', args: { min: 1, max: 1 },
+  setup: (c) => {
+    c.option('--add-host <list>', 'Add a custom host-to-IP mapping (host:ip)', collect, []);
+    c.option('--build-arg <list>', 'Set build-time variables', collect, []);
+    c.option('--cache-from <strings>', 'Images to consider as cache sources', collect, []);
+    c.option('-f, --file <string>', "Name of the Dockerfile (Default is 'PATH/Dockerfile')");
+    c.option('--force-rm', 'Always remove intermediate containers');
+    c.option('--label <list>', 'Set metadata for an image', collect, []);
+    c.option('--network <string>', 'Set the networking mode for the RUN instructions during build', 'default');
+    c.option('--no-cache', 'Do not use cache when building the image');
+    c.option('--platform <string>', 'Set platform if server is multi-platform capable');
+    c.option('--pull', 'Always attempt to pull a newer version of the image');
+    c.option('-q, --quiet', 'Suppress the build output and print image ID on success');
+    c.option('--rm [bool]', 'Remove intermediate containers after a successful build', true);
+    c.option('-t, --tag <list>', "Name and optionally a tag in the 'name:tag' format", collect, []);
+    c.option('--target <string>', 'Set the target build stage to build.');
+  },
+  action: async (ctx, [path], o) => {
+    for (const t of o.tag as string[]) checkReference(t);
+    if (/^(https?|git):\/\/|^git@/.test(path)) throw new CliExit(1, 'remote build contexts are not supported; pass a directory or -');
+    let context: BuildContext;
+    try {
+      if (path === '-') context = await stdinContext();
+      else context = await contextTar(path, o.file === '-' ? { dockerfileText: (await readAll(process.stdin)).toString() } : { dockerfile: o.file });
+    } catch (e) {
+      throw new CliExit(1, (e as Error).message);
+    }
+    // Counts the context on its way out (a 'data' listener would drain it before the upload starts).
+    let sent = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _enc, cb) { sent += chunk.length; cb(null, chunk); },
+      flush(cb) { if (!o.quiet) ctx.out(`Sending build context to Docker daemon ${humanSize(sent, 4).padStart(8)}\n`); cb(); },
+    });
+    context.stream.on('error', (e) => counted.destroy(e));
+    context.stream.pipe(counted);
+    const client = ctx.client();
+    const res = await client.request('POST', '/build', {
+      query: {
+        t: o.tag, dockerfile: context.dockerfile, buildargs: JSON.stringify(buildArgs(o.buildArg, ctx.env)),
+        labels: JSON.stringify(keyValues(o.label, 'label')), nocache: o.cache === false, pull: !!o.pull,
+        rm: o.rm !== 'false' && o.rm !== false, forcerm: !!o.forceRm, q: !!o.quiet, target: o.target,
+        networkmode: o.network, platform: o.platform, extrahosts: o.addHost.length ? o.addHost.join(',') : undefined,
+        cachefrom: o.cacheFrom.length ? JSON.stringify(o.cacheFrom) : undefined,
+      },
+      body: counted,
+      contentType: 'application/x-tar',
+      headers: { 'X-Registry-Config': Buffer.from('{}').toString('base64') },
+    });
+    let imageId = '';
+    try {
+      for await (const m of client.jsonLines(res)) {
+        if (m.aux?.ID) imageId = m.aux.ID;
+        if (typeof m.stream === 'string') {
+          if (o.quiet) { const id = /^sha256:[0-9a-f]{64}\s*$/.exec(m.stream); if (id) imageId = id[0].trim(); }
+          else ctx.out(m.stream);
+        } else if (typeof m.status === 'string' && !o.quiet) ctx.out(`${m.id ? `${m.id}: ` : ''}${m.status}\n`);
+      }
+    } catch (e) {
+      if (!(e instanceof StreamError)) throw e;
+      // Docker exits with the failing step's code when the daemon reports one.
+      const code = e.code || 1;
+      throw new CliExit(code, e.message);
+    }
+    if (o.quiet && imageId) ctx.out(`${imageId}\n`);
+    return 0;
+  },
+};

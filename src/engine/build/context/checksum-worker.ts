@@ -1,0 +1,12 @@
+/** Worker thread entry for SourceHasher: runs hashTree off the daemon's event loop. */
+import { parentPort } from 'node:worker_threads';
+import { hashTree, type TreeOptions } from './checksum-tree.js';
+
+parentPort?.on('message', (msg: { id: number; abs: string; opts: TreeOptions }) => {
+  try {
+    parentPort!.postMessage({ id: msg.id, entries: [...hashTree(msg.abs, msg.opts)] });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    parentPort!.postMessage({ id: msg.id, error: { message: err.message, code: err.code } });
+  }
+});
