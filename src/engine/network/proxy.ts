@@ -13,6 +13,8 @@ import { Conflict } from '../../common/errors.js';
  *   p.close();
  */
 export class PortProxy {
+  /** Connections and UDP flows carried so far, process-wide: shows whether traffic took the proxy or DNAT. */
+  static forwarded = 0;
   private conns = new Set<net.Socket>();
   private udpFlows = new Map<string, { sock: dgram.Socket; timer: NodeJS.Timeout }>();
 
@@ -56,6 +58,7 @@ export class PortProxy {
   }
 
   private forwardTcp(client: net.Socket): void {
+    PortProxy.forwarded++;
     const up = net.connect(this.target!.port, this.target!.ip);
     this.conns.add(client).add(up);
     const end = () => { client.destroy(); up.destroy(); this.conns.delete(client); this.conns.delete(up); };
@@ -69,6 +72,7 @@ export class PortProxy {
     const key = `${from.address}:${from.port}`;
     let flow = this.udpFlows.get(key);
     if (!flow) {
+      PortProxy.forwarded++;
       const sock = dgram.createSocket('udp4');
       sock.on('message', (reply) => { this.udp?.send(reply, from.port, from.address); this.touch(key); });
       sock.on('error', () => {});
