@@ -293,8 +293,9 @@ describe('network service on real bridges', () => {
     // Veths of deleted namespaces go away in the kernel's background cleanup.
     await retry(() => assert.equal(ourLinks().length, links0), 20000);
     assert.equal(tableElements(), el0);
-    assert.equal(netnsCount(), 0);
-    assert.ok(fds() <= fd0 + 2, `fds ${fd0} -> ${fds()}`);
+    // What is left is the warm pool (2 namespaces made ahead, no container's).
+    await retry(() => assert.ok(netnsCount() <= 2, `${netnsCount()} namespaces left`));
+    await retry(() => assert.ok(fds() <= fd0 + 2, `fds ${fd0} -> ${fds()}`));
     assert.equal(Object.keys(svc.inspect('bridge').Containers).length, 0);
     // The target is 25 ms on a quiet machine; shared CI hosts get a loose bound so load alone cannot fail the leak check.
     assert.ok(extra < 100, `bridge extra cost ${extra} ms`);

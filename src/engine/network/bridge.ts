@@ -1,12 +1,13 @@
 import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import type { IpRunner } from './ip.js';
+import type { IpRunner, PreparedIp } from './ip.js';
 import { parseCidr } from './ipam.js';
 
 /**
  * Linux bridges and veth pairs: the data path of `bridge` networks.
  *
- * Attaching costs one `ip` process: a short `ip -n` run inside the namespace
+ * Attaching costs one `ip` process (started ahead when the namespace came
+ * from the warm pool, see netns.ts): a short `ip -n` run inside the namespace
  * creates the pair (container end named and with its MAC, host end sent to
  * the daemon's namespace), adds the address and routes; the long-lived host
  * `ip` then puts the host end on the bridge. Detaching deletes the host end,
@@ -54,7 +55,7 @@ export class BridgeDriver {
   }
 
   /** Plugs a namespace into a bridge. Returns the host-side veth name. On failure nothing is left behind. */
-  async attach(s: AttachSpec): Promise<string> {
+  async attach(s: AttachSpec, prepared?: PreparedIp): Promise<string> {
     const veth = `veth${randomBytes(4).toString('hex').slice(0, 7)}`;
     const mtu = s.mtu ? ` mtu ${s.mtu}` : '';
     const prefix = parseCidr(s.subnet).prefix;
@@ -68,7 +69,8 @@ export class BridgeDriver {
     ];
     if (s.gateway) inside.push(`route add default via ${s.gateway} dev ${s.ifname}`);
     try {
-      await this.ip.batchInNetns(s.netns, inside);
+      if (prepared && !prepared.used) await prepared.finish(inside);
+      else await this.ip.batchInNetns(s.netns, inside);
     } catch (e) {
       await this.ip.batchInNetns(s.netns, [`link del ${s.ifname}`]).catch(() => {});
       throw e;

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessByStdio, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { BerthError } from '../../common/errors.js';
 
 /**
@@ -72,6 +73,17 @@ export class IpRunner {
       const failed = m ? cmds[Number(m[1]) - 1] ?? '' : '';
       throw new IpError(`ip in netns ${netns}: ${firstLine(stderr) || `exit ${code}`}${failed ? ` (${failed})` : ''}`, failed);
     }
+  }
+
+  /**
+   * Starts `ip -n NETNS -batch -` now, runs `first` at once and leaves it
+   * waiting for the rest: the process start (the dominant cost of attaching)
+   * is paid before a container asks for its network.
+   */
+  prepareInNetns(netns: string, first: string[]): PreparedIp {
+    checkIpCommand(netns);
+    for (const c of first) checkIpCommand(c);
+    return new PreparedIp(netns, first);
   }
 
   /** `ip -json <args>` parsed, for read-only queries (routes, links, addresses). */
@@ -160,4 +172,48 @@ function runIp(args: string[], input: string): Promise<{ code: number; stdout: s
     p.stdin.on('error', () => {});
     p.stdin.end(input);
   });
+}
+
+/** An `ip -n` process waiting inside a namespace for its commands (see IpRunner.prepareInNetns). */
+export class PreparedIp {
+  private proc: ChildProcessByStdio<Writable, null, Readable>;
+  private result: Promise<{ code: number; stderr: string }>;
+  private lines: string[];
+  private finished = false;
+
+  constructor(readonly netns: string, first: string[]) {
+    this.lines = [...first];
+    this.proc = spawn('ip', ['-n', netns, '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    this.proc.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+    this.proc.stdin.on('error', () => { /* exit status tells */ });
+    this.result = new Promise((resolve) => {
+      this.proc.on('error', (e) => resolve({ code: -1, stderr: e.message }));
+      this.proc.on('close', (code) => resolve({ code: code ?? 1, stderr }));
+    });
+    if (first.length) this.proc.stdin.write(first.join('\n') + '\n');
+    // Waiting helpers must not keep the daemon alive.
+    this.proc.unref();
+    for (const x of [this.proc.stdin, this.proc.stderr] as any[]) x.unref?.();
+  }
+
+  get used(): boolean {
+    return this.finished;
+  }
+
+  /** Runs the remaining commands and waits for the process to end. Only once. */
+  async finish(cmds: string[] = []): Promise<void> {
+    if (this.finished) throw new IpError('prepared ip process already used', cmds[0] ?? '');
+    this.finished = true;
+    for (const c of cmds) checkIpCommand(c);
+    this.lines.push(...cmds);
+    for (const x of [this.proc, this.proc.stdin, this.proc.stderr] as any[]) x.ref?.();
+    this.proc.stdin.end(cmds.length ? cmds.join('\n') + '\n' : '');
+    const { code, stderr } = await this.result;
+    if (code !== 0) {
+      const m = /Command failed -:(\d+)/.exec(stderr);
+      const failed = m ? this.lines[Number(m[1]) - 1] ?? '' : '';
+      throw new IpError(`ip in netns ${this.netns}: ${firstLine(stderr) || `exit ${code}`}${failed ? ` (${failed})` : ''}`, failed);
+    }
+  }
 }

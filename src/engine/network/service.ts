@@ -8,7 +8,7 @@ import { NetworkDns } from './dns.js';
 import { hostsFile, parseResolvConf, resolvConfFile, upstreamResolvers } from './files.js';
 import { networkCommands, portCommands, tableCommands, type FwNetwork, type FwPort } from './firewall.js';
 import { forwardPolicyWarning } from './hostfw.js';
-import { IpRunner } from './ip.js';
+import { IpRunner, type PreparedIp } from './ip.js';
 import { allocate, chooseSubnet, DEFAULT_POOLS, formatCidr, isValidMac, macForIp, newPool, overlaps, parseCidr, release, type AddressPool, type Cidr } from './ipam.js';
 import { NETNS_DIR, Netns } from './netns.js';
 import { NftRunner } from './nft.js';
@@ -79,6 +79,8 @@ export class NetworkService {
   private containers = new Map<string, ContainerNetRecord>();
   private pools = new Map<string, AddressPool>();
   private dns = new Map<string, { server: NetworkDns; port: number }>();
+  /** `ip` processes waiting in fresh namespaces for the first attach (see netns.ts). */
+  private prepared = new Map<string, PreparedIp>();
   private chain: Promise<unknown> = Promise.resolve();
   readonly table: string;
   readonly netns: Netns;
@@ -126,6 +128,7 @@ export class NetworkService {
         }
         this.containers.set(c.Id, c);
       }
+      await this.netns.sweep(new Set([...this.containers.values()].flatMap((c) => (c.Netns ? [c.Netns] : []))));
       for (const n of this.networks.values()) {
         if (n.Driver !== 'bridge') continue;
         const pool = newPool(n.Subnet!, n.Gateway, n.IPRange);
@@ -321,22 +324,31 @@ export class NetworkService {
     });
   }
 
-  /** Creates the container's persistent netns (loopback only) and returns its path for the OCI spec. */
+  /** Creates the container's persistent netns (loopback up) and returns its path for the OCI spec. */
   createNetns(containerId: string, name = containerId.slice(0, 12)): Promise<string> {
     return this.locked(async () => {
       if (this.containers.get(containerId)?.Netns) throw new Conflict(`container ${containerId} already has a network namespace`);
-      const ns = this.netns.name(containerId);
-      const path = await this.netns.create(containerId);
-      const rec: ContainerNetRecord = { Id: containerId, Name: name.replace(/^\//, ''), Netns: ns, Endpoints: [], Ports: [], Exposed: [] };
+      const warm = await this.netns.take();
+      const rec: ContainerNetRecord = { Id: containerId, Name: name.replace(/^\//, ''), Netns: warm.name, Endpoints: [], Ports: [], Exposed: [] };
       try {
         await this.store.saveContainer(rec);
       } catch (e) {
-        await this.netns.remove(containerId);
+        await warm.ip.finish().catch(() => {});
+        await this.netns.remove(warm.name);
         throw e;
       }
       this.containers.set(containerId, rec);
-      return path;
+      this.prepared.set(containerId, warm.ip);
+      // `--network none` never attaches: let the waiting process go soon.
+      setTimeout(() => void this.finishPrepared(containerId), 2000).unref();
+      return warm.path;
     });
+  }
+
+  private async finishPrepared(containerId: string): Promise<void> {
+    const p = this.prepared.get(containerId);
+    this.prepared.delete(containerId);
+    if (p && !p.used) await p.finish().catch((e) => log.warn('network', 'loopback set-up failed', { container: containerId, error: e.message }));
   }
 
   /** The path of a container's netns (for `--network container:<id>`), if Berth created one. */
@@ -368,8 +380,10 @@ export class NetworkService {
       const ifname = `eth${[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].find((i) => !c.Endpoints.some((e) => e.IfName === `eth${i}`))}`;
       const hasGateway = c.Endpoints.some((e) => !this.networks.get(e.NetworkId)?.Internal);
       let veth: string;
+      const prepared = this.prepared.get(c.Id);
+      this.prepared.delete(c.Id);
       try {
-        veth = await this.bridge.attach({ netns: c.Netns, bridge: n.Bridge!, ifname, ip, subnet: n.Subnet!, gateway: n.Internal || hasGateway ? undefined : n.Gateway, mac, mtu: mtuOf(n) });
+        veth = await this.bridge.attach({ netns: c.Netns, bridge: n.Bridge!, ifname, ip, subnet: n.Subnet!, gateway: n.Internal || hasGateway ? undefined : n.Gateway, mac, mtu: mtuOf(n) }, prepared);
       } catch (e) {
         release(pool, ip);
         throw e;
@@ -450,7 +464,8 @@ export class NetworkService {
         // background cleanup, instead of ~15 ms of synchronous `link del` each).
         if (!c.Netns) await this.bridge.detach(ep.Veth);
       }
-      if (c.Netns) await this.netns.remove(c.Id);
+      await this.finishPrepared(c.Id);
+      if (c.Netns) await this.netns.remove(c.Netns);
       this.containers.delete(c.Id);
       await this.store.removeContainer(c.Id);
     });
@@ -499,6 +514,8 @@ export class NetworkService {
     for (const d of this.dns.values()) await d.server.close();
     this.dns.clear();
     this.ports.closeAll();
+    for (const id of [...this.prepared.keys()]) await this.finishPrepared(id);
+    await this.netns.close();
     this.ip.close();
     this.nft.close();
   }
