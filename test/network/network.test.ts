@@ -145,6 +145,18 @@ describe('network service on real bridges', () => {
     assert.equal(Object.keys(svc.inspect('bridge').Containers).length, 0);
   });
 
+  it('gives --network none a namespace with only loopback, up', async () => {
+    const id = cid();
+    await svc.createNetns(id, 'lonely');
+    await svc.connect(id, { network: 'none', name: 'lonely' });
+    await svc.ready(id);
+    const links = JSON.parse(await inNs(id, ['ip', '-json', 'link'])) as any[];
+    assert.deepEqual(links.map((l) => l.ifname), ['lo']);
+    assert.ok(links[0].flags.includes('UP'));
+    assert.match(await inNs(id, ['busybox', 'ping', '-c', '1', '-W', '1', '127.0.0.1']), / 0% packet loss/);
+    await svc.releaseContainer(id);
+  });
+
   it('creates user networks and refuses bad ones with Docker messages', async () => {
     netA = (await svc.create({ Name: `na${sfx}` })).Id;
     netB = (await svc.create({ Name: `nb${sfx}`, Labels: { t: '1' } })).Id;
@@ -216,6 +228,7 @@ describe('network service on real bridges', () => {
     await svc.publish(a1.id, { PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '' }] } });
     const port = Number((svc.networkSettings(a1.id) as any).Ports['80/tcp'][0].HostPort);
     assert.ok(port > 1024);
+    assert.deepEqual(svc.listPorts(a1.id), [{ IP: '0.0.0.0', PrivatePort: 80, PublicPort: port, Type: 'tcp' }]);
     assert.equal(tableElements(), before + 1);
     const proxied = PortProxy.forwarded;
     assert.equal(await get(`http://127.0.0.1:${port}/`), `hello ${sfx}\n`);
@@ -295,7 +308,9 @@ describe('network service on real bridges', () => {
     assert.equal(tableElements(), el0);
     // What is left is the warm pool (2 namespaces made ahead, no container's).
     await retry(() => assert.ok(netnsCount() <= 2, `${netnsCount()} namespaces left`));
-    await retry(() => assert.ok(fds() <= fd0 + 2, `fds ${fd0} -> ${fds()}`));
+    // Up to 4 more than at the start: the warm pool's two waiting `ip` processes hold two pipes each,
+    // and the pool may have been empty when fd0 was counted. A per-cycle leak would show hundreds.
+    await retry(() => assert.ok(fds() <= fd0 + 4, `fds ${fd0} -> ${fds()}`));
     assert.equal(Object.keys(svc.inspect('bridge').Containers).length, 0);
     // The target is 25 ms on a quiet machine; shared CI hosts get a loose bound so load alone cannot fail the leak check.
     assert.ok(extra < 100, `bridge extra cost ${extra} ms`);

@@ -345,6 +345,15 @@ export class NetworkService {
     });
   }
 
+  /**
+   * Waits until the container's namespace is fully set up (loopback up even
+   * when nothing was connected, as for `--network none`). Call it after
+   * connect/publish and before starting the container's process.
+   */
+  async ready(containerId: string): Promise<void> {
+    await this.finishPrepared(containerId);
+  }
+
   private async finishPrepared(containerId: string): Promise<void> {
     const p = this.prepared.get(containerId);
     this.prepared.delete(containerId);
@@ -474,6 +483,18 @@ export class NetworkService {
   /** Docker's NetworkSettings for container inspect. */
   networkSettings(containerId: string, mode?: string): Record<string, unknown> {
     return networkSettingsView(this.containers.get(containerId), this.networks, this.netnsPath(containerId) ?? '', mode);
+  }
+
+  /** The `Ports` array of GET /containers/json (the PORTS column of `ps`): published and exposed-only ports. */
+  listPorts(containerId: string): { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] {
+    const c = this.containers.get(containerId);
+    if (!c) return [];
+    const out: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] = c.Ports.map((p) => ({ IP: p.hostIp || '0.0.0.0', PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto }));
+    for (const k of c.Exposed) {
+      const [port, proto = 'tcp'] = k.split('/');
+      if (!c.Ports.some((p) => p.containerPort === Number(port) && p.proto === proto)) out.push({ PrivatePort: Number(port), Type: proto });
+    }
+    return out;
   }
 
   /** Name, id and address on the default bridge of a container, for `--link` (hosts file and env). */
