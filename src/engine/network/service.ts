@@ -6,7 +6,7 @@ import { log } from '../../common/log.js';
 import { BridgeDriver, writeSysctl } from './bridge.js';
 import { NetworkDns } from './dns.js';
 import { hostsFile, parseResolvConf, resolvConfFile, upstreamResolvers } from './files.js';
-import { networkCommands, portCommands, tableCommands, type FwNetwork, type FwPort } from './firewall.js';
+import { networkCommands, tableCommands, type FwNetwork, type FwPort } from './firewall.js';
 import { forwardPolicyWarning } from './hostfw.js';
 import { IpRunner, type PreparedIp } from './ip.js';
 import { allocate, chooseSubnet, DEFAULT_POOLS, formatCidr, isValidMac, macForIp, newPool, overlaps, parseCidr, release, type AddressPool, type Cidr } from './ipam.js';
@@ -16,6 +16,8 @@ import { PortManager } from './port-manager.js';
 import type { PortMap } from './ports.js';
 import { NetworkStore, type ContainerNetRecord, type EndpointRecord, type NetworkRecord } from './records.js';
 import { networkSettingsView, networkView, type NetworkInspect } from './views.js';
+import { matchesFilters } from './filters.js';
+import { defaultBridgeRecord, predefinedRecord } from './predefined.js';
 
 /**
  * NetworkService: Docker's networks (`bridge`, `host`, `none` and user bridge
@@ -158,35 +160,16 @@ export class NetworkService {
 
   private async ensurePredefined(): Promise<void> {
     const byName = (name: string) => [...this.networks.values()].find((n) => n.Name === name);
-    for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const) {
-      if (byName(name)) continue;
-      const rec: NetworkRecord = { Id: newId(), Name: name, Created: new Date().toISOString(), Driver: driver, Internal: false, Attachable: false, Labels: {}, Options: {} };
+    const missing: NetworkRecord[] = [];
+    for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const) if (!byName(name)) missing.push(predefinedRecord(name, driver));
+    if (!byName('bridge')) {
+      const subnet = this.opts.bip ? undefined : formatCidr(chooseSubnet(this.opts.addressPools ?? DEFAULT_POOLS, await this.takenSubnets()));
+      missing.push(defaultBridgeRecord(this.opts.defaultBridge ?? 'berth0', this.opts.bip, subnet));
+    }
+    for (const rec of missing) {
       await this.store.saveNetwork(rec);
       this.networks.set(rec.Id, rec);
     }
-    if (byName('bridge')) return;
-    const dev = this.opts.defaultBridge ?? 'berth0';
-    let subnet: Cidr;
-    let gateway: string | undefined;
-    if (this.opts.bip) {
-      const [addr, len] = this.opts.bip.split('/');
-      subnet = parseCidr(`${addr}/${len ?? '16'}`);
-      gateway = addr;
-    } else {
-      subnet = chooseSubnet(this.opts.addressPools ?? DEFAULT_POOLS, await this.takenSubnets());
-    }
-    const pool = newPool(formatCidr(subnet), gateway);
-    const rec: NetworkRecord = {
-      Id: newId(), Name: 'bridge', Created: new Date().toISOString(), Driver: 'bridge', Internal: false, Attachable: false, Labels: {},
-      Options: {
-        'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_icc': 'true',
-        'com.docker.network.bridge.enable_ip_masquerade': 'true', 'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
-        [BRIDGE_NAME_OPT]: dev, 'com.docker.network.driver.mtu': '1500',
-      },
-      Subnet: pool.subnet, Gateway: pool.gateway, Bridge: dev, Default: true,
-    };
-    await this.store.saveNetwork(rec);
-    this.networks.set(rec.Id, rec);
   }
 
   /** Subnets a new network must not overlap: host routes (other than our own bridges') and our networks. */
@@ -561,27 +544,4 @@ function mtuOf(n: NetworkRecord): number | undefined {
 
 async function exists(p: string): Promise<boolean> {
   return fs.access(p).then(() => true, () => false);
-}
-
-function matchesFilters(n: NetworkRecord, f: Record<string, string[]>, inUse: boolean): boolean {
-  const builtin = n.Default || n.Driver !== 'bridge';
-  for (const [k, vals] of Object.entries(f)) {
-    if (!vals?.length) continue;
-    const ok = vals.some((v) => {
-      switch (k) {
-        case 'name': return n.Name.includes(v);
-        case 'id': return n.Id.startsWith(v);
-        case 'driver': return n.Driver === v;
-        case 'type': return v === 'builtin' ? builtin : v === 'custom' ? !builtin : false;
-        case 'dangling': return (v === 'true' || v === '1') === !inUse && !builtin;
-        case 'label': {
-          const [lk, lv] = v.split('=', 2);
-          return lk in n.Labels && (lv === undefined || n.Labels[lk] === lv);
-        }
-        default: throw new InvalidArgument(`invalid filter '${k}'`);
-      }
-    });
-    if (!ok) return false;
-  }
-  return true;
 }
