@@ -89,6 +89,7 @@ async function newContainer(network: string, name: string, extra: { aliases?: st
   const id = cid();
   await svc.createNetns(id, name);
   const ep = await svc.connect(id, { network, name, ...extra });
+  await svc.ready(id);
   return { id, ip: ep!.IPAddress };
 }
 
@@ -297,6 +298,7 @@ describe('network service on real bridges', () => {
       await svc.createNetns(id, `leak${i}`);
       if (i % 2 === 0) await svc.connect(id, { network: 'bridge', name: `leak${i}` });
       if (i % 50 === 0) await svc.publish(id, { PortBindings: { '80/tcp': [{}] } });
+      await svc.ready(id);
       await svc.releaseContainer(id);
       if (i % 50 !== 0) (i % 2 === 0 ? bridgeCost : noneCost).push(performance.now() - t0);
     }

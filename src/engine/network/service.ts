@@ -30,6 +30,7 @@ import { defaultBridgeRecord, predefinedRecord } from './predefined.js';
  *   await net.connect(id, { name: 'web', network: 'bridge' });   // eth0, address, route, DNS
  *   await net.publish(id, { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } });
  *   const files = await net.containerFiles(id, { hostname: 'web' });  // hosts, resolv.conf, hostname
+ *   await net.ready(id);                                          // set-up complete and recorded: start the process
  *   ...
  *   await net.releaseContainer(id);                               // on stop: undo everything
  *
@@ -81,6 +82,12 @@ export class NetworkService {
   private containers = new Map<string, ContainerNetRecord>();
   private pools = new Map<string, AddressPool>();
   private dns = new Map<string, { server: NetworkDns; port: number }>();
+  /**
+   * Containers between createNetns and ready(): their record is written once,
+   * by ready(), instead of after every step (each write is an fsync). A crash
+   * before that leaves an unrecorded namespace, which restore() sweeps.
+   */
+  private settingUp = new Set<string>();
   /** `ip` processes waiting in fresh namespaces for the first attach (see netns.ts). */
   private prepared = new Map<string, PreparedIp>();
   private chain: Promise<unknown> = Promise.resolve();
@@ -313,14 +320,8 @@ export class NetworkService {
       if (this.containers.get(containerId)?.Netns) throw new Conflict(`container ${containerId} already has a network namespace`);
       const warm = await this.netns.take();
       const rec: ContainerNetRecord = { Id: containerId, Name: name.replace(/^\//, ''), Netns: warm.name, Endpoints: [], Ports: [], Exposed: [] };
-      try {
-        await this.store.saveContainer(rec);
-      } catch (e) {
-        await warm.ip.finish().catch(() => {});
-        await this.netns.remove(warm.name);
-        throw e;
-      }
       this.containers.set(containerId, rec);
+      this.settingUp.add(containerId);
       this.prepared.set(containerId, warm.ip);
       // `--network none` never attaches: let the waiting process go soon.
       setTimeout(() => void this.finishPrepared(containerId), 2000).unref();
@@ -333,8 +334,17 @@ export class NetworkService {
    * when nothing was connected, as for `--network none`). Call it after
    * connect/publish and before starting the container's process.
    */
-  async ready(containerId: string): Promise<void> {
-    await this.finishPrepared(containerId);
+  ready(containerId: string): Promise<void> {
+    return this.locked(async () => {
+      await this.finishPrepared(containerId);
+      const c = this.containers.get(containerId);
+      if (c && this.settingUp.delete(containerId)) await this.store.saveContainer(c);
+    });
+  }
+
+  /** Persists a container's record, unless it is still being set up (see settingUp). */
+  private async save(c: ContainerNetRecord): Promise<void> {
+    if (!this.settingUp.has(c.Id)) await this.store.saveContainer(c);
   }
 
   private async finishPrepared(containerId: string): Promise<void> {
@@ -387,7 +397,7 @@ export class NetworkService {
       c.Name = o.name.replace(/^\//, '') || c.Name;
       c.Endpoints.push(ep);
       try {
-        await this.store.saveContainer(c);
+        await this.save(c);
       } catch (e) {
         c.Endpoints.pop();
         release(pool, ip);
@@ -410,7 +420,7 @@ export class NetworkService {
       this.dns.get(n.Id)?.server.remove(c.Id);
       release(this.pools.get(n.Id)!, ep.IPAddress);
       c.Endpoints = c.Endpoints.filter((e) => e !== ep);
-      await this.store.saveContainer(c);
+      await this.save(c);
     });
   }
 
@@ -426,14 +436,14 @@ export class NetworkService {
       c.Exposed = [...new Set([...Object.keys(o.ExposedPorts ?? {}), ...Object.keys(o.PortBindings ?? {})])];
       const target = c.Endpoints.find((e) => !this.networks.get(e.NetworkId)?.Internal);
       if (!target) {
-        await this.store.saveContainer(c);
+        await this.save(c);
         return; // `none` or internal-only: nothing can be reached, as with Docker
       }
       const taken = [...this.containers.values()].filter((x) => x.Id !== c.Id).flatMap((x) => x.Ports);
       const bound = await this.ports.publish(c.Id, o, target.IPAddress, [...taken, ...c.Ports]);
       c.Ports.push(...bound);
       try {
-        await this.store.saveContainer(c);
+        await this.save(c);
       } catch (e) {
         await this.ports.unpublish(c.Id, bound);
         c.Ports = c.Ports.filter((p) => !bound.includes(p));
@@ -459,6 +469,7 @@ export class NetworkService {
       await this.finishPrepared(c.Id);
       if (c.Netns) await this.netns.remove(c.Netns);
       this.containers.delete(c.Id);
+      this.settingUp.delete(c.Id);
       await this.store.removeContainer(c.Id);
     });
   }
