@@ -235,8 +235,10 @@ describe('network service on real bridges', () => {
     assert.equal(await get(`http://127.0.0.1:${port}/`), `hello ${sfx}\n`);
     assert.equal(await get(`http://${hostAddr}:${port}/`), `hello ${sfx}\n`);
     assert.equal(PortProxy.forwarded, proxied, 'served by DNAT, not the userland proxy');
-    // From another container on another network, through the host address.
-    assert.match(await inNs(b1.id, ['busybox', 'wget', '-q', '-O', '-', `http://${hostAddr}:${port}/`]), /hello/);
+    // From containers, through the host address: another network, the same network, the publisher
+    // itself (hairpin). These take the userland proxy, as with Docker's default.
+    for (const c of [b1, a2, a1]) assert.match(await inNs(c.id, ['busybox', 'wget', '-q', '-O', '-', `http://${hostAddr}:${port}/`]), /hello/);
+    assert.equal(PortProxy.forwarded, proxied + 3);
 
     await assert.rejects(svc.publish(a2.id, { PortBindings: { '80/tcp': [{ HostPort: String(port) }] } }),
       (e: any) => e instanceof Conflict && e.message === `Bind for 0.0.0.0:${port} failed: port is already allocated`);
@@ -271,9 +273,13 @@ describe('network service on real bridges', () => {
 
   it('keeps rules, ports and DNS across a service restart', async () => {
     const port = Number((svc.networkSettings(a1.id) as any).Ports['80/tcp'][0].HostPort);
+    const orphan = cid();
+    const orphanPath = await svc.createNetns(orphan, 'orphan'); // never made ready: as if the daemon died mid-start
     await svc.close();
     svc = await NetworkService.open({ root, instance, defaultBridge: `bt${sfx}`, addressPools: freePools(), dnsUpstreams: [`127.0.0.1:${upstream.address().port}`] });
     assert.equal(await get(`http://127.0.0.1:${port}/`), `hello ${sfx}\n`);
+    await assert.rejects(fs.access(orphanPath), 'the unrecorded namespace was swept');
+    assert.equal(svc.netnsPath(orphan), undefined);
     const gwA = svc.inspect(netA).IPAM.Config[0].Gateway;
     assert.match(await inNs(a2.id, ['busybox', 'nslookup', 'db', gwA]), new RegExp(a1.ip.replace(/\./g, '\\.')));
     assert.equal(Object.keys(svc.inspect(netA).Containers).length, 2);
