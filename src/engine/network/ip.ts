@@ -51,7 +51,11 @@ export class IpRunner {
    */
   batch(cmds: string[]): Promise<void> {
     if (cmds.length === 0) return Promise.resolve();
-    for (const c of cmds) checkIpCommand(c);
+    try {
+      for (const c of cmds) checkIpCommand(c);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const proc = this.ensure();
     return new Promise<void>((resolve, reject) => {
       const sentinel = `bsync${(this.seq++ % 0xfffffff).toString(16)}`;
@@ -146,8 +150,9 @@ export class IpRunner {
         // The sentinel failed as planned: this batch is complete.
         this.queue.shift();
         if (this.queue.length === 0) this.hold(false);
-        if (p.errors.length === 0) p.resolve();
-        else p.reject(new IpError(`ip: ${p.errors[0].replace(/^Error: /, '')} (${p.failed ?? ''})`.replace(' ()', ''), p.failed ?? ''));
+        // Only a `Command failed` line means failure; other stderr output may be a mere warning.
+        if (p.failed === undefined) p.resolve();
+        else p.reject(new IpError(`ip: ${p.errors[0].replace(/^Error: /, '')} (${p.failed})`, p.failed));
       } else {
         p.failed ??= p.lines[n - p.firstLine] ?? '';
         if (p.errors.length === 0) p.errors.push('command failed');
