@@ -120,6 +120,7 @@ after(async () => {
     try { sh('ip', ['link', 'del', name]); } catch { /* already gone */ }
   }
   for (const d of etcDirs) await fs.rm(d, { recursive: true, force: true });
+  if (etcDirs.length) await fs.rmdir('/etc/netns').catch(() => { /* not empty: someone else's entries stay */ });
   await fs.rm(root, { recursive: true, force: true });
 });
 
