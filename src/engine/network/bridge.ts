@@ -1,15 +1,17 @@
 import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import type { IpRunner } from './ip.js';
+import type { IpRunner, PreparedIp } from './ip.js';
 import { parseCidr } from './ipam.js';
 
 /**
  * Linux bridges and veth pairs: the data path of `bridge` networks.
  *
- * Attaching costs one `ip` process: the pair is created by the long-lived
- * host-side `ip` with its container end born inside the namespace (named, with
- * its MAC), and a short `ip -n` run inside the namespace adds the address and
- * routes. Detaching deletes the host end, which takes the peer with it.
+ * Attaching costs one `ip` process (started ahead when the namespace came
+ * from the warm pool, see netns.ts): a short `ip -n` run inside the namespace
+ * creates the pair (container end named and with its MAC, host end sent to
+ * the daemon's namespace), adds the address and routes; the long-lived host
+ * `ip` then puts the host end on the bridge. Detaching deletes the host end,
+ * which takes the peer with it.
  *
  *   const br = new BridgeDriver(ip);
  *   await br.ensureBridge('br-0123456789ab', '172.18.0.1', '172.18.0.0/16');
@@ -53,17 +55,28 @@ export class BridgeDriver {
   }
 
   /** Plugs a namespace into a bridge. Returns the host-side veth name. On failure nothing is left behind. */
-  async attach(s: AttachSpec): Promise<string> {
+  async attach(s: AttachSpec, prepared?: PreparedIp): Promise<string> {
     const veth = `veth${randomBytes(4).toString('hex').slice(0, 7)}`;
     const mtu = s.mtu ? ` mtu ${s.mtu}` : '';
-    await this.ip.batch([
-      `link add ${veth}${mtu} master ${s.bridge} up type veth peer name ${s.ifname}${mtu} address ${s.mac} netns ${s.netns}`,
-    ]);
     const prefix = parseCidr(s.subnet).prefix;
-    const inside = ['link set lo up', `addr add ${s.ip}/${prefix} dev ${s.ifname}`, `link set ${s.ifname} up`];
+    // The pair is born inside the namespace, its host end sent to ours by
+    // path. Doing it the other way round from the long-lived host `ip`
+    // (`peer ... netns NAME`) leaks that process an fd on the namespace,
+    // which then never dies.
+    const inside = [
+      `link add ${s.ifname}${mtu} address ${s.mac} type veth peer name ${veth}${mtu} netns /proc/${process.pid}/ns/net`,
+      'link set lo up', `addr add ${s.ip}/${prefix} dev ${s.ifname}`, `link set ${s.ifname} up`,
+    ];
     if (s.gateway) inside.push(`route add default via ${s.gateway} dev ${s.ifname}`);
     try {
-      await this.ip.batchInNetns(s.netns, inside);
+      if (prepared && !prepared.used) await prepared.finish(inside);
+      else await this.ip.batchInNetns(s.netns, inside);
+    } catch (e) {
+      await this.ip.batchInNetns(s.netns, [`link del ${s.ifname}`]).catch(() => {});
+      throw e;
+    }
+    try {
+      await this.ip.batch([`link set ${veth} master ${s.bridge} up`]);
     } catch (e) {
       await this.detach(veth).catch(() => {});
       throw e;

@@ -51,7 +51,11 @@ export function tableCommands(table: string, networks: FwNetwork[], ports: FwPor
     `add chain ${t} dns`,
     `add chain ${t} prerouting { type nat hook prerouting priority dstnat; policy accept; }`,
     `add rule ${t} prerouting iifname @bridges jump dns`,
-    `add rule ${t} prerouting fib daddr type local jump ports`,
+    // Containers reaching a published port go through the userland proxy, as
+    // with Docker's default: DNAT back onto the same bridge would be bridged
+    // straight to the target (br_netfilter), skipping our masquerade, and the
+    // reply would bypass the host.
+    `add rule ${t} prerouting iifname != @bridges fib daddr type local jump ports`,
     `add chain ${t} output { type nat hook output priority -100; policy accept; }`,
     `add rule ${t} output fib daddr type local jump ports`,
     `add chain ${t} postrouting { type nat hook postrouting priority srcnat; policy accept; }`,
@@ -79,8 +83,6 @@ export function networkCommands(table: string, networks: FwNetwork[]): string[] 
       for (const p of ['udp', 'tcp']) cmds.push(`add rule ${t} dns iifname ${br} ip daddr ${n.gateway} ${p} dport 53 redirect to :${n.dnsPort}`);
     }
     if (!n.internal) cmds.push(`add rule ${t} nets_nat ip saddr ${n.subnet} oifname != ${br} masquerade`);
-    // Hairpin: a container reaching a published port of its own network must see the reply come back through the host.
-    cmds.push(`add rule ${t} nets_nat oifname ${br} ip saddr ${n.subnet} ct status dnat masquerade`);
     if (n.internal) {
       cmds.push(`add rule ${t} nets_filter iifname ${br} oifname != ${br} drop`);
       cmds.push(`add rule ${t} nets_filter oifname ${br} iifname != ${br} drop`);

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessByStdio, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { BerthError } from '../../common/errors.js';
 
 /**
@@ -50,7 +51,11 @@ export class IpRunner {
    */
   batch(cmds: string[]): Promise<void> {
     if (cmds.length === 0) return Promise.resolve();
-    for (const c of cmds) checkIpCommand(c);
+    try {
+      for (const c of cmds) checkIpCommand(c);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const proc = this.ensure();
     return new Promise<void>((resolve, reject) => {
       const sentinel = `bsync${(this.seq++ % 0xfffffff).toString(16)}`;
@@ -72,6 +77,17 @@ export class IpRunner {
       const failed = m ? cmds[Number(m[1]) - 1] ?? '' : '';
       throw new IpError(`ip in netns ${netns}: ${firstLine(stderr) || `exit ${code}`}${failed ? ` (${failed})` : ''}`, failed);
     }
+  }
+
+  /**
+   * Starts `ip -n NETNS -batch -` now, runs `first` at once and leaves it
+   * waiting for the rest: the process start (the dominant cost of attaching)
+   * is paid before a container asks for its network.
+   */
+  prepareInNetns(netns: string, first: string[]): PreparedIp {
+    checkIpCommand(netns);
+    for (const c of first) checkIpCommand(c);
+    return new PreparedIp(netns, first);
   }
 
   /** `ip -json <args>` parsed, for read-only queries (routes, links, addresses). */
@@ -134,8 +150,9 @@ export class IpRunner {
         // The sentinel failed as planned: this batch is complete.
         this.queue.shift();
         if (this.queue.length === 0) this.hold(false);
-        if (p.errors.length === 0) p.resolve();
-        else p.reject(new IpError(`ip: ${p.errors[0].replace(/^Error: /, '')} (${p.failed ?? ''})`.replace(' ()', ''), p.failed ?? ''));
+        // Only a `Command failed` line means failure; other stderr output may be a mere warning.
+        if (p.failed === undefined) p.resolve();
+        else p.reject(new IpError(`ip: ${p.errors[0].replace(/^Error: /, '')} (${p.failed})`, p.failed));
       } else {
         p.failed ??= p.lines[n - p.firstLine] ?? '';
         if (p.errors.length === 0) p.errors.push('command failed');
@@ -160,4 +177,48 @@ function runIp(args: string[], input: string): Promise<{ code: number; stdout: s
     p.stdin.on('error', () => {});
     p.stdin.end(input);
   });
+}
+
+/** An `ip -n` process waiting inside a namespace for its commands (see IpRunner.prepareInNetns). */
+export class PreparedIp {
+  private proc: ChildProcessByStdio<Writable, null, Readable>;
+  private result: Promise<{ code: number; stderr: string }>;
+  private lines: string[];
+  private finished = false;
+
+  constructor(readonly netns: string, first: string[]) {
+    this.lines = [...first];
+    this.proc = spawn('ip', ['-n', netns, '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    this.proc.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+    this.proc.stdin.on('error', () => { /* exit status tells */ });
+    this.result = new Promise((resolve) => {
+      this.proc.on('error', (e) => resolve({ code: -1, stderr: e.message }));
+      this.proc.on('close', (code) => resolve({ code: code ?? 1, stderr }));
+    });
+    if (first.length) this.proc.stdin.write(first.join('\n') + '\n');
+    // Waiting helpers must not keep the daemon alive.
+    this.proc.unref();
+    for (const x of [this.proc.stdin, this.proc.stderr] as any[]) x.unref?.();
+  }
+
+  get used(): boolean {
+    return this.finished;
+  }
+
+  /** Runs the remaining commands and waits for the process to end. Only once. */
+  async finish(cmds: string[] = []): Promise<void> {
+    if (this.finished) throw new IpError('prepared ip process already used', cmds[0] ?? '');
+    this.finished = true;
+    for (const c of cmds) checkIpCommand(c);
+    this.lines.push(...cmds);
+    for (const x of [this.proc, this.proc.stdin, this.proc.stderr] as any[]) x.ref?.();
+    this.proc.stdin.end(cmds.length ? cmds.join('\n') + '\n' : '');
+    const { code, stderr } = await this.result;
+    if (code !== 0) {
+      const m = /Command failed -:(\d+)/.exec(stderr);
+      const failed = m ? this.lines[Number(m[1]) - 1] ?? '' : '';
+      throw new IpError(`ip in netns ${this.netns}: ${firstLine(stderr) || `exit ${code}`}${failed ? ` (${failed})` : ''}`, failed);
+    }
+  }
 }

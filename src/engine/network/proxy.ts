@@ -13,6 +13,8 @@ import { Conflict } from '../../common/errors.js';
  *   p.close();
  */
 export class PortProxy {
+  /** Connections and UDP flows carried so far, process-wide: shows whether traffic took the proxy or DNAT. */
+  static forwarded = 0;
   private conns = new Set<net.Socket>();
   private udpFlows = new Map<string, { sock: dgram.Socket; timer: NodeJS.Timeout }>();
 
@@ -24,7 +26,7 @@ export class PortProxy {
     const target = { ip: targetIp, port: targetPort };
     try {
       if (proto === 'tcp') {
-        const srv = net.createServer();
+        const srv = net.createServer({ allowHalfOpen: true });
         const p = new PortProxy('tcp', srv, undefined, target);
         srv.on('connection', (c) => p.forwardTcp(c));
         await new Promise<void>((res, rej) => { srv.once('error', rej); srv.listen({ port: hostPort, host: addr, exclusive: true }, () => { srv.off('error', rej); res(); }); });
@@ -56,11 +58,15 @@ export class PortProxy {
   }
 
   private forwardTcp(client: net.Socket): void {
-    const up = net.connect(this.target!.port, this.target!.ip);
+    PortProxy.forwarded++;
+    // Half-open both ways: a client that sends and shuts down its side must still get the reply.
+    const up = net.connect({ port: this.target!.port, host: this.target!.ip, allowHalfOpen: true });
     this.conns.add(client).add(up);
-    const end = () => { client.destroy(); up.destroy(); this.conns.delete(client); this.conns.delete(up); };
-    client.on('error', end).on('close', end);
-    up.on('error', end).on('close', end);
+    const fail = () => { client.destroy(); up.destroy(); };
+    client.on('error', fail);
+    up.on('error', fail);
+    client.on('close', () => { this.conns.delete(client); up.end(); });
+    up.on('close', () => { this.conns.delete(up); client.end(); });
     client.pipe(up);
     up.pipe(client);
   }
@@ -69,6 +75,7 @@ export class PortProxy {
     const key = `${from.address}:${from.port}`;
     let flow = this.udpFlows.get(key);
     if (!flow) {
+      PortProxy.forwarded++;
       const sock = dgram.createSocket('udp4');
       sock.on('message', (reply) => { this.udp?.send(reply, from.port, from.address); this.touch(key); });
       sock.on('error', () => {});

@@ -6,9 +6,9 @@ import { log } from '../../common/log.js';
 import { BridgeDriver, writeSysctl } from './bridge.js';
 import { NetworkDns } from './dns.js';
 import { hostsFile, parseResolvConf, resolvConfFile, upstreamResolvers } from './files.js';
-import { networkCommands, portCommands, tableCommands, type FwNetwork, type FwPort } from './firewall.js';
+import { networkCommands, tableCommands, type FwNetwork, type FwPort } from './firewall.js';
 import { forwardPolicyWarning } from './hostfw.js';
-import { IpRunner } from './ip.js';
+import { IpRunner, type PreparedIp } from './ip.js';
 import { allocate, chooseSubnet, DEFAULT_POOLS, formatCidr, isValidMac, macForIp, newPool, overlaps, parseCidr, release, type AddressPool, type Cidr } from './ipam.js';
 import { NETNS_DIR, Netns } from './netns.js';
 import { NftRunner } from './nft.js';
@@ -16,6 +16,8 @@ import { PortManager } from './port-manager.js';
 import type { PortMap } from './ports.js';
 import { NetworkStore, type ContainerNetRecord, type EndpointRecord, type NetworkRecord } from './records.js';
 import { networkSettingsView, networkView, type NetworkInspect } from './views.js';
+import { matchesFilters } from './filters.js';
+import { defaultBridgeRecord, predefinedRecord } from './predefined.js';
 
 /**
  * NetworkService: Docker's networks (`bridge`, `host`, `none` and user bridge
@@ -28,6 +30,7 @@ import { networkSettingsView, networkView, type NetworkInspect } from './views.j
  *   await net.connect(id, { name: 'web', network: 'bridge' });   // eth0, address, route, DNS
  *   await net.publish(id, { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } });
  *   const files = await net.containerFiles(id, { hostname: 'web' });  // hosts, resolv.conf, hostname
+ *   await net.ready(id);                                          // set-up complete and recorded: start the process
  *   ...
  *   await net.releaseContainer(id);                               // on stop: undo everything
  *
@@ -79,6 +82,14 @@ export class NetworkService {
   private containers = new Map<string, ContainerNetRecord>();
   private pools = new Map<string, AddressPool>();
   private dns = new Map<string, { server: NetworkDns; port: number }>();
+  /**
+   * Containers between createNetns and ready(): their record is written once,
+   * by ready(), instead of after every step (each write is an fsync). A crash
+   * before that leaves an unrecorded namespace, which restore() sweeps.
+   */
+  private settingUp = new Set<string>();
+  /** `ip` processes waiting in fresh namespaces for the first attach (see netns.ts). */
+  private prepared = new Map<string, PreparedIp>();
   private chain: Promise<unknown> = Promise.resolve();
   readonly table: string;
   readonly netns: Netns;
@@ -126,6 +137,7 @@ export class NetworkService {
         }
         this.containers.set(c.Id, c);
       }
+      await this.netns.sweep(new Set([...this.containers.values()].flatMap((c) => (c.Netns ? [c.Netns] : []))));
       for (const n of this.networks.values()) {
         if (n.Driver !== 'bridge') continue;
         const pool = newPool(n.Subnet!, n.Gateway, n.IPRange);
@@ -155,35 +167,16 @@ export class NetworkService {
 
   private async ensurePredefined(): Promise<void> {
     const byName = (name: string) => [...this.networks.values()].find((n) => n.Name === name);
-    for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const) {
-      if (byName(name)) continue;
-      const rec: NetworkRecord = { Id: newId(), Name: name, Created: new Date().toISOString(), Driver: driver, Internal: false, Attachable: false, Labels: {}, Options: {} };
+    const missing: NetworkRecord[] = [];
+    for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const) if (!byName(name)) missing.push(predefinedRecord(name, driver));
+    if (!byName('bridge')) {
+      const subnet = this.opts.bip ? undefined : formatCidr(chooseSubnet(this.opts.addressPools ?? DEFAULT_POOLS, await this.takenSubnets()));
+      missing.push(defaultBridgeRecord(this.opts.defaultBridge ?? 'berth0', this.opts.bip, subnet));
+    }
+    for (const rec of missing) {
       await this.store.saveNetwork(rec);
       this.networks.set(rec.Id, rec);
     }
-    if (byName('bridge')) return;
-    const dev = this.opts.defaultBridge ?? 'berth0';
-    let subnet: Cidr;
-    let gateway: string | undefined;
-    if (this.opts.bip) {
-      const [addr, len] = this.opts.bip.split('/');
-      subnet = parseCidr(`${addr}/${len ?? '16'}`);
-      gateway = addr;
-    } else {
-      subnet = chooseSubnet(this.opts.addressPools ?? DEFAULT_POOLS, await this.takenSubnets());
-    }
-    const pool = newPool(formatCidr(subnet), gateway);
-    const rec: NetworkRecord = {
-      Id: newId(), Name: 'bridge', Created: new Date().toISOString(), Driver: 'bridge', Internal: false, Attachable: false, Labels: {},
-      Options: {
-        'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_icc': 'true',
-        'com.docker.network.bridge.enable_ip_masquerade': 'true', 'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
-        [BRIDGE_NAME_OPT]: dev, 'com.docker.network.driver.mtu': '1500',
-      },
-      Subnet: pool.subnet, Gateway: pool.gateway, Bridge: dev, Default: true,
-    };
-    await this.store.saveNetwork(rec);
-    this.networks.set(rec.Id, rec);
   }
 
   /** Subnets a new network must not overlap: host routes (other than our own bridges') and our networks. */
@@ -321,22 +314,43 @@ export class NetworkService {
     });
   }
 
-  /** Creates the container's persistent netns (loopback only) and returns its path for the OCI spec. */
+  /** Creates the container's persistent netns (loopback up) and returns its path for the OCI spec. */
   createNetns(containerId: string, name = containerId.slice(0, 12)): Promise<string> {
     return this.locked(async () => {
       if (this.containers.get(containerId)?.Netns) throw new Conflict(`container ${containerId} already has a network namespace`);
-      const ns = this.netns.name(containerId);
-      const path = await this.netns.create(containerId);
-      const rec: ContainerNetRecord = { Id: containerId, Name: name.replace(/^\//, ''), Netns: ns, Endpoints: [], Ports: [], Exposed: [] };
-      try {
-        await this.store.saveContainer(rec);
-      } catch (e) {
-        await this.netns.remove(containerId);
-        throw e;
-      }
+      const warm = await this.netns.take();
+      const rec: ContainerNetRecord = { Id: containerId, Name: name.replace(/^\//, ''), Netns: warm.name, Endpoints: [], Ports: [], Exposed: [] };
       this.containers.set(containerId, rec);
-      return path;
+      this.settingUp.add(containerId);
+      this.prepared.set(containerId, warm.ip);
+      // `--network none` never attaches: let the waiting process go soon.
+      setTimeout(() => void this.finishPrepared(containerId), 2000).unref();
+      return warm.path;
     });
+  }
+
+  /**
+   * Waits until the container's namespace is fully set up (loopback up even
+   * when nothing was connected, as for `--network none`). Call it after
+   * connect/publish and before starting the container's process.
+   */
+  ready(containerId: string): Promise<void> {
+    return this.locked(async () => {
+      await this.finishPrepared(containerId);
+      const c = this.containers.get(containerId);
+      if (c && this.settingUp.delete(containerId)) await this.store.saveContainer(c);
+    });
+  }
+
+  /** Persists a container's record, unless it is still being set up (see settingUp). */
+  private async save(c: ContainerNetRecord): Promise<void> {
+    if (!this.settingUp.has(c.Id)) await this.store.saveContainer(c);
+  }
+
+  private async finishPrepared(containerId: string): Promise<void> {
+    const p = this.prepared.get(containerId);
+    this.prepared.delete(containerId);
+    if (p && !p.used) await p.finish().catch((e) => log.warn('network', 'loopback set-up failed', { container: containerId, error: e.message }));
   }
 
   /** The path of a container's netns (for `--network container:<id>`), if Berth created one. */
@@ -368,8 +382,10 @@ export class NetworkService {
       const ifname = `eth${[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].find((i) => !c.Endpoints.some((e) => e.IfName === `eth${i}`))}`;
       const hasGateway = c.Endpoints.some((e) => !this.networks.get(e.NetworkId)?.Internal);
       let veth: string;
+      const prepared = this.prepared.get(c.Id);
+      this.prepared.delete(c.Id);
       try {
-        veth = await this.bridge.attach({ netns: c.Netns, bridge: n.Bridge!, ifname, ip, subnet: n.Subnet!, gateway: n.Internal || hasGateway ? undefined : n.Gateway, mac, mtu: mtuOf(n) });
+        veth = await this.bridge.attach({ netns: c.Netns, bridge: n.Bridge!, ifname, ip, subnet: n.Subnet!, gateway: n.Internal || hasGateway ? undefined : n.Gateway, mac, mtu: mtuOf(n) }, prepared);
       } catch (e) {
         release(pool, ip);
         throw e;
@@ -381,7 +397,7 @@ export class NetworkService {
       c.Name = o.name.replace(/^\//, '') || c.Name;
       c.Endpoints.push(ep);
       try {
-        await this.store.saveContainer(c);
+        await this.save(c);
       } catch (e) {
         c.Endpoints.pop();
         release(pool, ip);
@@ -404,7 +420,7 @@ export class NetworkService {
       this.dns.get(n.Id)?.server.remove(c.Id);
       release(this.pools.get(n.Id)!, ep.IPAddress);
       c.Endpoints = c.Endpoints.filter((e) => e !== ep);
-      await this.store.saveContainer(c);
+      await this.save(c);
     });
   }
 
@@ -420,14 +436,14 @@ export class NetworkService {
       c.Exposed = [...new Set([...Object.keys(o.ExposedPorts ?? {}), ...Object.keys(o.PortBindings ?? {})])];
       const target = c.Endpoints.find((e) => !this.networks.get(e.NetworkId)?.Internal);
       if (!target) {
-        await this.store.saveContainer(c);
+        await this.save(c);
         return; // `none` or internal-only: nothing can be reached, as with Docker
       }
       const taken = [...this.containers.values()].filter((x) => x.Id !== c.Id).flatMap((x) => x.Ports);
       const bound = await this.ports.publish(c.Id, o, target.IPAddress, [...taken, ...c.Ports]);
       c.Ports.push(...bound);
       try {
-        await this.store.saveContainer(c);
+        await this.save(c);
       } catch (e) {
         await this.ports.unpublish(c.Id, bound);
         c.Ports = c.Ports.filter((p) => !bound.includes(p));
@@ -450,8 +466,10 @@ export class NetworkService {
         // background cleanup, instead of ~15 ms of synchronous `link del` each).
         if (!c.Netns) await this.bridge.detach(ep.Veth);
       }
-      if (c.Netns) await this.netns.remove(c.Id);
+      await this.finishPrepared(c.Id);
+      if (c.Netns) await this.netns.remove(c.Netns);
       this.containers.delete(c.Id);
+      this.settingUp.delete(c.Id);
       await this.store.removeContainer(c.Id);
     });
   }
@@ -459,6 +477,18 @@ export class NetworkService {
   /** Docker's NetworkSettings for container inspect. */
   networkSettings(containerId: string, mode?: string): Record<string, unknown> {
     return networkSettingsView(this.containers.get(containerId), this.networks, this.netnsPath(containerId) ?? '', mode);
+  }
+
+  /** The `Ports` array of GET /containers/json (the PORTS column of `ps`): published and exposed-only ports. */
+  listPorts(containerId: string): { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] {
+    const c = this.containers.get(containerId);
+    if (!c) return [];
+    const out: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] = c.Ports.map((p) => ({ IP: p.hostIp || '0.0.0.0', PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto }));
+    for (const k of c.Exposed) {
+      const [port, proto = 'tcp'] = k.split('/');
+      if (!c.Ports.some((p) => p.containerPort === Number(port) && p.proto === proto)) out.push({ PrivatePort: Number(port), Type: proto });
+    }
+    return out;
   }
 
   /** Name, id and address on the default bridge of a container, for `--link` (hosts file and env). */
@@ -499,6 +529,8 @@ export class NetworkService {
     for (const d of this.dns.values()) await d.server.close();
     this.dns.clear();
     this.ports.closeAll();
+    for (const id of [...this.prepared.keys()]) await this.finishPrepared(id);
+    await this.netns.close();
     this.ip.close();
     this.nft.close();
   }
@@ -523,27 +555,4 @@ function mtuOf(n: NetworkRecord): number | undefined {
 
 async function exists(p: string): Promise<boolean> {
   return fs.access(p).then(() => true, () => false);
-}
-
-function matchesFilters(n: NetworkRecord, f: Record<string, string[]>, inUse: boolean): boolean {
-  const builtin = n.Default || n.Driver !== 'bridge';
-  for (const [k, vals] of Object.entries(f)) {
-    if (!vals?.length) continue;
-    const ok = vals.some((v) => {
-      switch (k) {
-        case 'name': return n.Name.includes(v);
-        case 'id': return n.Id.startsWith(v);
-        case 'driver': return n.Driver === v;
-        case 'type': return v === 'builtin' ? builtin : v === 'custom' ? !builtin : false;
-        case 'dangling': return (v === 'true' || v === '1') === !inUse && !builtin;
-        case 'label': {
-          const [lk, lv] = v.split('=', 2);
-          return lk in n.Labels && (lv === undefined || n.Labels[lk] === lv);
-        }
-        default: throw new InvalidArgument(`invalid filter '${k}'`);
-      }
-    });
-    if (!ok) return false;
-  }
-  return true;
 }

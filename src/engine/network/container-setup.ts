@@ -1,0 +1,106 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import { Conflict, InvalidArgument } from '../../common/errors.js';
+import type { ContainerConfig, HostConfig } from '../containers/types.js';
+import { writeContainerFiles } from './files.js';
+import { linkEnv } from './links.js';
+import type { NetworkService } from './service.js';
+
+/**
+ * Everything networking does for a container start, from the Docker API
+ * shapes the container service already holds: the namespace for the OCI
+ * spec, the three generated files to bind-mount, and the legacy link
+ * variables to add to the environment. Undo with `svc.releaseContainer(id)`.
+ *
+ *   const net = await setupContainerNetwork(svc, { id, name: 'app', config, hostConfig,
+ *     endpoints: body.NetworkingConfig?.EndpointsConfig, filesDir: `${ctrDir}/net`, linkInfo });
+ *   // spec.linux.namespaces: { type: 'network', path: net.netnsPath } (none for host mode)
+ *   // mounts: net.files.hosts → /etc/hosts, net.files.resolvConf → /etc/resolv.conf, net.files.hostname → /etc/hostname
+ *   // env: [...env, ...net.env]
+ */
+export interface EndpointConfig {
+  Aliases?: string[] | null;
+  IPAMConfig?: { IPv4Address?: string } | null;
+  MacAddress?: string;
+}
+
+export interface ContainerNetworkSpec {
+  id: string;
+  name: string;
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  /** NetworkingConfig.EndpointsConfig, keyed by network name or ID. */
+  endpoints?: Record<string, EndpointConfig> | null;
+  /** Where hosts, resolv.conf and hostname are written. */
+  filesDir: string;
+  /** A linked container's identity, configured env and exposed ports (for ALIAS_ENV_*, ALIAS_PORT_*). */
+  linkInfo?(ref: string): { id: string; name: string; env: string[]; exposed: string[] } | undefined;
+  /** Resolves `container:<ref>` to a running container's ID. */
+  resolveContainer?(ref: string): string | undefined;
+}
+
+export interface ContainerNetwork {
+  /** Namespace to join; undefined means the host's (`--network host`). */
+  netnsPath?: string;
+  files: { hosts: string; resolvConf: string; hostname: string };
+  /** Legacy link variables. */
+  env: string[];
+}
+
+/** Parses a HostConfig.Links entry: `db:mysql_host` (CLI form) or `/db:/app/mysql_host` (API form). */
+export function parseLinkEntry(s: string): { name: string; alias: string } {
+  const [name, alias] = s.split(':');
+  if (!name) throw new InvalidArgument(`invalid link: ${s}`);
+  return { name: name.replace(/^\//, ''), alias: (alias ?? name).split('/').filter(Boolean).pop() ?? name };
+}
+
+export async function setupContainerNetwork(svc: NetworkService, s: ContainerNetworkSpec): Promise<ContainerNetwork> {
+  const mode = !s.hostConfig.NetworkMode || s.hostConfig.NetworkMode === 'default' ? 'bridge' : s.hostConfig.NetworkMode;
+  const hostname = s.config.Hostname || (mode === 'host' ? os.hostname() : s.id.slice(0, 12));
+  const fileOpts = { hostname, domainname: s.config.Domainname, extraHosts: s.hostConfig.ExtraHosts ?? [], dns: s.hostConfig.Dns ?? [],
+    dnsSearch: s.hostConfig.DnsSearch ?? [], dnsOptions: s.hostConfig.DnsOptions ?? [] };
+
+  if (mode === 'host') {
+    const [hosts, resolv] = await Promise.all([fs.readFile('/etc/hosts', 'utf8').catch(() => ''), fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '')]);
+    const files = await writeContainerFiles(s.filesDir, { hosts, resolvConf: resolv, hostname });
+    return { files, env: [] };
+  }
+  if (mode.startsWith('container:')) {
+    const ref = mode.slice('container:'.length);
+    const other = s.resolveContainer?.(ref);
+    const path = other ? svc.netnsPath(other) : undefined;
+    if (!other || !path) throw new Conflict(`cannot join network of a non running container: ${ref}`);
+    const files = await writeContainerFiles(s.filesDir, await svc.containerFiles(other, fileOpts));
+    return { netnsPath: path, files, env: [] };
+  }
+
+  const netnsPath = await svc.createNetns(s.id, s.name);
+  try {
+    const env: string[] = [];
+    const links = (s.hostConfig.Links ?? []).map(parseLinkEntry);
+    if (mode !== 'none') {
+      const eps = s.endpoints ?? {};
+      const first = svc.find(mode);
+      const rest = Object.keys(eps).filter((k) => { try { return svc.find(k).Id !== first.Id; } catch { return true; } });
+      for (const [ref, ep] of [[first.Name, eps[first.Name] ?? eps[first.Id] ?? {}] as const, ...rest.map((k) => [k, eps[k]] as const)]) {
+        await svc.connect(s.id, {
+          network: ref, name: s.name, aliases: ep?.Aliases ?? [], ip: ep?.IPAMConfig?.IPv4Address || undefined,
+          mac: ep?.MacAddress || (ref === first.Name ? s.config.MacAddress : undefined) || undefined,
+        });
+      }
+      await svc.publish(s.id, { PortBindings: s.hostConfig.PortBindings ?? undefined, ExposedPorts: s.config.ExposedPorts, PublishAllPorts: s.hostConfig.PublishAllPorts });
+      for (const l of links) {
+        const info = s.linkInfo?.(l.name);
+        const target = svc.linkTarget(l.name);
+        if (!info || !target) throw new InvalidArgument(`could not get container for ${l.name}`);
+        env.push(...linkEnv({ alias: l.alias, name: info.name, ip: target.ip, ports: info.exposed, env: info.env, linkingName: s.name }));
+      }
+    }
+    const files = await writeContainerFiles(s.filesDir, await svc.containerFiles(s.id, { ...fileOpts, links: mode === 'none' ? [] : links }));
+    await svc.ready(s.id);
+    return { netnsPath, files, env };
+  } catch (e) {
+    await svc.releaseContainer(s.id).catch(() => {});
+    throw e;
+  }
+}
