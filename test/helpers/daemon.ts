@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { promises as fs, readFileSync, readdirSync, existsSync } from 'node:fs';
+import { promises as fs, readFileSync, readdirSync, existsSync, openSync, closeSync } from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -35,18 +35,24 @@ export async function startTestDaemon(extraArgs: string[] = []): Promise<TestDae
   const socket = path.join(base, 'd.sock');
   const dataRoot = path.join(base, 'root');
   const execRoot = path.join(base, 'run');
-  let output = '';
+  // The daemon logs to a file, not a pipe: tests block in spawnSync while the
+  // CLI runs, and a daemon stuck writing to a full pipe would stall with them.
+  const logFile = path.join(base, 'daemon.log');
+  const readLog = () => { try { return readFileSync(logFile, 'utf8'); } catch { return ''; } };
   let proc!: ChildProcess;
 
   const launch = async () => {
-    proc = spawn(process.execPath, [path.join(repoRoot, 'dist/src/daemon/main.js'), '-H', `unix://${socket}`, '--data-root', dataRoot, '--exec-root', execRoot, '--log-level', 'debug', ...extraArgs], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    proc.stdout!.on('data', (d) => { output += d; });
-    proc.stderr!.on('data', (d) => { output += d; });
+    const fd = openSync(logFile, 'a');
+    try {
+      proc = spawn(process.execPath, [path.join(repoRoot, 'dist/src/daemon/main.js'), '-H', `unix://${socket}`, '--data-root', dataRoot, '--exec-root', execRoot, '--log-level', 'debug', ...extraArgs], {
+        stdio: ['ignore', fd, fd],
+      });
+    } finally {
+      closeSync(fd);
+    }
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
-      if (proc.exitCode !== null) throw new Error(`berthd exited early (${proc.exitCode}):\n${output}`);
+      if (proc.exitCode !== null) throw new Error(`berthd exited early (${proc.exitCode}):\n${readLog()}`);
       try {
         const r = await request(socket, 'GET', '/_ping');
         if (r.status === 200) return;
@@ -55,14 +61,14 @@ export async function startTestDaemon(extraArgs: string[] = []): Promise<TestDae
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`berthd did not come up in 20s:\n${output}`);
+    throw new Error(`berthd did not come up in 20s:\n${readLog()}`);
   };
   await launch();
 
   const d: TestDaemon = {
     socket, host: `unix://${socket}`, dataRoot, execRoot,
     get proc() { return proc; },
-    log: () => output,
+    log: readLog,
     api: (method, p, body) => request(socket, method, p, body),
     berth(args, opts = {}) {
       const r = spawnSync(process.execPath, [path.join(repoRoot, 'dist/src/cli/main.js'), ...args], {
@@ -80,10 +86,10 @@ export async function startTestDaemon(extraArgs: string[] = []): Promise<TestDae
     },
     async cleanup() {
       try {
-        if (process.env.BERTH_TEST_LOG) process.stderr.write(output);
+        if (process.env.BERTH_TEST_LOG) process.stderr.write(readLog());
         if (proc.exitCode === null) {
           const list = await request(socket, 'GET', '/containers/json?all=1').catch((err) => {
-            throw new Error(`daemon (exit ${proc.exitCode}, signal ${proc.signalCode}) did not answer at cleanup (${err}); its log:\n${output.slice(-4000)}`);
+            throw new Error(`daemon (exit ${proc.exitCode}, signal ${proc.signalCode}) did not answer at cleanup (${err}); its log:\n${readLog().slice(-4000)}`);
           });
           for (const c of (list.body as { Id: string }[]) ?? []) await request(socket, 'DELETE', `/containers/${c.Id}?force=1&v=1`).catch(() => undefined);
           proc.kill('SIGTERM');
@@ -121,7 +127,7 @@ function sweep(base: string): void {
 export function request(socket: string, method: string, p: string, body?: unknown): Promise<{ status: number; body: any; text: string }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = http.request({ socketPath: socket, method, path: p, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {} }, (res) => {
+    const req = http.request({ socketPath: socket, agent: false, method, path: p, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {} }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
