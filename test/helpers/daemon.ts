@@ -97,6 +97,10 @@ export async function startTestDaemon(extraArgs: string[] = []): Promise<TestDae
           if (proc.exitCode === null) proc.kill('SIGKILL');
         }
       } finally {
+        if (proc.exitCode === null && proc.signalCode === null) {
+          proc.kill('SIGKILL');
+          await new Promise((r) => proc.once('exit', r));
+        }
         sweep(base);
         await fs.rm(base, { recursive: true, force: true }).catch(() => undefined);
       }
