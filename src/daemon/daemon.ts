@@ -13,6 +13,13 @@ import { EventBus } from '../engine/events/bus.js';
 import { ContainerStore } from '../engine/containers/store.js';
 import { ContainerService } from '../engine/containers/service.js';
 import { ExecService } from '../engine/exec/service.js';
+import { registerCommitRoutes } from '../api/routes/commit.js';
+import { registerArchiveRoutes } from '../api/routes/archive.js';
+import { registerStatsRoutes } from '../api/routes/stats.js';
+import { registerUpdateRoutes } from '../api/routes/update.js';
+import { StatsCollector } from '../engine/stats/collect.js';
+import { containerCgroupPath, detectCgroupLayout } from '../engine/stats/cgroupfs.js';
+import { detectHostCaps } from '../engine/resources/caps.js';
 import { acquireDaemonLock } from './lock.js';
 import { daemonInfo } from './info.js';
 import type { DaemonOptions } from './options.js';
@@ -54,6 +61,39 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     registerContainerRoutes(router, { containers, execs, ancestorIds: wired.ancestorIds });
     registerExecRoutes(router, execs);
     wired.registerRoutes(router);
+    registerCommitRoutes(router, containers, wired.containerRootfs);
+    registerArchiveRoutes(router, {
+      async rootfsOf(ref) {
+        const rec = store.get(ref);
+        const wasRunning = rec.State.Running;
+        const rootfs = await wired.rootfs.mountContainer(rec.Id);
+        return {
+          rootfs, mounts: rec.Mounts ?? [], user: rec.Config.User, readonlyRootfs: !!rec.HostConfig.ReadonlyRootfs,
+          // A stopped container's rootfs is mounted only for this request.
+          release: async () => { if (!wasRunning && !store.find(rec.Id)?.State.Running) await wired.rootfs.unmountContainer(rec.Id).catch(() => undefined); },
+        };
+      },
+    });
+    const layout = await detectCgroupLayout();
+    registerStatsRoutes(router, {
+      collector: new StatsCollector(layout),
+      target(ref) {
+        const rec = store.get(ref);
+        return { id: rec.Id, name: rec.Name, pid: rec.State.Running ? rec.State.Pid : 0, cgroupPath: containerCgroupPath(rec.Id) };
+      },
+    });
+    registerUpdateRoutes(router, {
+      layout, caps: await detectHostCaps(layout),
+      target(ref) {
+        const rec = store.get(ref);
+        return { id: rec.Id, running: rec.State.Running && !rec.State.Restarting, hostConfig: rec.HostConfig, cgroupPath: containerCgroupPath(rec.Id) };
+      },
+      async saveHostConfig(id, hostConfig) {
+        const rec = store.get(id);
+        rec.HostConfig = hostConfig;
+        await store.save(rec);
+      },
+    });
 
     await containers.reconcile();
 

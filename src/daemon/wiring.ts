@@ -17,6 +17,7 @@ import { runtimePort, specFor } from './runtime-port.js';
 /** The services behind the container lifecycle, built for one daemon. */
 export interface WiredServices {
   images: ImageService;
+  containerRootfs: ContainerRootfs;
   rootfs: RootfsPort;
   runtime: RuntimePort;
   volumes: VolumeService;
@@ -53,7 +54,7 @@ export async function wireServices(opts: DaemonOptions, _events: EventBus, store
   const volumes = new VolumeService(volumeStore, () => store.all(), (ref) => store.get(ref));
 
   return {
-    images, rootfs, volumes,
+    images, containerRootfs, rootfs, volumes,
     runtime: runtimePort(rt),
     buildSpec: specFor,
     runtimeName,

@@ -164,7 +164,7 @@ async function copyImageContent(rootfs: string, destination: string, volumeDir: 
   await fs.chmod(volumeDir, st.mode & 0o7777);
   if ((await fs.readdir(src)).length === 0) return;
   await new Promise<void>((resolve, reject) => {
-    const p = spawn('cp', ['-a', '--', path.join(src, '.'), volumeDir + '/'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn('cp', ['-a', '--', src + '/.', volumeDir + '/'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d) => { err += d; });
     p.on('error', reject);

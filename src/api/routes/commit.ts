@@ -1,0 +1,72 @@
+import { InvalidArgument } from '../../common/errors.js';
+import type { ContainerService } from '../../engine/containers/service.js';
+import type { ContainerConfig } from '../../engine/containers/types.js';
+import { applyChanges } from '../../engine/images/changes.js';
+import type { ContainerRootfs } from '../../engine/images/rootfs.js';
+import type { Router } from '../router.js';
+
+/** `POST /commit` (`docker commit`) and `GET /containers/{id}/changes` (`docker diff`). */
+export function registerCommitRoutes(r: Router, containers: ContainerService, rootfs: ContainerRootfs): void {
+  r.post('/commit', async (c) => {
+    const ref = c.query.get('container') ?? '';
+    if (!ref) throw new InvalidArgument('container is required');
+    const rec = containers.store.get(ref);
+    // Real clients send an empty body (docker CLI 28) or a partial Config.
+    const body = (await c.body<ContainerConfig>()) ?? {};
+    const repo = c.query.get('repo') ?? '';
+    const tag = c.query.get('tag') ?? '';
+    if (!repo && tag) throw new InvalidArgument('tag without a repository name');
+    const base: ContainerConfig = { ...rec.Config, ...stripEmpty(body) };
+    const config = applyChanges(base, c.query.getAll('changes').filter(Boolean));
+    // Docker pauses a running container while committing so the layer is consistent.
+    const pause = c.flag('pause', true) && rec.State.Running && !rec.State.Paused;
+    if (pause) await containers.pause(rec.Id);
+    try {
+      const img = await rootfs.commitContainer(rec.Id, {
+        imageId: rec.Image, config: { ...config, Hostname: undefined, Image: undefined } as ContainerConfig, containerConfig: rec.Config,
+        comment: c.query.get('comment') ?? undefined, author: c.query.get('author') ?? undefined,
+        repoTag: repo ? `${repo}${tag ? `:${tag}` : ''}` : undefined,
+      });
+      containers.emit(rec, 'commit');
+      c.json(201, { Id: img.id });
+    } finally {
+      if (pause) await containers.unpause(rec.Id).catch(() => undefined);
+    }
+  });
+
+  r.get('/containers/:id/changes', async (c) => {
+    const rec = containers.store.get(c.params.id);
+    const changes = hideMountTargets(await rootfs.containerChanges(rec.Id), rec.Mounts?.map((m) => m.Destination) ?? []);
+    c.json(200, changes.length ? changes : null);
+  });
+}
+
+function stripEmpty(cfg: ContainerConfig): ContainerConfig {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(cfg)) {
+    if (v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) continue;
+    if (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0) continue;
+    out[k] = v;
+  }
+  return out as ContainerConfig;
+}
+
+/** Files the runtime creates as bind-mount targets; Docker keeps them in an init layer, out of `diff`. */
+const generatedTargets = ['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/.dockerenv'];
+
+/**
+ * Drops the mount points runc had to create from a change list, and the
+ * directories they alone made look "changed", so `diff` shows what the
+ * container's processes did and nothing of the plumbing.
+ */
+export function hideMountTargets<T extends { Path: string; Kind: number }>(changes: T[], mountTargets: string[]): T[] {
+  const hidden = new Set([...generatedTargets, ...mountTargets]);
+  const kept = changes.filter((ch) => !(ch.Kind === 1 && hidden.has(ch.Path)));
+  return kept.filter((ch) => {
+    if (ch.Kind !== 0) return true;
+    // A "changed" directory stays only if something else below it changed too.
+    const prefix = ch.Path === '/' ? '/' : ch.Path + '/';
+    const hadHidden = [...hidden].some((h) => h.startsWith(prefix));
+    return !hadHidden || kept.some((o) => o !== ch && o.Path.startsWith(prefix));
+  });
+}
