@@ -47,7 +47,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const store = new ContainerStore(path.join(opts.dataRoot, 'containers'));
     await store.load();
     const wired = await wireServices(opts, events, store);
-    const containers = new ContainerService({ store, rootfs: wired.rootfs, runtime: wired.runtime, buildSpec: wired.buildSpec, events, volumes: wired.volumes });
+    const containers = new ContainerService({ store, rootfs: wired.rootfs, runtime: wired.runtime, buildSpec: wired.buildSpec, events, volumes: wired.volumes, network: wired.network });
     const execs = new ExecService(containers, wired.runtime, wired.rootfs);
 
     const router = new Router();

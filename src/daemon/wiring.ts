@@ -13,6 +13,10 @@ import { VolumeStore } from '../engine/volumes/store.js';
 import { VolumeService } from '../engine/volumes/service.js';
 import type { DaemonOptions } from './options.js';
 import { runtimePort, specFor } from './runtime-port.js';
+import { NetworkService } from '../engine/network/service.js';
+import { registerNetworkRoutes } from '../api/routes/networks.js';
+import type { NetworkPort } from '../engine/containers/ports.js';
+import { networkInstance, networkPort } from './network-port.js';
 
 /** The services behind the container lifecycle, built for one daemon. */
 export interface WiredServices {
@@ -21,6 +25,8 @@ export interface WiredServices {
   rootfs: RootfsPort;
   runtime: RuntimePort;
   volumes: VolumeService;
+  network: NetworkPort;
+  networkService: NetworkService;
   buildSpec: SpecBuilder;
   runtimeName: string;
   imageCount: () => Promise<number>;
@@ -52,9 +58,14 @@ export async function wireServices(opts: DaemonOptions, _events: EventBus, store
   const volumeStore = new VolumeStore(path.join(opts.dataRoot, 'volumes'));
   await volumeStore.load();
   const volumes = new VolumeService(volumeStore, () => store.all(), (ref) => store.get(ref));
+  const networks = await NetworkService.open({
+    root: path.join(opts.dataRoot, 'network'), ...networkInstance(opts.dataRoot), bip: opts.bip,
+    addressPools: opts.defaultAddressPool.length ? opts.defaultAddressPool.map(parsePool) : undefined,
+  });
 
   return {
     images, containerRootfs, rootfs, volumes,
+    network: networkPort(networks, store), networkService: networks,
     runtime: runtimePort(rt),
     buildSpec: specFor,
     runtimeName,
@@ -79,8 +90,24 @@ export async function wireServices(opts: DaemonOptions, _events: EventBus, store
     registerRoutes(r) {
       registerImageRoutes(r, images);
       registerVolumeRoutes(r, volumes);
+      registerNetworkRoutes(r, networks, {
+        async resolve(ref) {
+          const c = store.get(ref);
+          return { id: c.Id, name: c.Name.slice(1), running: c.State.Running };
+        },
+      });
     },
-    warnings: [],
-    close: async () => rt.close(),
+    warnings: networks.warnings,
+    close: async () => {
+      rt.close();
+      await networks.close();
+    },
   };
+}
+
+/** `--default-address-pool base=10.10.0.0/16,size=24`. */
+function parsePool(spec: string): { base: string; size: number } {
+  const kv = Object.fromEntries(spec.split(',').map((p) => p.split('=') as [string, string]));
+  if (!kv.base || !kv.size || !/^\d+$/.test(kv.size)) throw new Error(`invalid --default-address-pool ${spec}: want base=CIDR,size=N`);
+  return { base: kv.base, size: Number(kv.size) };
 }

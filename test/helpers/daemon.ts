@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { networkInstance } from '../../src/daemon/network-port.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const berthBin = path.join(repoRoot, 'bin/berth');
@@ -123,6 +124,16 @@ function sweep(base: string): void {
   const runcRoot = path.join(base, 'run', 'runc');
   if (existsSync(runcRoot)) {
     for (const id of readdirSync(runcRoot)) spawnSync('runc', ['--root', runcRoot, 'delete', '--force', id]);
+  }
+  // The daemon's own network objects: its nft table, default bridge and namespaces.
+  const { instance, defaultBridge } = networkInstance(path.join(base, 'root'));
+  if (instance) {
+    spawnSync('nft', ['delete', 'table', 'inet', `berth-${instance}`]);
+    spawnSync('nft', ['delete', 'table', 'ip', `berth-${instance}`]);
+    spawnSync('ip', ['link', 'del', defaultBridge]);
+    if (existsSync('/run/netns')) {
+      for (const ns of readdirSync('/run/netns').filter((n) => n.startsWith(`berth-${instance}-`))) spawnSync('ip', ['netns', 'del', ns]);
+    }
   }
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith(base));
   for (const m of mounts.sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', m]);

@@ -22,11 +22,11 @@ export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void 
   const svc = d.containers;
 
   r.post('/containers/create', async (c) => {
-    const body = await c.body<ContainerConfig & { HostConfig?: HostConfig; NetworkingConfig?: unknown }>();
+    const body = await c.body<ContainerConfig & { HostConfig?: HostConfig; NetworkingConfig?: any }>();
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidArgument('config cannot be empty in order to create a container');
-    const { HostConfig: host, NetworkingConfig: _net, ...config } = body;
+    const { HostConfig: host, NetworkingConfig: net, ...config } = body;
     const name = c.query.get('name') ?? undefined;
-    c.json(201, await svc.create(config, host ?? {}, name || undefined));
+    c.json(201, await svc.create(config, host ?? {}, name || undefined, net ?? undefined));
   });
 
   r.get('/containers/json', (c) => {
@@ -37,12 +37,12 @@ export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void 
     list.sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
     const limit = Number(c.query.get('limit') ?? -1);
     if (limit > 0) list = list.slice(0, limit);
-    c.json(200, list.map(summaryView));
+    c.json(200, list.map((rec) => summaryView(svc.withNetwork(rec), svc.ports(rec))));
   });
 
   r.get('/containers/:id/json', (c) => {
     const rec = svc.store.get(c.params.id);
-    c.json(200, { ...inspectView(rec), ExecIDs: nullIfEmpty(d.execs.idsFor(rec.Id)) });
+    c.json(200, { ...inspectView(svc.withNetwork(rec)), ExecIDs: nullIfEmpty(d.execs.idsFor(rec.Id)) });
   });
 
   r.post('/containers/:id/start', async (c) => {

@@ -63,11 +63,6 @@ export function validateCreate(config: ContainerConfig, host: HostConfig): void 
   if (config.StopSignal !== undefined && config.StopSignal !== '' && !parseSignal(config.StopSignal)) {
     throw new InvalidArgument(`Invalid signal: ${config.StopSignal}`);
   }
-  const net = host.NetworkMode ?? '';
-  if (net && !['default', 'none', 'host', 'bridge'].includes(net) && !net.startsWith('container:')) {
-    // User networks arrive with the networking service; until then say so plainly.
-    throw new InvalidArgument(`network ${net} not found`);
-  }
 }
 
 const signals: Record<string, number> = {

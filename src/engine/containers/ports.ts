@@ -127,3 +127,19 @@ export interface SpecInput {
 }
 
 export type SpecBuilder = (input: SpecInput) => Promise<object>;
+
+/** Container networking: namespace, addresses, ports, links, generated files. */
+export interface NetworkPort {
+  /** Refuses a create whose NetworkMode names no network (`network x not found`). */
+  checkMode(mode: string): void;
+  /**
+   * Sets up networking for a starting container. `netnsPath` undefined means
+   * the host's namespace; `env` holds legacy link variables.
+   */
+  setup(rec: import('./record.js').ContainerRecord): Promise<{ netnsPath?: string; files: { hosts: string; resolvConf: string; hostname: string }; env: string[] }>;
+  /** Undoes everything `setup` did (idempotent). */
+  release(id: string): Promise<void>;
+  /** Docker's NetworkSettings for inspect, and the Ports array of the list view. */
+  settings(rec: import('./record.js').ContainerRecord): Record<string, unknown>;
+  ports(id: string): { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[];
+}

@@ -45,6 +45,8 @@ export interface ContainerRecord {
   ResolvConfPath: string;
   /** Pid of the container's conmon while it runs (it outlives the daemon). */
   MonitorPid?: number;
+  /** `NetworkingConfig` of the create request (endpoints: aliases, addresses). */
+  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null; MacAddress?: string }> | null };
   /** Network state owned by the network service, shown under NetworkSettings. */
   NetworkSettings?: Record<string, unknown>;
   /** Mounts as inspect shows them, resolved at create by the volume service. */

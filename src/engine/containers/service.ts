@@ -8,7 +8,7 @@ import type { EventBus } from '../events/bus.js';
 import { commandLine, mergeImageConfig, parseSignal, validateCreate } from './create.js';
 import { writeContainerFiles } from './files.js';
 import { KeyedLock } from './lock.js';
-import type { AttachSession, ExitStatus, LogEntry, LogQuery, RootfsPort, RuntimePort, SpecBuilder, SpecInput, SpecMount } from './ports.js';
+import type { AttachSession, ExitStatus, LogEntry, LogQuery, NetworkPort, RootfsPort, RuntimePort, SpecBuilder, SpecInput, SpecMount } from './ports.js';
 import { initialState, zeroTime, type ContainerRecord } from './record.js';
 import { RestartManager } from './restart.js';
 import { HealthMonitor } from './health.js';
@@ -24,6 +24,8 @@ export interface ContainerServiceDeps {
   events: EventBus;
   /** Mounts and volumes; without it containers get no mounts beyond the generated files. */
   volumes?: VolumeService;
+  /** Networking; without it containers get a private namespace and generated files only. */
+  network?: NetworkPort;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -62,9 +64,12 @@ export class ContainerService {
 
   // ---- create ----------------------------------------------------------
 
-  async create(config: ContainerConfig, hostConfig: HostConfig, name?: string): Promise<{ Id: string; Warnings: string[] }> {
+  async create(config: ContainerConfig, hostConfig: HostConfig, name?: string, networking?: ContainerRecord['NetworkingConfig']): Promise<{ Id: string; Warnings: string[] }> {
     if (!config.Image) throw new InvalidArgument('config.Image: image name is required');
     validateCreate(config, hostConfig);
+    const mode = hostConfig.NetworkMode ?? '';
+    if (mode.startsWith('container:')) this.deps.store.get(mode.slice('container:'.length));
+    else if (mode && this.deps.network) this.deps.network.checkMode(mode);
     if (name) {
       if (!validName.test(name)) throw new InvalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
       const owner = this.deps.store.nameOwner(name);
@@ -98,6 +103,7 @@ export class ContainerService {
       HostnamePath: path.join(dir, 'hostname'),
       HostsPath: path.join(dir, 'hosts'),
       ResolvConfPath: path.join(dir, 'resolv.conf'),
+      ...(networking ? { NetworkingConfig: networking } : {}),
     };
     rec.Mounts = this.deps.volumes ? await this.deps.volumes.resolveForContainer(merged, hostConfig) : [];
     try {
@@ -129,17 +135,31 @@ export class ContainerService {
     const rootfs = await this.deps.rootfs.mountContainer(rec.Id);
     lap('rootfs mounted');
     try {
-      const hostNet = rec.HostConfig.NetworkMode === 'host';
-      await writeContainerFiles(this.deps.store.dir(rec.Id), {
-        hostname: rec.Config.Hostname ?? rec.Id.slice(0, 12),
-        domainname: rec.Config.Domainname,
-        extraHosts: rec.HostConfig.ExtraHosts ?? [],
-        hostNetwork: hostNet,
-        dns: rec.HostConfig.Dns ?? [],
-        dnsSearch: rec.HostConfig.DnsSearch ?? [],
-        dnsOptions: rec.HostConfig.DnsOptions ?? [],
-      });
+      let network: SpecInput['network'] | undefined;
+      let linkEnv: string[] = [];
+      if (this.deps.network) {
+        const net = await this.deps.network.setup(rec);
+        rec.HostsPath = net.files.hosts;
+        rec.ResolvConfPath = net.files.resolvConf;
+        rec.HostnamePath = net.files.hostname;
+        network = net.netnsPath ? { mode: 'path', path: net.netnsPath } : { mode: 'host' };
+        linkEnv = net.env;
+        lap('network set up');
+      } else {
+        await writeContainerFiles(this.deps.store.dir(rec.Id), {
+          hostname: rec.Config.Hostname ?? rec.Id.slice(0, 12),
+          domainname: rec.Config.Domainname,
+          extraHosts: rec.HostConfig.ExtraHosts ?? [],
+          hostNetwork: rec.HostConfig.NetworkMode === 'host',
+          dns: rec.HostConfig.Dns ?? [],
+          dnsSearch: rec.HostConfig.DnsSearch ?? [],
+          dnsOptions: rec.HostConfig.DnsOptions ?? [],
+        });
+      }
       const input = this.specInput(rec, rootfs);
+      if (network) input.network = network;
+      // Link variables go to the process only: Docker does not show them in Config.Env.
+      if (linkEnv.length) input.config = { ...input.config, Env: [...linkEnv, ...(input.config.Env ?? [])] };
       if (this.deps.volumes) input.mounts.push(...(await this.deps.volumes.specMounts(rec.Mounts ?? [], rootfs)));
       const spec = await this.deps.buildSpec(input);
       lap('spec built');
@@ -178,6 +198,7 @@ export class ContainerService {
     rec.State.Pid = 0;
     if (rec.HasBeenStartedBefore) rec.State.Status = 'exited';
     await this.deps.runtime.delete(rec.Id).catch(() => undefined);
+    await this.deps.network?.release(rec.Id).catch(() => undefined);
     await this.deps.rootfs.unmountContainer(rec.Id).catch(() => undefined);
     await this.deps.store.save(rec).catch(() => undefined);
     for (const p of this.pendingAttach.get(rec.Id) ?? []) p.reject(err);
@@ -192,7 +213,7 @@ export class ContainerService {
       { destination: '/etc/hosts', source: rec.HostsPath, type: 'bind', options: ['rbind', 'rprivate'] },
       { destination: '/etc/resolv.conf', source: rec.ResolvConfPath, type: 'bind', options: ['rbind', 'rprivate'] },
     ];
-    const mode = rec.HostConfig.NetworkMode ?? '';
+    const mode = this.deps.network ? '' : rec.HostConfig.NetworkMode ?? '';
     let network: SpecInput['network'] = { mode: 'new' };
     if (mode === 'host') network = { mode: 'host' };
     else if (mode.startsWith('container:')) {
@@ -226,6 +247,7 @@ export class ContainerService {
     rec.MonitorPid = undefined;
     this.health.stop(id);
     await this.deps.runtime.delete(id).catch((err) => log.warn('containers', 'runtime delete failed', { id, error: errorMessage(err) }));
+    await this.deps.network?.release(id).catch((err) => log.warn('containers', 'network release failed', { id, error: errorMessage(err) }));
     await this.deps.rootfs.unmountContainer(id).catch((err) => log.warn('containers', 'unmount failed', { id, error: errorMessage(err) }));
     if (status.oomKilled) this.emit(rec, 'oom');
     this.emit(rec, 'die', { exitCode: String(status.exitCode) });
@@ -434,6 +456,7 @@ export class ContainerService {
     rec.State.Status = 'removing';
     await this.deps.store.save(rec);
     await this.deps.runtime.delete(rec.Id).catch(() => undefined);
+    await this.deps.network?.release(rec.Id).catch(() => undefined);
     await this.deps.rootfs.unmountContainer(rec.Id).catch(() => undefined);
     await this.deps.rootfs.removeContainerLayer(rec.Id);
     await this.deps.store.delete(rec.Id);
@@ -526,6 +549,17 @@ export class ContainerService {
   }
 
   // ---- helpers ------------------------------------------------------------------------
+
+  /** The record with live network state filled in, for inspect and list. */
+  withNetwork(rec: ContainerRecord): ContainerRecord {
+    if (!this.deps.network) return rec;
+    return { ...rec, NetworkSettings: this.deps.network.settings(rec) };
+  }
+
+  /** Published and exposed ports for the list view. */
+  ports(rec: ContainerRecord): { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] | undefined {
+    return this.deps.network?.ports(rec.Id);
+  }
 
   /** One health probe: an exec whose combined output (first 4 KiB) and exit code are kept. */
   private async runProbe(id: string, args: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {

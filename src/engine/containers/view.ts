@@ -45,7 +45,8 @@ function emptyNetworkSettings(): Record<string, unknown> {
   };
 }
 
-export function summaryView(rec: ContainerRecord): Record<string, unknown> {
+/** `livePorts`: the network service's view of published ports, when networking is wired. */
+export function summaryView(rec: ContainerRecord, livePorts?: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[]): Record<string, unknown> {
   const ns = (rec.NetworkSettings ?? {}) as { Networks?: Record<string, unknown>; Ports?: Record<string, { HostIp: string; HostPort: string }[] | null> };
   const ports: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] = [];
   for (const [key, bindings] of Object.entries(ns.Ports ?? {})) {
@@ -53,7 +54,8 @@ export function summaryView(rec: ContainerRecord): Record<string, unknown> {
     if (!bindings || bindings.length === 0) ports.push({ PrivatePort: Number(port), Type: proto ?? 'tcp' });
     else for (const b of bindings) ports.push({ IP: b.HostIp || '0.0.0.0', PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: proto ?? 'tcp' });
   }
-  if (ports.length === 0) {
+  if (livePorts) ports.splice(0, ports.length, ...livePorts);
+  else if (ports.length === 0) {
     for (const key of Object.keys(rec.Config.ExposedPorts ?? {})) {
       const [port, proto] = key.split('/');
       ports.push({ PrivatePort: Number(port), Type: proto ?? 'tcp' });
