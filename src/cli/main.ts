@@ -20,7 +20,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .version(`Berth version ${CLIENT_VERSION}`, '-v, --version', 'Print version information and quit');
   const ctx = new CliContext(program);
   const state: ExitState = {};
-  registerAll(program, ctx, state);
+  await registerAll(program, ctx, state);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

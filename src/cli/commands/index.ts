@@ -12,6 +12,8 @@ import { events, info, version } from './system.js';
 import { commit, pull } from './pull-commit.js';
 import { build } from './build.js';
 import { systemPrune } from './system-prune.js';
+import { NETWORK_COMMANDS, VOLUME_COMMANDS } from './volume-network.js';
+
 
 /**
  * Every `berth` command, registered once here. A command group written
@@ -20,7 +22,7 @@ import { systemPrune } from './system-prune.js';
  *
  *   registerCompose(program, ctx, state);   // in src/cli/commands/compose.ts
  */
-export type CommandGroup = (program: Command, ctx: CliContext, state: ExitState) => void;
+export type CommandGroup = (program: Command, ctx: CliContext, state: ExitState) => void | Promise<void>;
 
 const CONTAINER_COMMANDS: [CommandSpec, string?, string[]?][] = [
   [attach], [commit], [create], [exec], [exportCmd], [containerInspect], [kill], [logs], [ps, 'ls', ['list', 'ps']], [pause], [port],
@@ -48,6 +50,8 @@ function registerContainerAndImageCommands(program: Command, ctx: CliContext, st
   group('container', 'Manage containers', CONTAINER_COMMANDS);
   group('image', 'Manage images', IMAGE_COMMANDS);
   group('system', 'Manage Berth', [[events], [info], [systemPrune]]);
+  group('volume', 'Manage volumes', VOLUME_COMMANDS.map((v) => [v, v.name, v.name === 'ls' ? ['list'] : v.name === 'rm' ? ['remove'] : undefined]));
+  group('network', 'Manage networks', NETWORK_COMMANDS.map((n) => [n, n.name, n.name === 'ls' ? ['list'] : n.name === 'rm' ? ['remove'] : undefined]));
   for (const spec of TOP_LEVEL) track(spec, mount(program, spec, ctx, state));
   for (const cmds of mounts.values()) {
     const names = cmds.flatMap((c) => [c.name(), ...c.aliases()].map((n) => `${commandPath(c.parent!)} ${n}`));
@@ -65,8 +69,33 @@ function registerContainerAndImageCommands(program: Command, ctx: CliContext, st
  */
 const registerCommandGroups: CommandGroup[] = [
   registerContainerAndImageCommands,
+  // registry and compose are large: load them only when they run, so
+  // every other command starts ~150 ms sooner; help still lists them.
+  lazyGroup('registry', 'Run an OCI distribution registry', async (program) => {
+    const { registerRegistryCommand } = await import('../../registry/cli.js');
+    registerRegistryCommand(program);
+  }),
+  lazyGroup('compose', 'Define and run multi-container applications', async (program, ctx) => {
+    const [{ registerComposeCommand }, { ApiComposeEngine }, { contextTar }] = await Promise.all([
+      import('../../compose/cli.js'), import('../../compose/api-engine.js'), import('../build-context.js')]);
+    registerComposeCommand(program, () => new ApiComposeEngine(ctx.client(), (dir, o) => contextTar(dir, o)));
+  }),
 ];
 
-export function registerAll(program: Command, ctx: CliContext, state: ExitState): void {
-  for (const register of registerCommandGroups) register(program, ctx, state);
+/** Registers `name` for real only when the command line invokes it; otherwise a help-only stub. */
+function lazyGroup(name: string, description: string, load: CommandGroup): CommandGroup {
+  return async (program, ctx, state) => {
+    const argv = process.argv.slice(2);
+    let first: string | undefined;
+    for (let i = 0; i < argv.length && first === undefined; i++) {
+      if (['-H', '--host', '-l', '--log-level'].includes(argv[i])) i++; // their values are not commands
+      else if (!argv[i].startsWith('-')) first = argv[i];
+    }
+    if (first === name) await load(program, ctx, state);
+    else styleCommand(program.command(name)).description(description).allowUnknownOption().allowExcessArguments();
+  };
+}
+
+export async function registerAll(program: Command, ctx: CliContext, state: ExitState): Promise<void> {
+  for (const register of registerCommandGroups) await register(program, ctx, state);
 }
