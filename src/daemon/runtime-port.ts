@@ -11,15 +11,19 @@ import { readLogs } from '../engine/runtime/logs.js';
  * Kept thin on purpose: translation only, no policy.
  */
 export function runtimePort(rt: ContainerRuntime): RuntimePort {
+  // The init pid is known from create; asking `runc state` again after start costs a spawn.
+  const pids = new Map<string, number>();
   return {
     async create(req) {
-      const { conmonPid } = await rt.create(req.id, { spec: req.spec as any, logPath: req.logPath, openStdin: req.openStdin, stdinOnce: req.stdinOnce });
+      const { pid, conmonPid } = await rt.create(req.id, { spec: req.spec as any, logPath: req.logPath, openStdin: req.openStdin, stdinOnce: req.stdinOnce });
+      pids.set(req.id, pid);
       return { monitorPid: conmonPid };
     },
     async start(id) {
       await rt.start(id);
-      const st = await rt.state(id);
-      return { pid: st.pid };
+      const pid = pids.get(id) ?? (await rt.state(id)).pid;
+      pids.delete(id);
+      return { pid };
     },
     kill: (id, signal) => rt.kill(id, signal),
     pause: (id) => rt.pause(id),
