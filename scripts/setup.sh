@@ -15,7 +15,9 @@ fi
 bash scripts/install-system-deps.sh
 
 echo "==> npm dependencies and build"
-npm ci --no-audit --no-fund --loglevel=error
+# `npm ci` refuses this lock: node-unix-socket names optional per-platform
+# packages that were never published; `npm install` honours the lock and skips them.
+npm install --no-audit --no-fund --loglevel=error
 npm run build --silent
 
 ln -sf "$repo/bin/berth" /usr/local/bin/berth

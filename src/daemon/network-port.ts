@@ -31,7 +31,7 @@ export function networkPort(svc: NetworkService, store: ContainerStore): Network
     async setup(rec) {
       return setupContainerNetwork(svc, {
         id: rec.Id, name: rec.Name.slice(1), config: rec.Config, hostConfig: rec.HostConfig,
-        endpoints: rec.NetworkingConfig?.EndpointsConfig ?? undefined,
+        endpoints: normalizeEndpoints(rec.NetworkingConfig?.EndpointsConfig),
         filesDir: store.dir(rec.Id),
         linkInfo(ref) {
           const other = store.find(ref);
@@ -48,4 +48,12 @@ export function networkPort(svc: NetworkService, store: ContainerStore): Network
     settings: (rec) => svc.networkSettings(rec.Id, modeOf(rec.HostConfig.NetworkMode)),
     ports: (id) => svc.listPorts(id),
   };
+}
+
+/** The docker CLI names the default network "default" in EndpointsConfig; it means `bridge`. */
+function normalizeEndpoints<T>(eps: Record<string, T> | null | undefined): Record<string, T> | undefined {
+  if (!eps) return undefined;
+  const out: Record<string, T> = {};
+  for (const [k, v] of Object.entries(eps)) out[k === 'default' ? 'bridge' : k] = v;
+  return out;
 }

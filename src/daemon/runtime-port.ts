@@ -76,6 +76,10 @@ export async function specFor(input: SpecInput): Promise<object> {
     id: input.id, config: input.config, hostConfig, rootfs: input.rootfs,
     mounts: input.mounts, network,
   });
+  // Size the terminal from the start: a resize request can only arrive after
+  // the process is already running (`stty size` as the first command).
+  const cs = input.hostConfig.ConsoleSize;
+  if (input.config.Tty && cs && cs[0] > 0 && cs[1] > 0) spec.process.consoleSize = { height: cs[0], width: cs[1] };
   return spec;
 }
 

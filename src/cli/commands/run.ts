@@ -20,6 +20,10 @@ export async function createContainer(ctx: CliContext, body: CreateBody, o: Cont
   if (!['always', 'missing', 'never'].includes(pull)) throw new UsageError(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
   if (o.cidfile && existsSync(o.cidfile)) throw new CliExit(125, `Container ID file found, make sure the other container isn't running or delete ${o.cidfile}`);
   const progress = (s: string) => ctx.err(s);
+  // As docker does: give a tty its size at create, so it is right before the first resize.
+  if (body.Tty && process.stdout.isTTY && process.stdout.rows > 0) {
+    (body.HostConfig as Record<string, unknown>).ConsoleSize = [process.stdout.rows, process.stdout.columns];
+  }
   if (pull === 'always') await pullImage(client, ref.name, ref.tag, progress, o.platform);
   const create = () => client.json('POST', '/containers/create', { query: { name: o.name, platform: o.platform }, body });
   let res: { Id: string; Warnings?: string[] | null };

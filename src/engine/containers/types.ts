@@ -88,6 +88,8 @@ export interface HostConfig {
   Tmpfs?: Record<string, string> | null;
   UTSMode?: string;
   ShmSize?: number;
+  /** Initial terminal size [height, width] (API 1.42+), so a tty is sized before the process runs. */
+  ConsoleSize?: [number, number] | null;
   Init?: boolean | null;
   // Resources
   CpuShares?: number;
