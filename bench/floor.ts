@@ -17,7 +17,10 @@ export class RuncFloor {
     for (const d of ['proc', 'sys', 'dev', 'tmp', 'etc']) await fs.mkdir(path.join(rootfs, d), { recursive: true });
     await fs.copyFile('/bin/busybox', path.join(rootfs, 'bin/busybox'));
     await fs.chmod(path.join(rootfs, 'bin/busybox'), 0o755);
-    run(path.join(rootfs, 'bin/busybox'), ['--install', '-s', path.join(rootfs, 'bin')]);
+    // Relative links: `busybox --install -s` would point them at the host path.
+    for (const applet of run('/bin/busybox', ['--list']).split('\n').filter((a) => a && a !== 'busybox')) {
+      await fs.symlink('busybox', path.join(rootfs, 'bin', applet)).catch(() => undefined);
+    }
     run('runc', ['spec', '--bundle', bundle]);
     const specFile = path.join(bundle, 'config.json');
     const spec = JSON.parse(await fs.readFile(specFile, 'utf8'));
