@@ -36,13 +36,6 @@ export class RuncFloor {
     return timeCommand('runc', ['--root', this.root, 'run', '--bundle', this.bundle, `floor-${process.pid}-${i}`]);
   }
 
-  /** Starts a long-running container to exec into; returns its id. */
-  startSleeper(): string {
-    const id = `floor-sleep-${process.pid}`;
-    run('runc', ['--root', this.root, 'run', '--detach', '--bundle', this.bundle, id, ...[]], { input: '' });
-    return id;
-  }
-
   async withSleeper<T>(fn: (id: string) => T): Promise<T> {
     const specFile = path.join(this.bundle, 'config.json');
     const spec = JSON.parse(await fs.readFile(specFile, 'utf8'));
@@ -50,7 +43,8 @@ export class RuncFloor {
     await fs.writeFile(specFile, JSON.stringify(spec));
     const id = `floor-sleep-${process.pid}`;
     try {
-      run('runc', ['--root', this.root, 'run', '--detach', '--bundle', this.bundle, id], { stdio: ['ignore', 'ignore', 'pipe'] });
+      // No pipes: a detached container inherits them, and spawnSync would wait for it to exit.
+      run('runc', ['--root', this.root, 'run', '--detach', '--bundle', this.bundle, id], { stdio: 'ignore' });
       return fn(id);
     } finally {
       run('runc', ['--root', this.root, 'delete', '--force', id]);
