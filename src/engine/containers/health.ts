@@ -1,4 +1,7 @@
 import type { ContainerRecord } from './record.js';
+import type { RootfsPort, RuntimePort } from './ports.js';
+import type { ContainerStore } from './store.js';
+import { raceTimeout } from './waiters.js';
 
 /** Runs one probe in the container and reports its exit code and (trimmed) output. */
 export type ProbeRunner = (containerId: string, args: string[], timeoutMs: number) => Promise<{ exitCode: number; output: string }>;
@@ -81,4 +84,20 @@ export class HealthMonitor {
     if (t) clearTimeout(t);
     this.timers.delete(id);
   }
+}
+
+/** One health probe as an exec: its exit code and the first 4 KiB of its combined output. */
+export async function probeByExec(deps: { store: ContainerStore; rootfs: RootfsPort; runtime: RuntimePort }, id: string, args: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+  const rec = deps.store.get(id);
+  const rootfs = await deps.rootfs.mountContainer(id);
+  const proc = await deps.runtime.exec(id, {
+    args, env: rec.Config.Env ?? [], cwd: rec.Config.WorkingDir || '/', user: rec.Config.User ?? '', tty: false, stdin: false, privileged: false,
+    container: { config: rec.Config, hostConfig: rec.HostConfig, rootfs },
+  });
+  let output = '';
+  const collect = (b: Buffer) => { if (output.length < 4096) output += b.toString('utf8'); };
+  proc.stdout.on('data', collect);
+  proc.stderr?.on('data', collect);
+  if (!(await raceTimeout(proc.exited, timeoutMs))) return { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs / 1000}s)` };
+  return { exitCode: await proc.exited, output: output.slice(0, 4096) };
 }

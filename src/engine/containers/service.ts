@@ -11,7 +11,12 @@ import { KeyedLock } from './lock.js';
 import type { AttachSession, ExitStatus, LogEntry, LogQuery, NetworkPort, RootfsPort, RuntimePort, SpecBuilder, SpecInput, SpecMount } from './ports.js';
 import { initialState, zeroTime, type ContainerRecord } from './record.js';
 import { RestartManager } from './restart.js';
-import { HealthMonitor } from './health.js';
+import { HealthMonitor, probeByExec } from './health.js';
+import { AttachQueue } from './attach-queue.js';
+import { raceTimeout, startErrorExitCode, Waiters, type WaitCondition } from './waiters.js';
+
+export type { WaitCondition } from './waiters.js';
+export { startErrorExitCode } from './waiters.js';
 import type { ContainerStore } from './store.js';
 import type { ContainerConfig, HostConfig } from './types.js';
 import type { VolumeService } from '../volumes/service.js';
@@ -28,7 +33,6 @@ export interface ContainerServiceDeps {
   network?: NetworkPort;
 }
 
-export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 /**
  * The container lifecycle: create, start, stop, kill, restart, remove,
@@ -44,15 +48,15 @@ export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
  */
 export class ContainerService {
   private lock = new KeyedLock();
-  private waiters = new Map<string, { cond: WaitCondition; resolve: (code: number) => void }[]>();
-  private pendingAttach = new Map<string, { stdin: boolean; resolve: (s: AttachSession) => void; reject: (e: unknown) => void }[]>();
+  private waiters = new Waiters();
+  private pendingAttach = new AttachQueue();
   private watching = new Set<string>();
   private restarts: RestartManager;
   private health: HealthMonitor;
 
   constructor(private deps: ContainerServiceDeps) {
     this.restarts = new RestartManager((id) => this.restartByPolicy(id));
-    this.health = new HealthMonitor((id, args, ms) => this.runProbe(id, args, ms), async (rec, status) => {
+    this.health = new HealthMonitor((id, args, ms) => probeByExec(this.deps, id, args, ms), async (rec, status) => {
       await this.deps.store.save(rec);
       if (status) this.emit(rec, `health_status: ${status}`);
     });
@@ -170,7 +174,7 @@ export class ContainerService {
       });
       rec.MonitorPid = monitorPid;
       lap('created under conmon');
-      await this.connectPendingAttaches(rec);
+      await this.pendingAttach.connect(rec.Id, (o) => this.deps.runtime.attach(rec.Id, o));
       const { pid } = await this.deps.runtime.start(rec.Id);
       lap('started');
       Object.assign(rec.State, {
@@ -201,9 +205,8 @@ export class ContainerService {
     await this.deps.network?.release(rec.Id).catch(() => undefined);
     await this.deps.rootfs.unmountContainer(rec.Id).catch(() => undefined);
     await this.deps.store.save(rec).catch(() => undefined);
-    for (const p of this.pendingAttach.get(rec.Id) ?? []) p.reject(err);
-    this.pendingAttach.delete(rec.Id);
-    this.resolveWaiters(rec.Id, ['next-exit', 'not-running'], rec.State.ExitCode);
+    this.pendingAttach.fail(rec.Id, err);
+    this.waiters.resolve(rec.Id, ['next-exit', 'not-running'], rec.State.ExitCode);
     if (rec.HostConfig.AutoRemove) void this.remove(rec.Id, { force: true }).catch(() => undefined);
   }
 
@@ -257,7 +260,7 @@ export class ContainerService {
       rec.State.Status = 'restarting';
     }
     await this.deps.store.save(rec);
-    this.resolveWaiters(id, restart ? ['next-exit'] : ['next-exit', 'not-running'], status.exitCode);
+    this.waiters.resolve(id, restart ? ['next-exit'] : ['next-exit', 'not-running'], status.exitCode);
     if (restart) this.restarts.schedule(rec, ranFor);
     else if (rec.HostConfig.AutoRemove) await this.removeLocked(rec, { force: true, volumes: true });
   }
@@ -274,7 +277,7 @@ export class ContainerService {
       log.warn('containers', 'restart by policy failed', { id, error: errorMessage(err) });
       rec.State.Status = 'exited';
       await this.deps.store.save(rec).catch(() => undefined);
-      this.resolveWaiters(id, ['not-running'], rec.State.ExitCode);
+      this.waiters.resolve(id, ['not-running'], rec.State.ExitCode);
     }
   }
 
@@ -334,7 +337,7 @@ export class ContainerService {
         Object.assign(rec.State, { Restarting: false, Status: 'exited' });
         await this.deps.store.save(rec);
       });
-      this.resolveWaiters(rec.Id, ['not-running'], rec.State.ExitCode);
+      this.waiters.resolve(rec.Id, ['not-running'], rec.State.ExitCode);
       return;
     }
     if (!rec.State.Running) throw new NotModified('container already stopped');
@@ -342,7 +345,7 @@ export class ContainerService {
     await this.deps.store.save(rec);
     const sig = signal || rec.Config.StopSignal || 'SIGTERM';
     const t = timeoutSeconds ?? rec.Config.StopTimeout ?? 10;
-    const exited = this.waitForExit(rec.Id);
+    const exited = this.waiters.add(rec.Id, 'next-exit');
     await this.signal(rec, sig).catch(() => undefined);
     if (rec.State.Paused) await this.deps.runtime.resume(rec.Id).catch(() => undefined);
     if (t < 0 ? await exited.then(() => true) : await raceTimeout(exited, t * 1000)) return;
@@ -406,31 +409,7 @@ export class ContainerService {
   wait(ref: string, cond: WaitCondition = 'not-running'): Promise<number> {
     const rec = this.deps.store.get(ref);
     if (cond === 'not-running' && !rec.State.Running && !rec.State.Restarting) return Promise.resolve(rec.State.ExitCode);
-    return new Promise((resolve) => {
-      const list = this.waiters.get(rec.Id) ?? [];
-      list.push({ cond, resolve });
-      this.waiters.set(rec.Id, list);
-    });
-  }
-
-  private waitForExit(id: string): Promise<number> {
-    return new Promise((resolve) => {
-      const list = this.waiters.get(id) ?? [];
-      list.push({ cond: 'next-exit', resolve });
-      this.waiters.set(id, list);
-    });
-  }
-
-  private resolveWaiters(id: string, conds: WaitCondition[], code: number): void {
-    const list = this.waiters.get(id);
-    if (!list) return;
-    const keep = list.filter((w) => {
-      if (!conds.includes(w.cond)) return true;
-      w.resolve(code);
-      return false;
-    });
-    if (keep.length) this.waiters.set(id, keep);
-    else this.waiters.delete(id);
+    return this.waiters.add(rec.Id, cond);
   }
 
   // ---- remove ----------------------------------------------------------------
@@ -441,7 +420,7 @@ export class ContainerService {
       throw new Conflict(`cannot remove container "${rec.Name}": container is running: stop the container before removing or force remove`);
     }
     if (rec.State.Running) {
-      const exited = this.waitForExit(rec.Id);
+      const exited = this.waiters.add(rec.Id, 'next-exit');
       rec.ManuallyStopped = true;
       await this.signal(rec, 'SIGKILL').catch(() => undefined);
       if (rec.State.Paused) await this.deps.runtime.resume(rec.Id).catch(() => undefined);
@@ -462,7 +441,7 @@ export class ContainerService {
     await this.deps.store.delete(rec.Id);
     if (opts.volumes) await this.deps.volumes?.releaseAnonymous(rec.Mounts ?? [], rec.Id);
     this.emit(rec, 'destroy');
-    this.resolveWaiters(rec.Id, ['next-exit', 'not-running', 'removed'], rec.State.ExitCode);
+    this.waiters.resolve(rec.Id, ['next-exit', 'not-running', 'removed'], rec.State.ExitCode);
   }
 
   async prune(filter: (c: ContainerRecord) => boolean = () => true): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
@@ -501,33 +480,9 @@ export class ContainerService {
     const rec = this.deps.store.get(ref);
     if (rec.State.Running) return this.deps.runtime.attach(rec.Id, opts);
     if (rec.State.Status === 'created' || rec.State.Restarting) {
-      return new Promise((resolve, reject) => {
-        const list = this.pendingAttach.get(rec.Id) ?? [];
-        list.push({ stdin: opts.stdin, resolve, reject });
-        this.pendingAttach.set(rec.Id, list);
-      });
+      return this.pendingAttach.wait(rec.Id, opts);
     }
     return undefined;
-  }
-
-  /** Drops a pending attach request when its client goes away before start. */
-  cancelAttach(id: string, resolveFn: unknown): void {
-    const list = this.pendingAttach.get(id);
-    if (!list) return;
-    this.pendingAttach.set(id, list.filter((p) => p.resolve !== resolveFn));
-  }
-
-  private async connectPendingAttaches(rec: ContainerRecord): Promise<void> {
-    const list = this.pendingAttach.get(rec.Id);
-    if (!list) return;
-    this.pendingAttach.delete(rec.Id);
-    for (const p of list) {
-      try {
-        p.resolve(await this.deps.runtime.attach(rec.Id, { stdin: p.stdin }));
-      } catch (err) {
-        p.reject(err);
-      }
-    }
   }
 
   async resize(ref: string, height: number, width: number): Promise<void> {
@@ -561,36 +516,12 @@ export class ContainerService {
     return this.deps.network?.ports(rec.Id);
   }
 
-  /** One health probe: an exec whose combined output (first 4 KiB) and exit code are kept. */
-  private async runProbe(id: string, args: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
-    const rec = this.deps.store.get(id);
-    const rootfs = await this.deps.rootfs.mountContainer(id);
-    const proc = await this.deps.runtime.exec(id, {
-      args, env: rec.Config.Env ?? [], cwd: rec.Config.WorkingDir || '/', user: rec.Config.User ?? '', tty: false, stdin: false, privileged: false,
-      container: { config: rec.Config, hostConfig: rec.HostConfig, rootfs },
-    });
-    let output = '';
-    const collect = (b: Buffer) => { if (output.length < 4096) output += b.toString('utf8'); };
-    proc.stdout.on('data', collect);
-    proc.stderr?.on('data', collect);
-    const timedOut = raceTimeout(proc.exited, timeoutMs);
-    if (!(await timedOut)) return { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs / 1000}s)` };
-    return { exitCode: await proc.exited, output: output.slice(0, 4096) };
-  }
-
   emit(rec: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
     this.deps.events.publish({
       Type: 'container', Action: action,
       Actor: { ID: rec.Id, Attributes: { ...(rec.Config.Labels ?? {}), image: rec.Config.Image ?? rec.Image, name: rec.Name.slice(1), ...extra } },
     });
   }
-}
-
-/** Docker's exit codes for a container whose command could not be started. */
-export function startErrorExitCode(msg: string): number {
-  if (/executable file not found|no such file or directory|not found in \$PATH/i.test(msg)) return 127;
-  if (/permission denied|is a directory|exec format error/i.test(msg)) return 126;
-  return 128;
 }
 
 function normalizeHostConfig(h: HostConfig): HostConfig {
@@ -600,15 +531,4 @@ function normalizeHostConfig(h: HostConfig): HostConfig {
     LogConfig: { Type: 'json-file', Config: {} },
     ...h,
   };
-}
-
-/** True if `p` settled within `ms`. */
-async function raceTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
-  try {
-    return await Promise.race([p.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
