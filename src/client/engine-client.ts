@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { ConnectionError, DaemonError, StreamError } from './errors.js';
+import { compareVersions } from '../common/version.js';
 
 /** The newest Engine API version this client speaks; older daemons are met at their version. */
 export const CLIENT_API_VERSION = '1.45';
@@ -238,12 +239,4 @@ function checkMessage<T>(m: any): T {
   return m as T;
 }
 
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d < 0 ? -1 : 1;
-  }
-  return 0;
-}
+export { compareVersions };

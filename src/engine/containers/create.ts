@@ -1,4 +1,6 @@
-import { InvalidArgument } from '../../common/errors.js';
+import { Conflict, InvalidArgument } from '../../common/errors.js';
+import type { ContainerRecord } from './record.js';
+import type { SpecInput, SpecMount } from './ports.js';
 import type { ContainerConfig, HostConfig } from './types.js';
 
 /**
@@ -81,4 +83,36 @@ export function parseSignal(s: string): number | undefined {
   const rt = /^RTMIN(?:\+(\d+))?$/.exec(t) ?? /^RTMAX(?:-(\d+))?$/.exec(t);
   if (rt) return t.startsWith('RTMIN') ? 34 + Number(rt[1] ?? 0) : 64 - Number(rt[1] ?? 0);
   return signals[t];
+}
+
+/** Docker's defaults for what a create request left out of HostConfig. */
+export function normalizeHostConfig(h: HostConfig): HostConfig {
+  return {
+    NetworkMode: 'default',
+    RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+    LogConfig: { Type: 'json-file', Config: {} },
+    ...h,
+  };
+}
+
+/**
+ * The spec builder's input for a starting container: its config, rootfs, the
+ * generated /etc files, and (when no network service runs the namespace) the
+ * network mode resolved here.
+ */
+export function specInputFor(rec: ContainerRecord, rootfs: string, find: (ref: string) => ContainerRecord, networked: boolean): SpecInput {
+  const mounts: SpecMount[] = [
+    { destination: '/etc/hostname', source: rec.HostnamePath, type: 'bind', options: ['rbind', 'rprivate'] },
+    { destination: '/etc/hosts', source: rec.HostsPath, type: 'bind', options: ['rbind', 'rprivate'] },
+    { destination: '/etc/resolv.conf', source: rec.ResolvConfPath, type: 'bind', options: ['rbind', 'rprivate'] },
+  ];
+  const mode = networked ? '' : rec.HostConfig.NetworkMode ?? '';
+  let network: SpecInput['network'] = { mode: 'new' };
+  if (mode === 'host') network = { mode: 'host' };
+  else if (mode.startsWith('container:')) {
+    const other = find(mode.slice('container:'.length));
+    if (!other.State.Running) throw new Conflict(`cannot join network of a non running container: ${other.Id}`);
+    network = { mode: 'path', path: `/proc/${other.State.Pid}/ns/net` };
+  }
+  return { id: rec.Id, config: rec.Config, hostConfig: rec.HostConfig, rootfs, mounts, network };
 }

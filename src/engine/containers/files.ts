@@ -80,3 +80,16 @@ async function readOr(file: string, dflt: string): Promise<string> {
     return dflt;
   }
 }
+
+/** The files of a container started without a network service (unit tests, minimal daemons). */
+export async function writeStandaloneFiles(dir: string, rec: { Id: string; Config: { Hostname?: string; Domainname?: string }; HostConfig: { ExtraHosts?: string[] | null; NetworkMode?: string; Dns?: string[] | null; DnsSearch?: string[] | null; DnsOptions?: string[] | null } }): Promise<GeneratedFiles> {
+  return writeContainerFiles(dir, {
+    hostname: rec.Config.Hostname ?? rec.Id.slice(0, 12),
+    domainname: rec.Config.Domainname,
+    extraHosts: rec.HostConfig.ExtraHosts ?? [],
+    hostNetwork: rec.HostConfig.NetworkMode === 'host',
+    dns: rec.HostConfig.Dns ?? [],
+    dnsSearch: rec.HostConfig.DnsSearch ?? [],
+    dnsOptions: rec.HostConfig.DnsOptions ?? [],
+  });
+}

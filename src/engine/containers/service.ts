@@ -5,10 +5,10 @@ import { Conflict, InvalidArgument, NotFound, NotModified, errorMessage } from '
 import { newId, randomName, shortId, validName } from '../../common/ids.js';
 import { log } from '../../common/log.js';
 import type { EventBus } from '../events/bus.js';
-import { commandLine, mergeImageConfig, parseSignal, validateCreate } from './create.js';
-import { writeContainerFiles } from './files.js';
+import { commandLine, mergeImageConfig, normalizeHostConfig, parseSignal, specInputFor, validateCreate } from './create.js';
+import { writeStandaloneFiles } from './files.js';
 import { KeyedLock } from './lock.js';
-import type { AttachSession, ExitStatus, LogEntry, LogQuery, NetworkPort, RootfsPort, RuntimePort, SpecBuilder, SpecInput, SpecMount } from './ports.js';
+import type { AttachSession, ExitStatus, LogEntry, LogQuery, NetworkPort, RootfsPort, RuntimePort, SpecBuilder, SpecInput } from './ports.js';
 import { initialState, zeroTime, type ContainerRecord } from './record.js';
 import { RestartManager } from './restart.js';
 import { HealthMonitor, probeByExec } from './health.js';
@@ -150,17 +150,9 @@ export class ContainerService {
         linkEnv = net.env;
         lap('network set up');
       } else {
-        await writeContainerFiles(this.deps.store.dir(rec.Id), {
-          hostname: rec.Config.Hostname ?? rec.Id.slice(0, 12),
-          domainname: rec.Config.Domainname,
-          extraHosts: rec.HostConfig.ExtraHosts ?? [],
-          hostNetwork: rec.HostConfig.NetworkMode === 'host',
-          dns: rec.HostConfig.Dns ?? [],
-          dnsSearch: rec.HostConfig.DnsSearch ?? [],
-          dnsOptions: rec.HostConfig.DnsOptions ?? [],
-        });
+        await writeStandaloneFiles(this.deps.store.dir(rec.Id), rec);
       }
-      const input = this.specInput(rec, rootfs);
+      const input = specInputFor(rec, rootfs, (ref) => this.deps.store.get(ref), !!this.deps.network);
       if (network) input.network = network;
       // Link variables go to the process only: Docker does not show them in Config.Env.
       if (linkEnv.length) input.config = { ...input.config, Env: [...linkEnv, ...(input.config.Env ?? [])] };
@@ -208,23 +200,6 @@ export class ContainerService {
     this.pendingAttach.fail(rec.Id, err);
     this.waiters.resolve(rec.Id, ['next-exit', 'not-running'], rec.State.ExitCode);
     if (rec.HostConfig.AutoRemove) void this.remove(rec.Id, { force: true }).catch(() => undefined);
-  }
-
-  private specInput(rec: ContainerRecord, rootfs: string): SpecInput {
-    const mounts: SpecMount[] = [
-      { destination: '/etc/hostname', source: rec.HostnamePath, type: 'bind', options: ['rbind', 'rprivate'] },
-      { destination: '/etc/hosts', source: rec.HostsPath, type: 'bind', options: ['rbind', 'rprivate'] },
-      { destination: '/etc/resolv.conf', source: rec.ResolvConfPath, type: 'bind', options: ['rbind', 'rprivate'] },
-    ];
-    const mode = this.deps.network ? '' : rec.HostConfig.NetworkMode ?? '';
-    let network: SpecInput['network'] = { mode: 'new' };
-    if (mode === 'host') network = { mode: 'host' };
-    else if (mode.startsWith('container:')) {
-      const other = this.deps.store.get(mode.slice('container:'.length));
-      if (!other.State.Running) throw new Conflict(`cannot join network of a non running container: ${other.Id}`);
-      network = { mode: 'path', path: `/proc/${other.State.Pid}/ns/net` };
-    }
-    return { id: rec.Id, config: rec.Config, hostConfig: rec.HostConfig, rootfs, mounts, network };
   }
 
   // ---- exit handling and restart policies --------------------------------
@@ -522,13 +497,4 @@ export class ContainerService {
       Actor: { ID: rec.Id, Attributes: { ...(rec.Config.Labels ?? {}), image: rec.Config.Image ?? rec.Image, name: rec.Name.slice(1), ...extra } },
     });
   }
-}
-
-function normalizeHostConfig(h: HostConfig): HostConfig {
-  return {
-    NetworkMode: 'default',
-    RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
-    LogConfig: { Type: 'json-file', Config: {} },
-    ...h,
-  };
 }
