@@ -1,0 +1,100 @@
+import { spawnSync } from 'node:child_process';
+import type { BenchContext, WorkloadGroup } from '../context.js';
+import { repeat, timeCommand, type Row } from '../harness.js';
+
+/** Resident memory of the given processes, in MB. */
+export function rssOf(pids: number[]): number {
+  let kb = 0;
+  for (const pid of pids) {
+    const status = spawnSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' }).stdout ?? '';
+    kb += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  }
+  return kb / 1024;
+}
+
+function conmonPids(marker: string): number[] {
+  const out = spawnSync('pgrep', ['-f', `conmon.*${marker}`], { encoding: 'utf8' }).stdout;
+  return out.split('\n').filter(Boolean).map(Number);
+}
+
+async function runRm(ctx: BenchContext): Promise<Row[]> {
+  const { rounds, peer, dockerCli, daemon, floor } = ctx;
+  return [{
+    workload: 'run --rm busybox true',
+    berth: repeat(rounds, () => ctx.berth(['run', '--rm', 'busybox', 'true'])),
+    dockerCli: dockerCli ? repeat(rounds, () => ctx.docker(daemon.host, ['run', '--rm', 'busybox', 'true'])) : undefined,
+    floor: repeat(rounds, () => floor.runTrue(Math.random() * 1e9 | 0)),
+    peer: peer ? repeat(rounds, () => ctx.docker(peer, ['run', '--rm', 'busybox', 'true'])) : undefined,
+  }];
+}
+
+async function fifty(ctx: BenchContext): Promise<Row[]> {
+  const { peer, daemon } = ctx;
+  const starts: number[] = [], removals: number[] = [], mem: number[] = [], peerStarts: number[] = [], peerRemovals: number[] = [];
+  for (let r = 0; r < Math.min(ctx.rounds, 3); r++) {
+    const names = Array.from({ length: 50 }, (_, i) => `bench${r}_${i}`);
+    starts.push(names.reduce((t, n) => t + ctx.berth(['run', '-d', '--name', n, 'busybox', 'sleep', '1000']), 0));
+    mem.push(rssOf([daemon.proc.pid!, ...conmonPids(daemon.execRoot)]));
+    removals.push(ctx.berth(['rm', '-f', ...names]));
+    if (peer) {
+      peerStarts.push(names.reduce((t, n) => t + ctx.docker(peer, ['run', '-d', '--name', n, 'busybox', 'sleep', '1000']), 0));
+      peerRemovals.push(ctx.docker(peer, ['rm', '-f', ...names]));
+    }
+  }
+  return [
+    { workload: '50 × run -d sleep', berth: starts, peer: peer ? peerStarts : undefined },
+    { workload: 'rm -f of those 50', berth: removals, peer: peer ? peerRemovals : undefined },
+    { workload: 'RSS daemon+conmons, 50 up', berth: mem, unit: 'MB', note: 'resident memory of berthd plus every conmon, in MB' },
+  ];
+}
+
+async function exec(ctx: BenchContext): Promise<Row[]> {
+  const { rounds, peer, dockerCli, daemon, floor } = ctx;
+  ctx.berthOut(['run', '-d', '--name', 'bench_exec', 'busybox', 'sleep', '1000']);
+  try {
+    const floorExec = await floor.withSleeper((id) => repeat(rounds, () => floor.execTrue(id)));
+    let peerExec: number[] | undefined;
+    if (peer) {
+      ctx.dockerOut(peer, ['run', '-d', '--name', 'bench_exec', 'busybox', 'sleep', '1000']);
+      try { peerExec = repeat(rounds, () => ctx.docker(peer, ['exec', 'bench_exec', 'true'])); } finally { ctx.dockerOut(peer, ['rm', '-f', 'bench_exec']); }
+    }
+    return [{
+      workload: 'exec true',
+      berth: repeat(rounds, () => ctx.berth(['exec', 'bench_exec', 'true'])),
+      dockerCli: dockerCli ? repeat(rounds, () => ctx.docker(daemon.host, ['exec', 'bench_exec', 'true'])) : undefined,
+      floor: floorExec,
+      peer: peerExec,
+    }];
+  } finally {
+    ctx.berthOut(['rm', '-f', 'bench_exec']);
+  }
+}
+
+async function logs(ctx: BenchContext): Promise<Row[]> {
+  const { rounds, peer, dockerCli, daemon } = ctx;
+  ctx.berthOut(['run', '--name', 'bench_logs', 'busybox', 'seq', '1', '200000']);
+  try {
+    let peerLogs: number[] | undefined;
+    if (peer) {
+      ctx.dockerOut(peer, ['run', '--name', 'bench_logs', 'busybox', 'seq', '1', '200000']);
+      try { peerLogs = repeat(rounds, () => ctx.docker(peer, ['logs', 'bench_logs'])); } finally { ctx.dockerOut(peer, ['rm', '-f', 'bench_logs']); }
+    }
+    return [{
+      workload: 'logs of 200,000 lines',
+      berth: repeat(rounds, () => ctx.berth(['logs', 'bench_logs'])),
+      dockerCli: dockerCli ? repeat(rounds, () => ctx.docker(daemon.host, ['logs', 'bench_logs'])) : undefined,
+      floor: repeat(rounds, () => timeCommand('sh', ['-c', `cat ${daemon.dataRoot}/containers/*/*-json.log > /dev/null`])),
+      peer: peerLogs,
+      note: 'floor: cat of the log file',
+    }];
+  } finally {
+    ctx.berthOut(['rm', '-f', 'bench_logs']);
+  }
+}
+
+export const engineWorkloads: WorkloadGroup[] = [
+  { name: 'run', describe: 'run --rm busybox true', run: runRm },
+  { name: 'fifty', describe: '50 × run -d sleep, then rm -f of all 50, with daemon+conmon RSS', run: fifty },
+  { name: 'exec', describe: 'exec true into a running container', run: exec },
+  { name: 'logs', describe: 'logs of a container that printed 200,000 lines', run: logs },
+];
