@@ -13,7 +13,7 @@ export interface ContainerFlags {
   entrypoint?: string; hostname?: string; domainname?: string; restart?: string; init?: boolean;
   stopSignal?: string; stopTimeout?: string; privileged?: boolean; capAdd?: string[]; capDrop?: string[];
   readOnly?: boolean; securityOpt?: string[]; network?: string; networkAlias?: string[]; ip?: string;
-  net?: string; publish?: string[]; publishAll?: boolean; expose?: string[]; volume?: string[]; mount?: string[];
+  net?: string; publish?: string[]; port?: string[]; publishAll?: boolean; expose?: string[]; volume?: string[]; mount?: string[];
   volumesFrom?: string[]; tmpfs?: string[]; ulimit?: string[]; memory?: string; memorySwap?: string;
   memoryReservation?: string; cpus?: string; cpuShares?: string; cpusetCpus?: string; cpuPeriod?: string;
   cpuQuota?: string; pidsLimit?: string; shmSize?: string; oomKillDisable?: boolean; oomScoreAdj?: string;
@@ -92,6 +92,8 @@ export function addContainerFlags(cmd: Command): Command {
   cmd.option('--platform <string>', 'Set platform if server is multi-platform capable');
   cmd.option('--privileged', 'Give extended privileges to this container');
   list('-p, --publish <list>', "Publish a container's port(s) to the host");
+  // The seed (a 2014 talk) writes `--port 8000:80`; accept it, unlisted, as --publish.
+  cmd.addOption(new Option('--port <list>', "Publish a container's port(s) to the host").argParser(collect).default([]).hideHelp());
   cmd.option('-P, --publish-all', 'Publish all exposed ports to random ports');
   cmd.option('--pull <string>', 'Pull image before running ("always"|"missing"|"never")', 'missing');
   cmd.option('--read-only', "Mount the container's root filesystem as read only");
@@ -130,7 +132,7 @@ export function buildCreateBody(image: string, args: string[], o: ContainerFlags
   const envList = [...(o.envFile ?? []).flatMap((f) => readEnvFile(f, env)), ...(o.env ?? []).map((e) => expandEnv(e, env))];
   const labels = keyValues([...(o.labelFile ?? []).flatMap((f) => readEnvFile(f, env)), ...(o.label ?? [])], 'label');
 
-  const ports = parsePorts(o.publish ?? []);
+  const ports = parsePorts([...(o.publish ?? []), ...(o.port ?? [])]);
   const exposed: Record<string, object> = { ...ports.exposed };
   for (const e of o.expose ?? []) for (const k of parseExpose(e)) exposed[k] = {};
 
