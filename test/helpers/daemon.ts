@@ -30,7 +30,7 @@ export interface TestDaemon {
   cleanup(): Promise<void>;
 }
 
-export async function startTestDaemon(extraArgs: string[] = []): Promise<TestDaemon> {
+export async function startTestDaemon(extraArgs: string[] = [], opts: { entry?: 'berthd' | 'berth -d' } = {}): Promise<TestDaemon> {
   // Short paths: unix socket paths must stay under 108 bytes.
   const base = await fs.mkdtemp(path.join(os.tmpdir(), 'bt-'));
   const socket = path.join(base, 'd.sock');
@@ -45,7 +45,9 @@ export async function startTestDaemon(extraArgs: string[] = []): Promise<TestDae
   const launch = async () => {
     const fd = openSync(logFile, 'a');
     try {
-      proc = spawn(process.execPath, [path.join(repoRoot, 'dist/src/daemon/main.js'), '-H', `unix://${socket}`, '--data-root', dataRoot, '--exec-root', execRoot, '--log-level', 'debug', ...extraArgs], {
+      // `berth -d` is the Docker 1.x spelling the seed shows; it must start the same daemon.
+      const entry = opts.entry === 'berth -d' ? [berthBin, '-d'] : [path.join(repoRoot, 'dist/src/daemon/main.js')];
+      proc = spawn(process.execPath, [...entry, '-H', `unix://${socket}`, '--data-root', dataRoot, '--exec-root', execRoot, '--log-level', 'debug', ...extraArgs], {
         stdio: ['ignore', fd, fd],
       });
     } finally {

@@ -68,6 +68,12 @@ test('-p and --expose fill ExposedPorts and PortBindings', () => {
   assert.throws(() => body(['-p', '1-3:1-2', 'busybox']), /invalid ranges specified/);
 });
 
+test("the seed's --port 8000:80 publishes like -p", () => {
+  const b = body(['-d', '--port', '8000:80', 'busybox']);
+  assert.deepEqual(b.HostConfig.PortBindings, { '80/tcp': [{ HostIp: '', HostPort: '8000' }] });
+  assert.deepEqual(b.ExposedPorts, { '80/tcp': {} });
+});
+
 test('-v binds, anonymous volumes, --tmpfs and --mount', () => {
   const b = body(['-v', '/src:/dst:ro', '-v', 'named:/data', '-v', '/anon', '--tmpfs', '/run:size=64m', '--mount', 'type=bind,source=/a,target=/b,readonly', 'busybox']);
   assert.deepEqual(b.HostConfig.Binds, ['/src:/dst:ro', 'named:/data']);
