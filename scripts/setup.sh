@@ -22,6 +22,7 @@ npm run build --silent
 
 ln -sf "$repo/bin/berth" /usr/local/bin/berth
 ln -sf "$repo/bin/berthd" /usr/local/bin/berthd
+bash scripts/install-compose-plugin.sh
 
 sock=/run/berth.sock
 if berth -H "unix://$sock" version >/dev/null 2>&1; then

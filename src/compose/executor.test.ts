@@ -25,7 +25,8 @@ test('the seed\'s fig session: up -d, stop web, start web, scale web=3, ps, logs
   let { r, out } = runner(engine, dir);
   await r.up({ detach: true });
   assert.equal(out.stderr, 'Creating project_db_1 ... done\nCreating project_web_1 ... done\n');
-  assert.deepEqual(engine.calls, ['create project_db_1', 'start project_db_1', 'create project_web_1', 'start project_web_1']);
+  // web is created while db starts; it starts only once db has.
+  assert.deepEqual(engine.calls, ['create project_db_1', 'create project_web_1', 'start project_db_1', 'start project_web_1']);
   assert.deepEqual(engine.byName('project_web_1')!.body.HostConfig.Links, ['project_db_1:mysql', 'project_db_1:project_db_1', 'project_db_1:db_1']);
 
   ({ r, out } = runner(engine, dir));
@@ -41,7 +42,8 @@ test('the seed\'s fig session: up -d, stop web, start web, scale web=3, ps, logs
   ({ r, out } = runner(engine, dir));
   engine.calls.length = 0;
   await r.scale({ web: 3 });
-  assert.deepEqual(engine.calls, ['create project_web_2', 'start project_web_2', 'create project_web_3', 'start project_web_3']);
+  // Created in number order, then started together.
+  assert.deepEqual(engine.calls, ['create project_web_2', 'create project_web_3', 'start project_web_2', 'start project_web_3']);
   assert.match(out.stderr, /Creating project_web_2 \.\.\. done\nCreating project_web_3 \.\.\. done\n$/);
 
   ({ r, out } = runner(engine, dir));
@@ -86,9 +88,9 @@ test('up creates network and volume first, waits for health, and is idempotent',
   const engine = new FakeEngine({ images: ['web', 'db'] });
   let { r, out } = runner(engine, dir);
   await r.up({ detach: true, healthPollMs: 1 });
-  assert.deepEqual(engine.calls, ['network create app_default', 'volume create app_data', 'create app-db-1', 'start app-db-1', 'create app-web-1', 'start app-web-1']);
+  assert.deepEqual(engine.calls, ['network create app_default', 'volume create app_data', 'create app-db-1', 'create app-web-1', 'start app-db-1', 'start app-web-1']);
   assert.equal(out.stderr, [' ✔ Network app_default  Created', ' ✔ Volume "app_data"  Created', ' ✔ Container app-db-1  Created',
-    ' ✔ Container app-db-1  Started', ' ✔ Container app-db-1  Healthy', ' ✔ Container app-web-1  Created', ' ✔ Container app-web-1  Started', ''].join('\n'));
+    ' ✔ Container app-web-1  Created', ' ✔ Container app-db-1  Started', ' ✔ Container app-db-1  Healthy', ' ✔ Container app-web-1  Started', ''].join('\n'));
   const labels = engine.byName('app-web-1')!.body.Labels!;
   assert.equal(labels[L.project], 'app');
   assert.equal(labels[L.service], 'web');
@@ -100,13 +102,14 @@ test('up creates network and volume first, waits for health, and is idempotent',
   assert.equal(out.stderr, ' ✔ Container app-db-1  Running\n ✔ Container app-db-1  Healthy\n ✔ Container app-web-1  Running\n');
 });
 
-test('an unhealthy dependency stops up before the dependent is created', async () => {
+test('an unhealthy dependency stops up before the dependent starts', async () => {
   const dir = project({ 'compose.yaml': spec });
   const engine = new FakeEngine({ images: ['web', 'db'] });
   engine.health = 'unhealthy';
   const { r } = runner(engine, dir);
   await assert.rejects(r.up({ detach: true, healthPollMs: 1 }), /dependency failed to start: container app-db-1 is unhealthy/);
-  assert.equal(engine.byName('app-web-1'), undefined);
+  // Created ahead, as docker compose creates every service before starting any, but never started.
+  assert.equal(engine.byName('app-web-1')!.state, 'created');
 });
 
 test('a changed service is recreated under the same name, keeping its anonymous volumes', async () => {
@@ -346,10 +349,10 @@ test('service_completed_successfully waits for the dependency to exit 0', async 
   const engine = new FakeEngine({ images: ['x'] });
   const { r, out } = runner(engine, project({ 'compose.yaml': file }));
   await r.up({ detach: true });
-  assert.match(out.stderr, / ✔ Container app-migrate-1  Exited\n ✔ Container app-app-1  Created/);
+  assert.match(out.stderr, / ✔ Container app-migrate-1  Exited\n ✔ Container app-app-1  Started/);
 
   const failing = new FakeEngine({ images: ['x'] });
   failing.waitContainer = async () => 2;
   await assert.rejects(runner(failing, project({ 'compose.yaml': file })).r.up({ detach: true }), /service "migrate" didn't complete successfully: exit 2/);
-  assert.equal(failing.byName('app-app-1'), undefined);
+  assert.equal(failing.byName('app-app-1')!.state, 'created');
 });

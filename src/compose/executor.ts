@@ -2,7 +2,7 @@ import type { Project } from './model.js';
 import type { ComposeEngine, ContainerSummary, CreateContainerBody } from './engine.js';
 import { endpointFor, L, primaryNetwork, imageName } from './container-spec.js';
 import { buildImages, ensureImages, ensureNetworks, ensureVolumes } from './resources.js';
-import { containersByService, findOrphans, nameOf, planUp, selectedServices, stopOrder, type Action, type UpOptions } from './plan.js';
+import { containersByService, findOrphans, nameOf, planUp, selectedServices, stopOrder, type Action, type ServicePlan, type UpOptions } from './plan.js';
 import { Progress, type Verb } from './progress.js';
 import { streamLogs } from './logs.js';
 import { dependencyLevels } from './validate.js';
@@ -77,28 +77,49 @@ export class ComposeRunner {
         throw new InvalidArgument(`service "${name}" has container_name "${this.project.services[name].container_name}": it cannot be scaled to ${n}`);
       }
     }
-    const existing = await this.containers();
-    // Images first: their IDs decide whether a rebuilt or re-pulled service is recreated.
+    // Listing the project and looking up images are independent round trips.
     const selected = selectedServices(this.project, opts);
-    const imageIds = await this.ensureImages(selected, opts);
+    const [existing, imageIds] = await Promise.all([this.containers(), this.ensureImages(selected, opts)]);
+    // Image IDs decide whether a rebuilt or re-pulled service is recreated.
     const plan = planUp(this.project, existing, { ...opts, imageIds });
     await this.handleOrphans(plan.orphans, !!opts.removeOrphans, opts.timeout);
-    await this.ensureNetworks(plan.networks);
-    await this.ensureVolumes(plan.volumes);
+    await Promise.all([this.ensureNetworks(plan.networks), this.ensureVolumes(plan.volumes)]);
+    // New containers are created a level ahead of starting: creating one needs
+    // only that what it links to exists, so a service's containers are made
+    // while the services it depends on are still starting.
+    const created: Promise<Map<string, string>>[] = [];
+    let previous: Promise<unknown> = Promise.resolve();
     for (const level of plan.levels) {
+      const ids = previous.then(() => Promise.all(level.map((sp) => this.createNew(sp)))).then((m) => new Map(m.flat()));
+      ids.catch(() => undefined); // awaited below; a failure must not surface as an unhandled rejection meanwhile
+      created.push(ids);
+      previous = ids;
+    }
+    for (const [i, level] of plan.levels.entries()) {
+      const ids = await created[i];
       await Promise.all(level.map(async (sp) => {
         if (!opts.noStart) await this.waitForDependencies(sp.service, opts.healthPollMs ?? 500);
-        // Surplus containers go together; new ones come in number order.
-        const removals = sp.actions.filter((a) => a.kind === 'remove');
-        for (const a of sp.actions) if (a.kind !== 'remove') await this.apply(a, opts);
-        await Promise.all(removals.map((a) => this.apply(a, opts)));
+        await Promise.all(sp.actions.filter((a) => a.kind !== 'remove').map((a) => this.apply(a, opts, ids.get(a.name))));
+        await Promise.all(sp.actions.filter((a) => a.kind === 'remove').map((a) => this.apply(a, opts)));
       }));
     }
     if (opts.detach || opts.noStart) return 0;
     return this.attach(plan.levels.flat().map((p) => p.service), opts);
   }
 
-  private async apply(a: Action, opts: UpRunOptions): Promise<void> {
+  /** Creates a service's new containers in number order; resolves with name → ID. */
+  private async createNew(sp: ServicePlan): Promise<[string, string][]> {
+    const out: [string, string][] = [];
+    for (const a of sp.actions) {
+      if (a.kind !== 'create') continue;
+      out.push([a.name, await this.create(a.name, a.body, a.service)]);
+      this.progress.done('Container', a.name, 'Created');
+    }
+    return out;
+  }
+
+  /** Carries out one action; a `create` whose container `createNew` already made gets its ID. */
+  private async apply(a: Action, opts: UpRunOptions, createdId?: string): Promise<void> {
     const p = this.progress;
     const start = async (id: string, verb: Verb | undefined) => {
       if (opts.noStart) return;
@@ -107,8 +128,11 @@ export class ComposeRunner {
     };
     switch (a.kind) {
       case 'create': {
-        const id = await this.create(a.name, a.body, a.service);
-        p.done('Container', a.name, 'Created');
+        let id = createdId;
+        if (!id) {
+          id = await this.create(a.name, a.body, a.service);
+          p.done('Container', a.name, 'Created');
+        }
         await start(id, p.style === 'v2' ? 'Started' : undefined);
         return;
       }
@@ -273,38 +297,39 @@ export class ComposeRunner {
     const orphans = new Set(findOrphans(this.project, all).map((c) => c.Id));
     if (orphans.size && !opts.removeOrphans) await this.handleOrphans(all.filter((c) => orphans.has(c.Id)), false);
     const targets = all.filter((c) => opts.removeOrphans || !orphans.has(c.Id));
+    // Dependents stop before what they depend on; a stopped container is
+    // removed while the next group stops.
+    const removals: Promise<void>[] = [];
     for (const group of stopOrder(this.project, targets)) {
       await Promise.all(group.map(async (c) => {
         if (c.State === 'running' || c.State === 'paused' || c.State === 'restarting') {
           await this.engine.stopContainer(c.Id, opts.timeout);
           this.progress.done('Container', nameOf(c), 'Stopped');
         }
-      }));
-      await Promise.all(group.map(async (c) => {
-        const anonymous = opts.volumes ? await this.anonymousVolumes(c) : [];
-        await this.engine.removeContainer(c.Id, { v: !!opts.volumes, force: true });
-        this.progress.done('Container', nameOf(c), 'Removed');
-        await this.removeVolumesQuietly(anonymous);
+        const removed = this.removeStopped(c, !!opts.volumes);
+        removed.catch(() => undefined); // awaited below
+        removals.push(removed);
       }));
     }
-    for (const key of Object.keys(this.project.networks).sort()) {
-      const n = this.project.networks[key];
-      if (n.external) continue;
-      const found = (await this.engine.listNetworks({ name: [n.name] })).find((x) => x.Name === n.name);
-      if (!found) continue;
-      await this.engine.removeNetwork(found.Id);
-      this.progress.done('Network', n.name, 'Removed');
-    }
-    if (opts.volumes) {
-      for (const key of Object.keys(this.project.volumes).sort()) {
+    await Promise.all(removals);
+    await Promise.all([
+      ...Object.keys(this.project.networks).sort().map(async (key) => {
+        const n = this.project.networks[key];
+        if (n.external) return;
+        const found = (await this.engine.listNetworks({ name: [n.name] })).find((x) => x.Name === n.name);
+        if (!found) return;
+        await this.engine.removeNetwork(found.Id);
+        this.progress.done('Network', n.name, 'Removed');
+      }),
+      ...(opts.volumes ? Object.keys(this.project.volumes).sort() : []).map(async (key) => {
         const v = this.project.volumes[key];
-        if (v.external) continue;
+        if (v.external) return;
         const found = (await this.engine.listVolumes({ name: [v.name] })).find((x) => x.Name === v.name);
-        if (!found) continue;
+        if (!found) return;
         await this.engine.removeVolume(v.name);
         this.progress.done('Volume', v.name, 'Removed');
-      }
-    }
+      }),
+    ]);
     if (opts.rmi) {
       for (const s of Object.values(this.project.services)) {
         if (opts.rmi === 'local' && s.image) continue;
@@ -394,6 +419,14 @@ export class ComposeRunner {
       this.progress.done('Container', nameOf(c), 'Removed');
       await this.removeVolumesQuietly(anonymous);
     }
+  }
+
+  /** Removes a stopped container, with its anonymous volumes if asked. */
+  private async removeStopped(c: ContainerSummary, volumes: boolean): Promise<void> {
+    const anonymous = volumes ? await this.anonymousVolumes(c) : [];
+    await this.engine.removeContainer(c.Id, { v: volumes, force: true });
+    this.progress.done('Container', nameOf(c), 'Removed');
+    await this.removeVolumesQuietly(anonymous);
   }
 
   /**

@@ -41,7 +41,13 @@ export async function ensureVolumes(engine: ComposeEngine, project: Project, pro
 export async function ensureImages(engine: ComposeEngine, project: Project, progress: Progress, services: string[],
   opts: { build?: boolean; noBuild?: boolean }, log: (text: string) => void): Promise<Record<string, string>> {
   const ids: Record<string, string> = {};
-  const found = await Promise.all(services.map((name) => engine.inspectImage(imageName(project, project.services[name]))));
+  // One lookup per image, however many services share it.
+  const lookups = new Map<string, ReturnType<ComposeEngine['inspectImage']>>();
+  for (const name of services) {
+    const ref = imageName(project, project.services[name]);
+    if (!lookups.has(ref)) lookups.set(ref, engine.inspectImage(ref));
+  }
+  const found = await Promise.all(services.map((name) => lookups.get(imageName(project, project.services[name]))!));
   for (const [i, name] of services.entries()) {
     const s = project.services[name];
     const ref = imageName(project, s);

@@ -95,6 +95,21 @@ export async function wireServices(opts: DaemonOptions, _events: EventBus, store
           const c = store.get(ref);
           return { id: c.Id, name: c.Name.slice(1), running: c.State.Running };
         },
+        // A container not running joins at its next start, from its NetworkingConfig
+        // (docker-compose 1.29 connects each created container before starting it).
+        async addNetwork(id, network, endpoint) {
+          const c = store.get(id);
+          c.NetworkingConfig = { ...c.NetworkingConfig, EndpointsConfig: { ...c.NetworkingConfig?.EndpointsConfig, [network]: endpoint } };
+          await store.save(c);
+        },
+        async removeNetwork(id, network) {
+          const c = store.get(id);
+          const eps = { ...c.NetworkingConfig?.EndpointsConfig };
+          if (!(network in eps)) return;
+          delete eps[network];
+          c.NetworkingConfig = { ...c.NetworkingConfig, EndpointsConfig: eps };
+          await store.save(c);
+        },
       });
     },
     warnings: networks.warnings,

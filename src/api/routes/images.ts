@@ -85,7 +85,11 @@ export function registerImageRoutes(r: Router, images: ImageService, opts: Image
   r.get('/images/*name/json', (c) => {
     const info = inspectImage(images, c.params.name);
     if (atLeast(c.apiVersion, '1.44')) delete info.VirtualSize;
-    if (atLeast(c.apiVersion, '1.45')) { delete info.Container; delete info.ContainerConfig; }
+    // docker-compose 1.x negotiates the newest version yet still reads
+    // ContainerConfig.Volumes when it recreates a container (the KeyError it
+    // famously hit on Docker 25+): keep the field for it alone.
+    const legacyCompose = /^docker-compose\/1\./.test(c.req.headers['user-agent'] ?? '');
+    if (atLeast(c.apiVersion, '1.45') && !legacyCompose) { delete info.Container; delete info.ContainerConfig; }
     c.json(200, info);
   });
 
