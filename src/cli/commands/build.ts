@@ -1,10 +1,11 @@
+import { writeFile } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import * as tar from 'tar-stream';
 import { readAll, StreamError } from '../../client/index.js';
 import { CliExit } from '../cli-context.js';
 import { contextTar, type BuildContext } from '../build-context.js';
 import { humanSize } from '../format/human.js';
-import { checkReference, keyValues, UsageError } from '../options/parse-values.js';
+import { checkReference, keyValues, parseRamBytes, UsageError } from '../options/parse-values.js';
 import type { CommandSpec } from './define.js';
 
 const collect = (v: string, p: string[] = []) => p.concat(v);
@@ -39,18 +40,21 @@ export const build: CommandSpec = {
     c.option('--cache-from <strings>', 'Images to consider as cache sources', collect, []);
     c.option('-f, --file <string>', "Name of the Dockerfile (Default is 'PATH/Dockerfile')");
     c.option('--force-rm', 'Always remove intermediate containers');
+    c.option('--iidfile <string>', 'Write the image ID to the file');
     c.option('--label <list>', 'Set metadata for an image', collect, []);
     c.option('--network <string>', 'Set the networking mode for the RUN instructions during build', 'default');
     c.option('--no-cache', 'Do not use cache when building the image');
     c.option('--platform <string>', 'Set platform if server is multi-platform capable');
     c.option('--pull', 'Always attempt to pull a newer version of the image');
     c.option('-q, --quiet', 'Suppress the build output and print image ID on success');
+    c.option('--shm-size <bytes>', 'Size of /dev/shm');
     c.option('--rm [bool]', 'Remove intermediate containers after a successful build', true);
     c.option('-t, --tag <list>', "Name and optionally a tag in the 'name:tag' format", collect, []);
     c.option('--target <string>', 'Set the target build stage to build.');
   },
   action: async (ctx, [path], o) => {
     for (const t of o.tag as string[]) checkReference(t);
+    const shmSize = o.shmSize === undefined ? undefined : parseRamBytes(o.shmSize);
     if (/^(https?|git):\/\/|^git@/.test(path)) throw new CliExit(1, 'remote build contexts are not supported; pass a directory or -');
     let context: BuildContext;
     try {
@@ -74,7 +78,7 @@ export const build: CommandSpec = {
         labels: JSON.stringify(keyValues(o.label, 'label')), nocache: o.cache === false, pull: !!o.pull,
         rm: o.rm !== 'false' && o.rm !== false, forcerm: !!o.forceRm, q: !!o.quiet, target: o.target,
         networkmode: o.network, platform: o.platform, extrahosts: o.addHost.length ? o.addHost.join(',') : undefined,
-        cachefrom: o.cacheFrom.length ? JSON.stringify(o.cacheFrom) : undefined,
+        cachefrom: o.cacheFrom.length ? JSON.stringify(o.cacheFrom) : undefined, shmsize: shmSize,
       },
       body: counted,
       contentType: 'application/x-tar',
@@ -96,6 +100,7 @@ export const build: CommandSpec = {
       throw new CliExit(code, e.message);
     }
     if (o.quiet && imageId) ctx.out(`${imageId}\n`);
+    if (o.iidfile && imageId) await writeFile(o.iidfile, imageId);
     return 0;
   },
 };

@@ -80,8 +80,10 @@ class LayerWriter {
         continue;
       }
       if (opts.unpackArchives && (await archiveKind(t.src.abs))) {
-        await this.ensureDir(dest);
-        await this.unpack(t.src.abs, dest);
+        // An archive unpacks into the destination itself, with or without a trailing slash.
+        const into = await this.real(strip(opts.dest));
+        await this.ensureDir(into);
+        await this.unpack(t.src.abs, into);
         continue;
       }
       if (t.intoIfDir && (await this.isDirInParent(dest))) dest = posix.join(dest, posix.basename(t.src.abs));
