@@ -260,3 +260,19 @@ test('the docker CLI (legacy builder) builds through the API', { skip: !hasDocke
   assert.equal(bad.status, 7);
   assert.match(bad.stderr, /The command '\/bin\/sh -c exit 7' returned a non-zero code: 7/);
 });
+
+const hasCompose = spawnSync('docker-compose', ['--version']).status === 0;
+test('docker-compose 1.29 build (its own API client, not the docker CLI)', { skip: !hasCompose && 'docker-compose not installed' }, async () => {
+  const dir = await context('compose', {
+    Dockerfile: 'FROM busybox\nRUN echo compose-built > /c\nCMD ["cat", "/c"]\n',
+    'docker-compose.yml': 'version: "2"\nservices:\n  web:\n    build: .\n    image: bt-compose-web\n',
+  });
+  const r = spawnSync('docker-compose', ['-p', 'btcompose', 'build'], {
+    cwd: dir, encoding: 'utf8', timeout: 120_000,
+    env: { ...process.env, DOCKER_HOST: d.host, COMPOSE_DOCKER_CLI_BUILD: '0' },
+  });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout + r.stderr, /Step 2\/3 : RUN echo compose-built > \/c\n ---> Running in [0-9a-f]{12}\n/);
+  assert.match(r.stdout + r.stderr, /Successfully tagged bt-compose-web:latest/);
+  assert.equal(d.berth(['run', '--rm', 'bt-compose-web']).stdout, 'compose-built\n');
+});
