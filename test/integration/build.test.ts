@@ -276,3 +276,24 @@ test('docker-compose 1.29 build (its own API client, not the docker CLI)', { ski
   assert.match(r.stdout + r.stderr, /Successfully tagged bt-compose-web:latest/);
   assert.equal(d.berth(['run', '--rm', 'bt-compose-web']).stdout, 'compose-built\n');
 });
+
+test('RUN heredocs (plain and #! script); --network none, --add-host and --shm-size reach the RUN containers', async () => {
+  const dir = await context('run-opts', {
+    Dockerfile: [
+      'FROM busybox',
+      'RUN <<EOF',
+      'echo plain heredoc > /plain',
+      'EOF',
+      'RUN <<EOT',
+      '#!/bin/sh',
+      'echo "script ran as $0" > /script',
+      'EOT',
+      'RUN grep myhost /etc/hosts > /hosts; tail -n +3 /proc/net/dev | wc -l > /links; df -k /dev/shm | tail -1 | awk \'{print $2}\' > /shm',
+      'CMD ["cat", "/plain", "/script", "/hosts", "/links", "/shm"]',
+    ].join('\n') + '\n',
+  });
+  const r = build(['--network', 'none', '--add-host', 'myhost:10.1.2.3', '--shm-size', '16m', '-t', 'bt-run-opts', dir]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  // Only the loopback interface without a network; the extra host and the shm size as asked.
+  assert.equal(d.berth(['run', '--rm', 'bt-run-opts']).stdout, 'plain heredoc\nscript ran as /dev/pipes/EOT\n10.1.2.3\tmyhost\n1\n16384\n');
+});

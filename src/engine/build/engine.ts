@@ -43,6 +43,8 @@ export interface RunRequest {
   networkMode?: string;
   extraHosts?: string[];
   shmSize?: number;
+  /** Bind mounts (`/host:/ctr:ro`), e.g. the directory holding a heredoc script. */
+  binds?: string[];
   /** Called once the container exists, before it starts (` ---> Running in …`). */
   onCreated?: (containerId: string) => void;
 }
@@ -92,6 +94,7 @@ export class ServiceBuildEngine implements BuildEngine {
     if (req.networkMode && req.networkMode !== 'default') host.NetworkMode = req.networkMode;
     if (req.extraHosts?.length) host.ExtraHosts = req.extraHosts;
     if (req.shmSize) host.ShmSize = req.shmSize;
+    if (req.binds?.length) host.Binds = req.binds;
     const { Id } = await this.containers.create(config, host);
     req.onCreated?.(Id);
     const session = this.containers.attach(Id, { stdin: false });

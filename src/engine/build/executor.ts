@@ -9,8 +9,9 @@
  * directly (copy-layer.ts); metadata-only steps add a config and a history
  * row, no layer. A failing step throws BuildFailed: no tag moves.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { posix } from 'node:path';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
 import { BerthError, InvalidArgument, NotFound } from '../../common/errors.js';
 import type { ContainerConfig } from '../containers/types.js';
 import { familiar, parseRepoTag } from '../images/reference.js';
@@ -122,6 +123,24 @@ function findImage(engine: BuildEngine, ref: string) {
   }
 }
 
+/**
+ * `RUN <<EOF` with a `#!` body runs the script as a file (steps.ts puts it
+ * under /dev/pipes, as BuildKit does): write the files to a host directory
+ * and bind it there read-only for the RUN's container.
+ */
+async function scriptMounts(step: RunStep): Promise<{ binds: string[]; cleanup: () => Promise<void> }> {
+  if (step.files.length === 0) return { binds: [], cleanup: async () => undefined };
+  const dir = await mkdtemp(join(tmpdir(), 'berth-build-run-'));
+  const binds = new Set<string>();
+  for (const f of step.files) {
+    const host = join(dir, posix.dirname(f.path));
+    await mkdir(host, { recursive: true });
+    await writeFile(join(host, posix.basename(f.path)), f.data, { mode: f.mode });
+    binds.add(`${host}:${posix.dirname(f.path)}:ro`);
+  }
+  return { binds: [...binds], cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
 /** Executes one step at a time, through the cache. */
 class StepRunner {
   constructor(
@@ -154,13 +173,18 @@ class StepRunner {
   private async run(step: RunStep, parent: string | undefined): Promise<string> {
     const { engine, out } = this.deps;
     if (!parent) throw new BuildFailed(`${runFailedMessage(step, 127)}: there is no shell in an empty (scratch) image`, 127);
-    if (step.files.length) throw new InvalidArgument('RUN with a #! heredoc script is not supported by this builder yet');
     let containerId = '';
-    const res = await engine.run({
-      imageId: parent, argv: step.argv, env: step.env, user: step.config.User, workingDir: step.config.WorkingDir,
-      networkMode: this.opts.networkMode, extraHosts: this.opts.extraHosts, shmSize: this.opts.shmSize,
-      onCreated: (id) => { containerId = id; out.stream(messages.runningIn(id)); },
-    }, (chunk) => out.stream(chunk.toString('utf8')));
+    const scripts = await scriptMounts(step);
+    let res: { containerId: string; exitCode: number };
+    try {
+      res = await engine.run({
+        imageId: parent, argv: step.argv, env: step.env, user: step.config.User, workingDir: step.config.WorkingDir,
+        networkMode: this.opts.networkMode, extraHosts: this.opts.extraHosts, shmSize: this.opts.shmSize, binds: scripts.binds,
+        onCreated: (id) => { containerId = id; out.stream(messages.runningIn(id)); },
+      }, (chunk) => out.stream(chunk.toString('utf8')));
+    } finally {
+      await scripts.cleanup();
+    }
     if (res.exitCode !== 0) {
       if (this.opts.forceRm) await this.remove(res.containerId);
       throw new BuildFailed(runFailedMessage(step, res.exitCode), res.exitCode);
