@@ -44,16 +44,21 @@ export interface CopyLayerOptions {
   unpackArchives?: boolean;
 }
 
-/** Streams the layer; errors (an unreadable source) end the stream with that error. */
-export function copyLayer(opts: CopyLayerOptions): Readable {
+/**
+ * Streams the layer; errors (an unreadable source) end the stream with that
+ * error. `size()` counts the file bytes written so far (all of them once the
+ * stream has ended).
+ */
+export function copyLayer(opts: CopyLayerOptions): Readable & { size(): number } {
   const pack = tar.pack();
   const out = new PassThrough();
   (pack as unknown as Readable).pipe(out);
-  new LayerWriter(pack, opts).write().then(
+  const writer = new LayerWriter(pack, opts);
+  writer.write().then(
     () => pack.finalize(),
     (err) => out.destroy(err),
   );
-  return out;
+  return Object.assign(out, { size: () => writer.bytes });
 }
 
 const strip = (p: string) => p.replace(/^\/+/, '').replace(/\/+$/, '');
@@ -61,6 +66,8 @@ const strip = (p: string) => p.replace(/^\/+/, '').replace(/\/+$/, '');
 class LayerWriter {
   /** Directories already in the layer or in the parent image. */
   private dirs = new Set<string>(['']);
+  /** File bytes written, as a layer's unpacked size counts them. */
+  bytes = 0;
   private readonly uid: number;
   private readonly gid: number;
 
@@ -190,6 +197,7 @@ class LayerWriter {
   }
 
   private entry(h: Headers, body?: Buffer | Readable): Promise<void> {
+    if (h.type === 'file') this.bytes += h.size ?? 0;
     return new Promise((resolve, reject) => {
       if (body === undefined || Buffer.isBuffer(body)) {
         this.pack.entry(h as import('tar-stream').Header, body ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));

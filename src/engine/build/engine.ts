@@ -15,14 +15,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { ContainerService } from '../containers/service.js';
 import type { ContainerConfig, HostConfig } from '../containers/types.js';
 import { hostPlatform } from '../images/import.js';
 import { parseRepoTag } from '../images/reference.js';
 import type { ContainerRootfs } from '../images/rootfs.js';
 import type { ImageService } from '../images/service.js';
-import { mediaTypes, type HistoryEntry, type ImageConfig } from '../images/types.js';
+import { chainIds, mediaTypes, type HistoryEntry, type ImageConfig } from '../images/types.js';
+import { extractTarStream } from '../layers/host-tools.js';
 
 /** What a new image records besides its layers. */
 export interface ImageMeta {
@@ -59,8 +60,12 @@ export interface BuildEngine {
   /** A new image: `parent` plus one layer holding what the container changed. */
   commitContainer(containerId: string, parent: string | undefined, meta: ImageMeta): Promise<string>;
   removeContainer(containerId: string): Promise<void>;
-  /** A new image: `parent` plus `layer` (a plain tar) as its top layer. */
-  addLayer(parent: string | undefined, layer: Readable, meta: ImageMeta): Promise<string>;
+  /**
+   * A new image: `parent` plus `layer` (a plain tar) as its top layer. With
+   * `clean` (a layer without whiteouts, such as COPY makes) the layer is
+   * unpacked while it is stored, in one pass; `size()` then gives its file bytes.
+   */
+  addLayer(parent: string | undefined, layer: Readable, meta: ImageMeta, clean?: { size(): number }): Promise<string>;
   /** A new image: `parent`'s layers, a new config and one history row with no layer. */
   commitConfig(parent: string | undefined, meta: ImageMeta): Promise<string>;
   /** Mounts an image's filesystem read-only while `fn` runs (undefined: an empty root). */
@@ -123,9 +128,35 @@ export class ServiceBuildEngine implements BuildEngine {
     await this.containers.remove(containerId, { force: true, volumes: true });
   }
 
-  async addLayer(parent: string | undefined, layer: Readable, meta: ImageMeta): Promise<string> {
-    const blob = await this.images.content.write(layer);
-    return this.writeImage(parent, meta, { digest: blob.digest });
+  async addLayer(parent: string | undefined, layer: Readable, meta: ImageMeta, clean?: { size(): number }): Promise<string> {
+    if (!clean) {
+      const blob = await this.images.content.write(layer);
+      return this.writeImage(parent, meta, { digest: blob.digest });
+    }
+    // Store the blob and fill the snapshot from the same stream: createImage then finds the
+    // layer unpacked under its chain ID and skips reading the blob back twice (scan, extract).
+    const sn = this.images.snapshots;
+    const base = parent ? this.images.resolve(parent) : undefined;
+    const diffIds = base ? base.layers.map((l) => l.diffId) : [];
+    const key = `extract-build-${randomBytes(8).toString('hex')}`;
+    await sn.prepare(key, diffIds.length ? chainIds(diffIds).at(-1) : undefined);
+    let digest: string;
+    try {
+      const toStore = new PassThrough();
+      const toDisk = new PassThrough();
+      layer.pipe(toStore);
+      layer.pipe(toDisk);
+      layer.on('error', (e) => { toStore.destroy(e); toDisk.destroy(e); });
+      const [blob] = await Promise.all([this.images.content.write(toStore), extractTarStream(toDisk, sn.dir(key))]);
+      digest = blob.digest;
+      const chainId = chainIds([...diffIds, digest]).at(-1)!;
+      if (sn.stat(chainId)) await sn.remove(key);
+      else await sn.commit(chainId, key, clean.size());
+    } catch (err) {
+      if (sn.stat(key)) await sn.remove(key).catch(() => undefined);
+      throw err;
+    }
+    return this.writeImage(parent, meta, { digest });
   }
 
   commitConfig(parent: string | undefined, meta: ImageMeta): Promise<string> {

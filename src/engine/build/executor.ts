@@ -208,7 +208,8 @@ class StepRunner {
       const real = await resolveInRoot(root, step.path).catch(() => undefined);
       const exists = real !== undefined && (await stat(real).then((s) => s.isDirectory(), () => false));
       if (exists) return engine.commitConfig(parent, meta);
-      return engine.addLayer(parent, copyLayer({ targets: [], inline: [], dest: step.path, parentRoot: root, dirs: [step.path] }), meta);
+      const layer = copyLayer({ targets: [], inline: [], dest: step.path, parentRoot: root, dirs: [step.path] });
+      return engine.addLayer(parent, layer, meta, layer);
     });
   }
 
@@ -243,7 +244,8 @@ class StepRunner {
           targets: copyTargets(srcs, step.dest), inline: step.inline, dest: step.dest, parentRoot: root, owner,
           mode: step.chmod ? parseInt(step.chmod, 8) : undefined, unpackArchives: step.add && step.from === undefined,
         });
-        return engine.addLayer(parent, layer, meta);
+        // ADD may unpack an archive holding whiteouts: only plain copies take the one-pass path.
+        return engine.addLayer(parent, layer, meta, step.add ? undefined : layer);
       });
       await this.deps.cache.set(key, id);
       return id;
