@@ -39,8 +39,9 @@ export function registerBuildRoutes(r: Router, deps: BuildRouteDeps): void {
       const code = err instanceof BuildFailed ? err.code : undefined;
       line({ errorDetail: { ...(code !== undefined ? { code } : {}), message }, error: message });
     } finally {
-      await context.close().catch(() => undefined);
+      // The client has everything once the last line is out; removing a big context can take seconds.
       c.res.end();
+      await context.close().catch(() => undefined);
     }
   });
 }
