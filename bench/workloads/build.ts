@@ -85,6 +85,7 @@ async function small(ctx: BenchContext): Promise<Row[]> {
     {
       workload: 'build cold (RUN 10MiB, COPY 32)',
       berth: builds(ctx, undefined, dir, 'bb2build_small', { cold: true }),
+      dockerCli: ctx.dockerCli ? builds(ctx, ctx.daemon.host, dir, 'bb2build_small', { cold: true }) : undefined,
       floor: repeat(ctx.rounds, floorCold),
       peer: peer ? builds(ctx, peer, dir, 'bb2build_small', { cold: true }) : undefined,
       note: 'target: half of the peer',
@@ -92,6 +93,8 @@ async function small(ctx: BenchContext): Promise<Row[]> {
     {
       workload: 'build fully cached',
       berth: builds(ctx, undefined, dir, 'bb2build_small', { cold: false }),
+      // The same client on both sides: what the daemons cost, without the berth CLI's Node start-up.
+      dockerCli: ctx.dockerCli ? builds(ctx, ctx.daemon.host, dir, 'bb2build_small', { cold: false }) : undefined,
       floor: repeat(ctx.rounds, floorCached),
       peer: peer ? builds(ctx, peer, dir, 'bb2build_small', { cold: false }) : undefined,
       note: 'target: a quarter of the peer',
