@@ -103,8 +103,15 @@ export class ServiceBuildEngine implements BuildEngine {
     const { Id } = await this.containers.create(config, host);
     req.onCreated?.(Id);
     const session = this.containers.attach(Id, { stdin: false });
+    // A failed start rejects the pending attach; nobody else would handle that rejection.
+    session.catch(() => undefined);
     const exited = this.containers.wait(Id, 'next-exit');
-    await this.containers.start(Id);
+    try {
+      await this.containers.start(Id);
+    } catch (err) {
+      await this.containers.remove(Id, { force: true, volumes: true }).catch(() => undefined);
+      throw err;
+    }
     const s = await session;
     const ends: Promise<void>[] = [];
     for (const stream of [s?.stdout, s?.stderr]) {
