@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
@@ -296,4 +297,48 @@ test('RUN heredocs (plain and #! script); --network none, --add-host and --shm-s
   assert.equal(r.code, 0, r.stdout + r.stderr);
   // Only the loopback interface without a network; the extra host and the shm size as asked.
   assert.equal(d.berth(['run', '--rm', 'bt-run-opts']).stdout, 'plain heredoc\nscript ran as /dev/pipes/EOT\n10.1.2.3\tmyhost\n1\n16384\n');
+});
+
+/** POSTs a raw body to /build and returns status and the JSON lines. */
+function postBuild(query: string, body: Buffer): Promise<{ status: number; lines: any[] }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: d.socket, method: 'POST', path: `/v1.41/build?${query}`, headers: { 'Content-Type': 'application/x-tar', 'Content-Length': body.length } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        const lines = text.split('\n').filter((l) => l.trim()).map((l) => { try { return JSON.parse(l); } catch { return l; } });
+        resolve({ status: res.statusCode ?? 0, lines });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('the API: a bare Dockerfile body, a bad tag is a 400, run-time errors are errorDetail lines and leave no container', async () => {
+  const ok = await postBuild('t=bt-api', Buffer.from('FROM busybox\nLABEL via=api\n'));
+  assert.equal(ok.status, 200);
+  const aux = ok.lines.find((l) => l.aux);
+  assert.match(aux.aux.ID, /^sha256:[0-9a-f]{64}$/);
+  assert.deepEqual(ok.lines.filter((l) => l.stream).map((l) => l.stream).slice(-2), [`Successfully built ${aux.aux.ID.slice(7, 19)}\n`, 'Successfully tagged bt-api:latest\n']);
+
+  const badTag = await postBuild('t=Bad:tag:x', Buffer.from('FROM busybox\n'));
+  assert.equal(badTag.status, 400);
+
+  const before = (await d.api('GET', '/containers/json?all=1')).body.length;
+  const badUser = await postBuild('', Buffer.from('FROM busybox\nUSER nosuchuser\nRUN true\n'));
+  assert.equal(badUser.status, 200);
+  const err = badUser.lines.find((l) => l.errorDetail);
+  assert.match(err.error, /nosuchuser/);
+  const badNet = await postBuild('networkmode=bt-no-such-net', Buffer.from('FROM busybox\nRUN true\n'));
+  assert.match(badNet.lines.find((l) => l.errorDetail).error, /bt-no-such-net/);
+  const failing = await postBuild('', Buffer.from('FROM busybox\nRUN exit 4\n'));
+  assert.deepEqual(failing.lines.find((l) => l.errorDetail).errorDetail, { code: 4, message: "The command '/bin/sh -c exit 4' returned a non-zero code: 4" });
+  // The failed RUN's container stays (as Docker keeps it without --force-rm); the others never existed.
+  assert.equal((await d.api('GET', '/containers/json?all=1')).body.length, before + 1);
+  const forced = await postBuild('forcerm=1', Buffer.from('FROM busybox\nRUN exit 5\n'));
+  assert.ok(forced.lines.some((l) => /^Removing intermediate container/.test(l.stream ?? '')));
+  assert.equal((await d.api('GET', '/containers/json?all=1')).body.length, before + 1);
+  assert.equal((await d.api('GET', '/_ping')).status, 200);
 });
