@@ -11,6 +11,7 @@
  */
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
 import { join, posix } from 'node:path';
 import { BerthError, InvalidArgument, NotFound } from '../../common/errors.js';
 import type { ContainerConfig } from '../containers/types.js';
@@ -175,13 +176,15 @@ class StepRunner {
     if (!parent) throw new BuildFailed(`${runFailedMessage(step, 127)}: there is no shell in an empty (scratch) image`, 127);
     let containerId = '';
     const scripts = await scriptMounts(step);
+    // Output arrives in arbitrary chunks; never split a UTF-8 character across two lines of the stream.
+    const decoder = new StringDecoder('utf8');
     let res: { containerId: string; exitCode: number };
     try {
       res = await engine.run({
         imageId: parent, argv: step.argv, env: step.env, user: step.config.User, workingDir: step.config.WorkingDir,
         networkMode: this.opts.networkMode, extraHosts: this.opts.extraHosts, shmSize: this.opts.shmSize, binds: scripts.binds,
         onCreated: (id) => { containerId = id; out.stream(messages.runningIn(id)); },
-      }, (chunk) => out.stream(chunk.toString('utf8')));
+      }, (chunk) => { const text = decoder.write(chunk); if (text) out.stream(text); });
     } finally {
       await scripts.cleanup();
     }
