@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { repoRoot, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 // Real builds on busybox through `berth build` (and the docker CLI's legacy
 // builder): every instruction, the image config they leave, the cache and its
@@ -341,4 +341,15 @@ test('the API: a bare Dockerfile body, a bad tag is a 400, run-time errors are e
   assert.ok(forced.lines.some((l) => /^Removing intermediate container/.test(l.stream ?? '')));
   assert.equal((await d.api('GET', '/containers/json?all=1')).body.length, before + 1);
   assert.equal((await d.api('GET', '/_ping')).status, 200);
+});
+
+test('a gzip-compressed context tar on stdin (build - < ctx.tar.gz)', async () => {
+  const dir = await context('gz', { 'g.txt': 'from gzip\n', Dockerfile: 'FROM busybox\nCOPY g.txt /\nCMD ["cat", "/g.txt"]\n' });
+  const tgz = path.join(work, 'ctx.tar.gz');
+  assert.equal(spawnSync('tar', ['czf', tgz, '-C', dir, '.']).status, 0);
+  const out = spawnSync('sh', ['-c', `"${process.execPath}" "${path.join(repoRoot, 'dist/src/cli/main.js')}" build -q -t bt-gz - < "${tgz}"`], {
+    encoding: 'utf8', env: { ...process.env, BERTH_HOST: d.host, DOCKER_HOST: '' },
+  });
+  assert.equal(out.status, 0, out.stderr);
+  assert.equal(d.berth(['run', '--rm', 'bt-gz']).stdout, 'from gzip\n');
 });

@@ -25,7 +25,11 @@ export function buildArgs(list: string[], env: NodeJS.ProcessEnv): Record<string
 /** `berth build -` : stdin is either a tar context or a lone Dockerfile. */
 async function stdinContext(): Promise<BuildContext> {
   const data = await readAll(process.stdin);
-  if (data.length > 262 && data.subarray(257, 262).toString() === 'ustar') return { stream: Readable.from([data]), dockerfile: 'Dockerfile' };
+  const isTar = data.length > 262 && data.subarray(257, 262).toString() === 'ustar';
+  // A compressed context goes as it came; the daemon unpacks it (gzip) or says which it can't.
+  const compressed = (data[0] === 0x1f && data[1] === 0x8b) || data.subarray(0, 3).toString('latin1') === 'BZh'
+    || data.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
+  if (isTar || compressed) return { stream: Readable.from([data]), dockerfile: 'Dockerfile' };
   const pack = tar.pack();
   pack.entry({ name: 'Dockerfile', size: data.length, mode: 0o644, mtime: new Date(), uid: 0, gid: 0 }, data);
   pack.finalize();
