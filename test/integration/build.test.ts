@@ -316,7 +316,7 @@ function postBuild(query: string, body: Buffer): Promise<{ status: number; lines
   });
 }
 
-test('the API: a bare Dockerfile body, a bad tag is a 400, run-time errors are errorDetail lines and leave no container', async () => {
+test('the API: a bare Dockerfile body, a bad tag is a 400, run-time errors are errorDetail lines; only a failed RUN keeps its container', async () => {
   const ok = await postBuild('t=bt-api', Buffer.from('FROM busybox\nLABEL via=api\n'));
   assert.equal(ok.status, 200);
   const aux = ok.lines.find((l) => l.aux);
