@@ -7,6 +7,7 @@ import { printTable, type Row } from './harness.js';
 import { RuncFloor } from './floor.js';
 import { engineWorkloads } from './workloads/engine.js';
 import { composeWorkloads } from './workloads/compose.js';
+import { buildWorkloads } from './workloads/build.js';
 
 /**
  * `npm run bench -- [--peer unix:///path.sock] [--rounds N] [--only a,b]`
@@ -20,6 +21,7 @@ import { composeWorkloads } from './workloads/compose.js';
 const groups: WorkloadGroup[] = [
   ...engineWorkloads,
   ...composeWorkloads,
+  ...buildWorkloads,
 ];
 
 const args = process.argv.slice(2);

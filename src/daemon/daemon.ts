@@ -24,6 +24,10 @@ import { acquireDaemonLock } from './lock.js';
 import { daemonInfo } from './info.js';
 import type { DaemonOptions } from './options.js';
 import { wireServices } from './wiring.js';
+import { registerBuildRoutes } from '../api/routes/build.js';
+import { BuildCache } from '../engine/build/cache-store.js';
+import { ServiceBuildEngine } from '../engine/build/engine.js';
+import { runBuild } from '../engine/build/executor.js';
 
 export const BERTH_VERSION = '0.1.0';
 
@@ -62,6 +66,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     registerExecRoutes(router, execs);
     wired.registerRoutes(router);
     registerCommitRoutes(router, containers, wired.containerRootfs);
+    const buildTmp = path.join(opts.dataRoot, 'tmp');
+    const buildEngine = new ServiceBuildEngine(wired.images, containers, wired.containerRootfs, buildTmp);
+    const buildCache = await BuildCache.open(path.join(opts.dataRoot, 'build'));
+    await buildCache.prune((id) => buildEngine.exists(id));
+    registerBuildRoutes(router, {
+      tmpRoot: buildTmp,
+      build: (context, o, out) => runBuild({ engine: buildEngine, cache: buildCache, context, out }, o),
+    });
     registerArchiveRoutes(router, {
       async rootfsOf(ref) {
         const rec = store.get(ref);

@@ -1,10 +1,11 @@
+import { writeFile } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import * as tar from 'tar-stream';
 import { readAll, StreamError } from '../../client/index.js';
 import { CliExit } from '../cli-context.js';
 import { contextTar, type BuildContext } from '../build-context.js';
 import { humanSize } from '../format/human.js';
-import { checkReference, keyValues, UsageError } from '../options/parse-values.js';
+import { checkReference, keyValues, parseRamBytes, UsageError } from '../options/parse-values.js';
 import type { CommandSpec } from './define.js';
 
 const collect = (v: string, p: string[] = []) => p.concat(v);
@@ -24,7 +25,11 @@ export function buildArgs(list: string[], env: NodeJS.ProcessEnv): Record<string
 /** `berth build -` : stdin is either a tar context or a lone Dockerfile. */
 async function stdinContext(): Promise<BuildContext> {
   const data = await readAll(process.stdin);
-  if (data.length > 262 && data.subarray(257, 262).toString() === 'ustar') return { stream: Readable.from([data]), dockerfile: 'Dockerfile' };
+  const isTar = data.length > 262 && data.subarray(257, 262).toString() === 'ustar';
+  // A compressed context goes as it came; the daemon unpacks it (gzip) or says which it can't.
+  const compressed = (data[0] === 0x1f && data[1] === 0x8b) || data.subarray(0, 3).toString('latin1') === 'BZh'
+    || data.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
+  if (isTar || compressed) return { stream: Readable.from([data]), dockerfile: 'Dockerfile' };
   const pack = tar.pack();
   pack.entry({ name: 'Dockerfile', size: data.length, mode: 0o644, mtime: new Date(), uid: 0, gid: 0 }, data);
   pack.finalize();
@@ -39,18 +44,21 @@ export const build: CommandSpec = {
     c.option('--cache-from <strings>', 'Images to consider as cache sources', collect, []);
     c.option('-f, --file <string>', "Name of the Dockerfile (Default is 'PATH/Dockerfile')");
     c.option('--force-rm', 'Always remove intermediate containers');
+    c.option('--iidfile <string>', 'Write the image ID to the file');
     c.option('--label <list>', 'Set metadata for an image', collect, []);
     c.option('--network <string>', 'Set the networking mode for the RUN instructions during build', 'default');
     c.option('--no-cache', 'Do not use cache when building the image');
     c.option('--platform <string>', 'Set platform if server is multi-platform capable');
     c.option('--pull', 'Always attempt to pull a newer version of the image');
     c.option('-q, --quiet', 'Suppress the build output and print image ID on success');
+    c.option('--shm-size <bytes>', 'Size of /dev/shm');
     c.option('--rm [bool]', 'Remove intermediate containers after a successful build', true);
     c.option('-t, --tag <list>', "Name and optionally a tag in the 'name:tag' format", collect, []);
     c.option('--target <string>', 'Set the target build stage to build.');
   },
   action: async (ctx, [path], o) => {
     for (const t of o.tag as string[]) checkReference(t);
+    const shmSize = o.shmSize === undefined ? undefined : parseRamBytes(o.shmSize);
     if (/^(https?|git):\/\/|^git@/.test(path)) throw new CliExit(1, 'remote build contexts are not supported; pass a directory or -');
     let context: BuildContext;
     try {
@@ -74,7 +82,7 @@ export const build: CommandSpec = {
         labels: JSON.stringify(keyValues(o.label, 'label')), nocache: o.cache === false, pull: !!o.pull,
         rm: o.rm !== 'false' && o.rm !== false, forcerm: !!o.forceRm, q: !!o.quiet, target: o.target,
         networkmode: o.network, platform: o.platform, extrahosts: o.addHost.length ? o.addHost.join(',') : undefined,
-        cachefrom: o.cacheFrom.length ? JSON.stringify(o.cacheFrom) : undefined,
+        cachefrom: o.cacheFrom.length ? JSON.stringify(o.cacheFrom) : undefined, shmsize: shmSize,
       },
       body: counted,
       contentType: 'application/x-tar',
@@ -96,6 +104,7 @@ export const build: CommandSpec = {
       throw new CliExit(code, e.message);
     }
     if (o.quiet && imageId) ctx.out(`${imageId}\n`);
+    if (o.iidfile && imageId) await writeFile(o.iidfile, imageId);
     return 0;
   },
 };

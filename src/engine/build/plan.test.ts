@@ -66,7 +66,7 @@ test('the image config follows every instruction', () => {
   assert.equal(c.User, 'nobody');
   assert.equal(c.WorkingDir, '/app/lib');
   assert.equal(c.StopSignal, 'SIGQUIT');
-  assert.deepEqual(c.Healthcheck, { Test: ['CMD-SHELL', 'wget -q localhost'], Interval: 5e9, Timeout: 0, StartPeriod: 0, Retries: 0 });
+  assert.deepEqual(c.Healthcheck, { Test: ['CMD-SHELL', 'wget -q localhost'], Interval: 5e9 });
   assert.deepEqual(c.Shell, ['/bin/ash', '-eo', 'pipefail', '-c']);
   assert.deepEqual(c.Cmd, ['/bin/ash', '-eo', 'pipefail', '-c', 'run $A'], 'CMD is not expanded, runs under SHELL');
   assert.deepEqual(c.OnBuild, ['RUN echo child']);

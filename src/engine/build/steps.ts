@@ -187,7 +187,9 @@ export function applyInstruction(st: StageState, ins: Instruction, stage: number
     }
     case 'HEALTHCHECK': {
       const h = ins.health;
-      c.Healthcheck = { Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries };
+      // Zero durations are omitted, as Go's omitempty leaves them out of Docker's config.
+      c.Healthcheck = { Test: h.Test };
+      for (const k of ['Interval', 'Timeout', 'StartPeriod', 'Retries'] as const) if (h[k]) c.Healthcheck[k] = h[k];
       if (h.Test[0] === 'NONE') c.Healthcheck = { Test: ['NONE'] };
       return done(`HEALTHCHECK ${goQ(h.Test)}`);
     }

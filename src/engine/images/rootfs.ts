@@ -71,6 +71,12 @@ export class ContainerRootfs {
     return upperChanges(this.sn.dir(key), this.sn.lowerDirs(key));
   }
 
+  /** The container's changes as a layer tar (the builder commits these itself). */
+  containerDiff(containerId: string, keep?: (name: string, size: number) => boolean): Readable {
+    this.need(containerId);
+    return layerFromUpper(this.sn.dir(keyOf(containerId)), keep);
+  }
+
   /**
    * `docker commit`: a new image of the container's image plus one layer
    * holding the container's changes (only the diff is stored).

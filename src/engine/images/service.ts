@@ -55,8 +55,9 @@ export class ImageService {
     }
     const saved = await readJson<{ Repositories: Record<string, string> }>(svc.repositoriesFile);
     for (const [ref, id] of Object.entries(saved?.Repositories ?? {})) if (svc.records.has(id)) svc.refs.set(ref, id);
-    // A crash mid-unpack leaves a half-filled extract snapshot or layers no record names yet.
-    for (const s of snapshots.list()) if (s.key.startsWith('extract-')) await snapshots.remove(s.key).catch(() => undefined);
+    // A crash mid-unpack leaves a half-filled extract snapshot or layers no record names yet
+    // (and one mid-build a builder's read-only view).
+    for (const s of snapshots.list()) if (s.key.startsWith('extract-') || s.key.startsWith('build-view-')) await snapshots.remove(s.key).catch(() => undefined);
     await svc.collectLayers();
     return svc;
   }

@@ -13,8 +13,11 @@ import { opaqueMarker, whiteoutPrefix } from './tar-check.js';
  * own xattrs never leak into the layer.
  *
  *   await cs.write(layerFromUpper(sn.dir('container-abc')));
+ *
+ * `keep` can drop entries (by layer path and size), e.g. the empty files runc
+ * made as bind-mount targets, which are plumbing rather than content.
  */
-export function layerFromUpper(upperDir: string): Readable {
+export function layerFromUpper(upperDir: string, keep?: (name: string, size: number) => boolean): Readable {
   const out = new PassThrough();
   const { stream, done } = createTarStream(upperDir);
   const ex = tar.extract();
@@ -34,6 +37,7 @@ export function layerFromUpper(upperDir: string): Readable {
       const h: any = { ...entry.header };
       const name = h.name.replace(/^\.\/?/, '').replace(/\/$/, '');
       if (name === '') { entry.resume(); continue; }
+      if (keep && h.type !== 'directory' && !keep(name, h.size ?? 0)) { entry.resume(); continue; }
       const pax: Record<string, string> = {};
       let opaque = false;
       for (const [k, v] of Object.entries((h.pax ?? {}) as Record<string, string>)) {

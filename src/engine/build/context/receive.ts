@@ -91,8 +91,25 @@ export async function receiveContext(body: Readable, dir: string, digests?: Map<
     await writeFile(join(dir, 'Dockerfile'), Buffer.concat(chunks), { mode: 0o644 });
     return { kind: 'dockerfile', files: 1, bytes };
   }
-  const files = await extractTar(stream, dir, digests);
+  const files = await extractTar(completeTar(stream), dir, digests);
   return { kind: 'tar', files, bytes };
+}
+
+/**
+ * The docker CLI's context for a `-f` outside the context (the Dockerfile
+ * appended under `.dockerfile.<random>`) ends right after the last file's
+ * bytes: no padding to the 512-byte block, no end-of-archive blocks. Docker's
+ * daemon reads it anyway, so we complete the archive with zero blocks.
+ */
+function completeTar(stream: Readable): Readable {
+  return Readable.from((async function* () {
+    let n = 0;
+    for await (const c of stream) {
+      n += (c as Buffer).length;
+      yield c as Buffer;
+    }
+    yield Buffer.alloc((512 - (n % 512)) % 512 + 1024);
+  })());
 }
 
 /** `./a//b/` → `a/b`, `/` → ``; throws for paths that leave the root. */
