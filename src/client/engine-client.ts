@@ -188,7 +188,8 @@ function parseHost(host: string): { socketPath: string } | { host: string; port:
 function encodeBody(opts: RequestOptions): { data?: Buffer; stream?: Readable; headers: Record<string, string> } {
   const b = opts.body;
   if (b === undefined) return { headers: {} };
-  if (b instanceof Readable) return { stream: b, headers: { 'Content-Type': opts.contentType ?? 'application/x-tar', 'Transfer-Encoding': 'chunked' } };
+  // Any readable stream: tar-stream's packs are streamx streams, not node's Readable.
+  if (b instanceof Readable || typeof (b as { pipe?: unknown }).pipe === 'function') return { stream: b as Readable, headers: { 'Content-Type': opts.contentType ?? 'application/x-tar', 'Transfer-Encoding': 'chunked' } };
   if (Buffer.isBuffer(b)) return { data: b, headers: { 'Content-Type': opts.contentType ?? 'application/octet-stream', 'Content-Length': String(b.length) } };
   const data = Buffer.from(JSON.stringify(b));
   return { data, headers: { 'Content-Type': 'application/json', 'Content-Length': String(data.length) } };

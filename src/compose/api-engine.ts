@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
 import type {
   BuildRequest, ComposeEngine, ContainerInspect, ContainerSummary, CreateContainerBody, CreateNetworkBody, CreateVolumeBody,
@@ -20,7 +21,7 @@ export interface EngineApi {
 }
 
 /** Packs a build context as `docker build` sends it (the builder's `packContext`). */
-export type PackContext = (dir: string, opts: { dockerfile?: string }) => Promise<{ stream: Readable }>;
+export type PackContext = (dir: string, opts: { dockerfile?: string }) => Promise<{ stream: Readable; dockerfile?: string }>;
 
 /** The process's stdio, replaceable in tests. */
 export interface Stdio { stdin: NodeJS.ReadStream | Readable; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }
@@ -129,10 +130,12 @@ export class ApiComposeEngine implements ComposeEngine {
 
   async buildImage(opts: BuildRequest, onProgress?: (line: string) => void): Promise<void> {
     if (!this.pack) throw new Error('building needs a context packer');
-    const { stream } = await this.pack(opts.context, { dockerfile: opts.dockerfile });
+    // Compose names the Dockerfile relative to the build context (docker build -f: to the cwd).
+    const dockerfile = opts.dockerfile ? path.resolve(opts.context, opts.dockerfile) : undefined;
+    const packed = await this.pack(opts.context, { dockerfile });
     const res = await this.api.request('POST', '/build', {
-      body: stream, contentType: 'application/x-tar',
-      query: { t: opts.tag, dockerfile: opts.dockerfile, buildargs: JSON.stringify(opts.args), target: opts.target,
+      body: packed.stream, contentType: 'application/x-tar',
+      query: { t: opts.tag, dockerfile: packed.dockerfile ?? opts.dockerfile, buildargs: JSON.stringify(opts.args), target: opts.target,
         labels: JSON.stringify(opts.labels), nocache: opts.noCache, pull: opts.pull, rm: true },
     });
     await followProgress(res, onProgress);
