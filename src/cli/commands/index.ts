@@ -12,6 +12,7 @@ import { events, info, version } from './system.js';
 import { commit, pull } from './pull-commit.js';
 import { build } from './build.js';
 import { systemPrune } from './system-prune.js';
+import { cp } from './cp.js';
 import { NETWORK_COMMANDS, VOLUME_COMMANDS } from './volume-network.js';
 
 
@@ -25,7 +26,7 @@ import { NETWORK_COMMANDS, VOLUME_COMMANDS } from './volume-network.js';
 export type CommandGroup = (program: Command, ctx: CliContext, state: ExitState) => void | Promise<void>;
 
 const CONTAINER_COMMANDS: [CommandSpec, string?, string[]?][] = [
-  [attach], [commit], [create], [exec], [exportCmd], [containerInspect], [kill], [logs], [ps, 'ls', ['list', 'ps']], [pause], [port],
+  [attach], [commit], [cp], [create], [exec], [exportCmd], [containerInspect], [kill], [logs], [ps, 'ls', ['list', 'ps']], [pause], [port],
   [prune], [rename], [restart], [rm, 'rm', ['remove']], [run], [start], [stop], [top], [unpause], [wait],
 ];
 
@@ -35,7 +36,7 @@ const IMAGE_COMMANDS: [CommandSpec, string?, string[]?][] = [
 ];
 
 const TOP_LEVEL: CommandSpec[] = [
-  attach, build, commit, create, events, exec, exportCmd, history, images, importCmd, info, inspect, kill, load, logs, pause, port, ps,
+  attach, build, commit, cp, create, events, exec, exportCmd, history, images, importCmd, info, inspect, kill, load, logs, pause, port, ps,
   pull, rename, restart, rm, rmi, run, save, start, stop, tag, top, unpause, version, wait,
 ];
 
