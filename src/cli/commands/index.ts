@@ -13,6 +13,8 @@ import { commit, pull } from './pull-commit.js';
 import { build } from './build.js';
 import { systemPrune } from './system-prune.js';
 import { cp } from './cp.js';
+import { diff } from './diff.js';
+import { stats } from './stats.js';
 import { NETWORK_COMMANDS, VOLUME_COMMANDS } from './volume-network.js';
 
 
@@ -26,8 +28,8 @@ import { NETWORK_COMMANDS, VOLUME_COMMANDS } from './volume-network.js';
 export type CommandGroup = (program: Command, ctx: CliContext, state: ExitState) => void | Promise<void>;
 
 const CONTAINER_COMMANDS: [CommandSpec, string?, string[]?][] = [
-  [attach], [commit], [cp], [create], [exec], [exportCmd], [containerInspect], [kill], [logs], [ps, 'ls', ['list', 'ps']], [pause], [port],
-  [prune], [rename], [restart], [rm, 'rm', ['remove']], [run], [start], [stop], [top], [unpause], [wait],
+  [attach], [commit], [cp], [create], [diff], [exec], [exportCmd], [containerInspect], [kill], [logs], [ps, 'ls', ['list', 'ps']], [pause], [port],
+  [prune], [rename], [restart], [rm, 'rm', ['remove']], [run], [start], [stats], [stop], [top], [unpause], [wait],
 ];
 
 const IMAGE_COMMANDS: [CommandSpec, string?, string[]?][] = [
@@ -36,8 +38,8 @@ const IMAGE_COMMANDS: [CommandSpec, string?, string[]?][] = [
 ];
 
 const TOP_LEVEL: CommandSpec[] = [
-  attach, build, commit, cp, create, events, exec, exportCmd, history, images, importCmd, info, inspect, kill, load, logs, pause, port, ps,
-  pull, rename, restart, rm, rmi, run, save, start, stop, tag, top, unpause, version, wait,
+  attach, build, commit, cp, create, diff, events, exec, exportCmd, history, images, importCmd, info, inspect, kill, load, logs, pause, port, ps,
+  pull, rename, restart, rm, rmi, run, save, start, stats, stop, tag, top, unpause, version, wait,
 ];
 
 function registerContainerAndImageCommands(program: Command, ctx: CliContext, state: ExitState): void {
