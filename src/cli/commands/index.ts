@@ -14,6 +14,7 @@ import { build } from './build.js';
 import { systemPrune } from './system-prune.js';
 import { cp } from './cp.js';
 import { diff } from './diff.js';
+import { systemDf } from './system-df.js';
 import { stats } from './stats.js';
 import { NETWORK_COMMANDS, VOLUME_COMMANDS } from './volume-network.js';
 
@@ -52,7 +53,7 @@ function registerContainerAndImageCommands(program: Command, ctx: CliContext, st
   };
   group('container', 'Manage containers', CONTAINER_COMMANDS);
   group('image', 'Manage images', IMAGE_COMMANDS);
-  group('system', 'Manage Berth', [[events], [info], [systemPrune]]);
+  group('system', 'Manage Berth', [[systemDf], [events], [info], [systemPrune]]);
   group('volume', 'Manage volumes', VOLUME_COMMANDS.map((v) => [v, v.name, v.name === 'ls' ? ['list'] : v.name === 'rm' ? ['remove'] : undefined]));
   group('network', 'Manage networks', NETWORK_COMMANDS.map((n) => [n, n.name, n.name === 'ls' ? ['list'] : n.name === 'rm' ? ['remove'] : undefined]));
   for (const spec of TOP_LEVEL) track(spec, mount(program, spec, ctx, state));

@@ -3,6 +3,7 @@ import { NotFound } from '../../common/errors.js';
 import type { ContainerConfig } from '../containers/types.js';
 import { layerFromUpper, upperChanges, type Change } from '../layers/diff.js';
 import { createTarStream, isMountPoint } from '../layers/host-tools.js';
+import { treeSize } from '../layers/usage.js';
 import { parseRepoTag } from './reference.js';
 import type { ImageService } from './service.js';
 import { mediaTypes, type ImageConfig, type ImageRecord } from './types.js';
@@ -69,6 +70,12 @@ export class ContainerRootfs {
     this.need(containerId);
     const key = keyOf(containerId);
     return upperChanges(this.sn.dir(key), this.sn.lowerDirs(key));
+  }
+
+  /** Bytes the container wrote (its writable layer): `SizeRw` in `ps -s` and `system df`. */
+  async containerSize(containerId: string): Promise<number> {
+    if (!this.sn.stat(keyOf(containerId))) return 0;
+    return treeSize(this.sn.dir(keyOf(containerId)));
   }
 
   /**
