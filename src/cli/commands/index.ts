@@ -16,6 +16,7 @@ import { cp } from './cp.js';
 import { diff } from './diff.js';
 import { systemDf } from './system-df.js';
 import { stats } from './stats.js';
+import { update } from './update.js';
 import { NETWORK_COMMANDS, VOLUME_COMMANDS } from './volume-network.js';
 
 
@@ -30,7 +31,7 @@ export type CommandGroup = (program: Command, ctx: CliContext, state: ExitState)
 
 const CONTAINER_COMMANDS: [CommandSpec, string?, string[]?][] = [
   [attach], [commit], [cp], [create], [diff], [exec], [exportCmd], [containerInspect], [kill], [logs], [ps, 'ls', ['list', 'ps']], [pause], [port],
-  [prune], [rename], [restart], [rm, 'rm', ['remove']], [run], [start], [stats], [stop], [top], [unpause], [wait],
+  [prune], [rename], [restart], [rm, 'rm', ['remove']], [run], [start], [stats], [stop], [top], [unpause], [update], [wait],
 ];
 
 const IMAGE_COMMANDS: [CommandSpec, string?, string[]?][] = [
@@ -40,7 +41,7 @@ const IMAGE_COMMANDS: [CommandSpec, string?, string[]?][] = [
 
 const TOP_LEVEL: CommandSpec[] = [
   attach, build, commit, cp, create, diff, events, exec, exportCmd, history, images, importCmd, info, inspect, kill, load, logs, pause, port, ps,
-  pull, rename, restart, rm, rmi, run, save, start, stats, stop, tag, top, unpause, version, wait,
+  pull, rename, restart, rm, rmi, run, save, start, stats, stop, tag, top, unpause, update, version, wait,
 ];
 
 function registerContainerAndImageCommands(program: Command, ctx: CliContext, state: ExitState): void {
