@@ -88,7 +88,7 @@ async function copyFromContainer(ctx: CliContext, ctr: string, srcPath: string, 
     await pipeline(res, process.stdout, { end: false });
     return;
   }
-  const counted = counter(res);
+  const counted = counter(res, o.progress);
   const srcBase = splitPathDirEntry(srcPath).base;
   // Docker's CopyInfoDestinationPath follows a symlink at the destination.
   const dstStat = await fs.stat(dstPath).catch((e: NodeJS.ErrnoException) => {
@@ -149,7 +149,7 @@ async function copyToContainer(ctx: CliContext, srcPath: string, ctr: string, ds
     putPath = d.dir;
     rebase = d.base;
   }
-  const counted = counter(packHostPath(packPath, rebase));
+  const counted = counter(packHostPath(packPath, rebase), o.progress);
   await putArchive(client, ctr, putPath, counted.stream, o);
   if (o.progress) process.stderr.write(`Successfully copied ${humanSize(counted.bytes())} to ${ctr}:${dstPath}\n`);
 }
@@ -162,7 +162,8 @@ async function putArchive(client: EngineClient, ctr: string, dir: string, body: 
 }
 
 /** Counts the bytes flowing through, for the "Successfully copied" line. */
-function counter(r: Readable): { stream: Readable; bytes: () => number } {
+function counter(r: Readable, wanted = true): { stream: Readable; bytes: () => number } {
+  if (!wanted) return { stream: r, bytes: () => 0 };
   let n = 0;
   const pass = new PassThrough();
   r.on('error', (e) => pass.destroy(e));

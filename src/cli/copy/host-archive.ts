@@ -1,7 +1,7 @@
-import { createReadStream, promises as fs, type Stats } from 'node:fs';
+import { constants, createReadStream, createWriteStream, promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 
 /**
@@ -41,7 +41,10 @@ export function packHostPath(srcPath: string, rebaseName?: string): Readable {
     // Sockets and device nodes are skipped, as Docker's archiver does for sockets.
   };
   void add(path.join(dir, base), top).then(() => pack.finalize(), (err) => pack.destroy(err));
-  return pack as unknown as Readable;
+  // tar-stream's packer is a streamx stream; callers (the HTTP client) want a Node Readable.
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  pack.on('error', (e: Error) => out.destroy(e));
+  return (pack as unknown as Readable).pipe(out);
 }
 
 function entry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }, file?: string): Promise<void> {
@@ -49,7 +52,7 @@ function entry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }, f
     const done = (err?: Error | null) => (err ? reject(err) : resolve());
     if (!file) { pack.entry(header as tar.Header, done); return; }
     const w = pack.entry(header as tar.Header, done);
-    pipeline(createReadStream(file), w).catch(reject);
+    pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), w).catch(reject);
   });
 }
 
@@ -114,9 +117,10 @@ export async function extractToHost(input: Readable, dir: string, opts: ExtractO
           break;
         case 'file':
         case 'contiguous-file': {
-          const fh = await fs.open(at, 'wx', 0o600);
+          // A stream, not awaited writes per chunk: tar entries arrive in small chunks.
+          await pipeline(e, createWriteStream(at, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }));
+          const fh = await fs.open(at, constants.O_RDONLY | constants.O_NOFOLLOW);
           try {
-            for await (const chunk of e) await fh.write(chunk as Buffer);
             if (opts.preserveOwner) await fh.chown(uid, gid);
             await fh.chmod(mode);
             await fh.utimes(mtime, mtime);
