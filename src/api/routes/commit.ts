@@ -21,18 +21,20 @@ export function registerCommitRoutes(r: Router, containers: ContainerService, ro
     // Docker pauses a running container while committing so the layer is consistent.
     const pause = c.flag('pause', true) && rec.State.Running && !rec.State.Paused;
     if (pause) await containers.pause(rec.Id);
+    let img;
     try {
-      const img = await rootfs.commitContainer(rec.Id, {
+      img = await rootfs.commitContainer(rec.Id, {
         imageId: rec.Image, config: { ...config, Hostname: undefined, Image: undefined } as ContainerConfig, containerConfig: rec.Config,
         comment: c.query.get('comment') ?? undefined, author: c.query.get('author') ?? undefined,
         repoTag: repo ? `${repo}${tag ? `:${tag}` : ''}` : undefined,
         mountTargets: mountTargets(rec),
       });
       containers.emit(rec, 'commit');
-      c.json(201, { Id: img.id });
     } finally {
+      // Unpaused before answering, so the client never sees its container still paused.
       if (pause) await containers.unpause(rec.Id).catch(() => undefined);
     }
+    c.json(201, { Id: img.id });
   });
 
   r.get('/containers/:id/changes', async (c) => {
