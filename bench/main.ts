@@ -8,6 +8,7 @@ import { RuncFloor } from './floor.js';
 import { engineWorkloads } from './workloads/engine.js';
 import { composeWorkloads } from './workloads/compose.js';
 import { buildWorkloads } from './workloads/build.js';
+import { fsWorkloads } from './workloads/fs.js';
 
 /**
  * `npm run bench -- [--peer unix:///path.sock] [--rounds N] [--only a,b]`
@@ -22,6 +23,7 @@ const groups: WorkloadGroup[] = [
   ...engineWorkloads,
   ...composeWorkloads,
   ...buildWorkloads,
+  ...fsWorkloads,
 ];
 
 const args = process.argv.slice(2);

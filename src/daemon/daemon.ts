@@ -16,6 +16,8 @@ import { ExecService } from '../engine/exec/service.js';
 import { registerCommitRoutes } from '../api/routes/commit.js';
 import { registerArchiveRoutes } from '../api/routes/archive.js';
 import { registerStatsRoutes } from '../api/routes/stats.js';
+import { registerSystemDfRoutes } from '../api/routes/system-df.js';
+import { diskUsageSource } from './disk-usage.js';
 import { registerUpdateRoutes } from '../api/routes/update.js';
 import { StatsCollector } from '../engine/stats/collect.js';
 import { containerCgroupPath, detectCgroupLayout } from '../engine/stats/cgroupfs.js';
@@ -74,6 +76,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       tmpRoot: buildTmp,
       build: (context, o, out) => runBuild({ engine: buildEngine, cache: buildCache, context, out }, o),
     });
+    registerSystemDfRoutes(router, diskUsageSource(wired.images, store, wired.containerRootfs, wired.volumes));
     registerArchiveRoutes(router, {
       async rootfsOf(ref) {
         const rec = store.get(ref);

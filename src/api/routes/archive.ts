@@ -45,7 +45,8 @@ export function registerArchiveRoutes(r: Router, deps: ArchiveRouteDeps): void {
   }));
 
   r.put('/containers/:id/archive', (c) => withFs(c, deps, async (cfs, p, held) => {
-    const chown = c.flag('copyUIDGID') ? await lookupUser(cfs, held.user ?? '') : undefined;
+    // As Docker: `cp -a` owns files by the container's User; with no User the archive's own ids stay.
+    const chown = c.flag('copyUIDGID') && held.user ? await lookupUser(cfs, held.user) : undefined;
     await writeArchive(cfs, p, c.req, { noOverwriteDirNonDir: c.flag('noOverwriteDirNonDir'), chown, readonlyRootfs: held.readonlyRootfs });
     c.empty(200);
   }));

@@ -21,22 +21,25 @@ export function registerCommitRoutes(r: Router, containers: ContainerService, ro
     // Docker pauses a running container while committing so the layer is consistent.
     const pause = c.flag('pause', true) && rec.State.Running && !rec.State.Paused;
     if (pause) await containers.pause(rec.Id);
+    let img;
     try {
-      const img = await rootfs.commitContainer(rec.Id, {
+      img = await rootfs.commitContainer(rec.Id, {
         imageId: rec.Image, config: { ...config, Hostname: undefined, Image: undefined } as ContainerConfig, containerConfig: rec.Config,
         comment: c.query.get('comment') ?? undefined, author: c.query.get('author') ?? undefined,
         repoTag: repo ? `${repo}${tag ? `:${tag}` : ''}` : undefined,
+        mountTargets: mountTargets(rec),
       });
       containers.emit(rec, 'commit');
-      c.json(201, { Id: img.id });
     } finally {
+      // Unpaused before answering, so the client never sees its container still paused.
       if (pause) await containers.unpause(rec.Id).catch(() => undefined);
     }
+    c.json(201, { Id: img.id });
   });
 
   r.get('/containers/:id/changes', async (c) => {
     const rec = containers.store.get(c.params.id);
-    const changes = hideMountTargets(await rootfs.containerChanges(rec.Id), rec.Mounts?.map((m) => m.Destination) ?? []);
+    const changes = await rootfs.containerChanges(rec.Id, mountTargets(rec));
     c.json(200, changes.length ? changes : null);
   });
 }
@@ -51,22 +54,9 @@ function stripEmpty(cfg: ContainerConfig): ContainerConfig {
   return out as ContainerConfig;
 }
 
-/** Files the runtime creates as bind-mount targets; Docker keeps them in an init layer, out of `diff`. */
+/** Files the runtime creates as bind-mount targets; Docker keeps them in an init layer, out of `diff` and `commit`. */
 const generatedTargets = ['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/.dockerenv'];
 
-/**
- * Drops the mount points runc had to create from a change list, and the
- * directories they alone made look "changed", so `diff` shows what the
- * container's processes did and nothing of the plumbing.
- */
-export function hideMountTargets<T extends { Path: string; Kind: number }>(changes: T[], mountTargets: string[]): T[] {
-  const hidden = new Set([...generatedTargets, ...mountTargets]);
-  const kept = changes.filter((ch) => !(ch.Kind === 1 && hidden.has(ch.Path)));
-  return kept.filter((ch) => {
-    if (ch.Kind !== 0) return true;
-    // A "changed" directory stays only if something else below it changed too.
-    const prefix = ch.Path === '/' ? '/' : ch.Path + '/';
-    const hadHidden = [...hidden].some((h) => h.startsWith(prefix));
-    return !hadHidden || kept.some((o) => o !== ch && o.Path.startsWith(prefix));
-  });
+function mountTargets(rec: { Mounts?: { Destination: string }[] }): string[] {
+  return [...generatedTargets, ...(rec.Mounts ?? []).map((m) => m.Destination)];
 }

@@ -12,6 +12,11 @@ import { events, info, version } from './system.js';
 import { commit, pull } from './pull-commit.js';
 import { build } from './build.js';
 import { systemPrune } from './system-prune.js';
+import { cp } from './cp.js';
+import { diff } from './diff.js';
+import { systemDf } from './system-df.js';
+import { stats } from './stats.js';
+import { update } from './update.js';
 import { NETWORK_COMMANDS, VOLUME_COMMANDS } from './volume-network.js';
 
 
@@ -25,8 +30,8 @@ import { NETWORK_COMMANDS, VOLUME_COMMANDS } from './volume-network.js';
 export type CommandGroup = (program: Command, ctx: CliContext, state: ExitState) => void | Promise<void>;
 
 const CONTAINER_COMMANDS: [CommandSpec, string?, string[]?][] = [
-  [attach], [commit], [create], [exec], [exportCmd], [containerInspect], [kill], [logs], [ps, 'ls', ['list', 'ps']], [pause], [port],
-  [prune], [rename], [restart], [rm, 'rm', ['remove']], [run], [start], [stop], [top], [unpause], [wait],
+  [attach], [commit], [cp], [create], [diff], [exec], [exportCmd], [containerInspect], [kill], [logs], [ps, 'ls', ['list', 'ps']], [pause], [port],
+  [prune], [rename], [restart], [rm, 'rm', ['remove']], [run], [start], [stats], [stop], [top], [unpause], [update], [wait],
 ];
 
 const IMAGE_COMMANDS: [CommandSpec, string?, string[]?][] = [
@@ -35,8 +40,8 @@ const IMAGE_COMMANDS: [CommandSpec, string?, string[]?][] = [
 ];
 
 const TOP_LEVEL: CommandSpec[] = [
-  attach, build, commit, create, events, exec, exportCmd, history, images, importCmd, info, inspect, kill, load, logs, pause, port, ps,
-  pull, rename, restart, rm, rmi, run, save, start, stop, tag, top, unpause, version, wait,
+  attach, build, commit, cp, create, diff, events, exec, exportCmd, history, images, importCmd, info, inspect, kill, load, logs, pause, port, ps,
+  pull, rename, restart, rm, rmi, run, save, start, stats, stop, tag, top, unpause, update, version, wait,
 ];
 
 function registerContainerAndImageCommands(program: Command, ctx: CliContext, state: ExitState): void {
@@ -49,7 +54,7 @@ function registerContainerAndImageCommands(program: Command, ctx: CliContext, st
   };
   group('container', 'Manage containers', CONTAINER_COMMANDS);
   group('image', 'Manage images', IMAGE_COMMANDS);
-  group('system', 'Manage Berth', [[events], [info], [systemPrune]]);
+  group('system', 'Manage Berth', [[systemDf], [events], [info], [systemPrune]]);
   group('volume', 'Manage volumes', VOLUME_COMMANDS.map((v) => [v, v.name, v.name === 'ls' ? ['list'] : v.name === 'rm' ? ['remove'] : undefined]));
   group('network', 'Manage networks', NETWORK_COMMANDS.map((n) => [n, n.name, n.name === 'ls' ? ['list'] : n.name === 'rm' ? ['remove'] : undefined]));
   for (const spec of TOP_LEVEL) track(spec, mount(program, spec, ctx, state));

@@ -1,8 +1,9 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { NotFound } from '../../common/errors.js';
 import type { ContainerConfig } from '../containers/types.js';
-import { layerFromUpper, upperChanges, type Change } from '../layers/diff.js';
+import { layerFromUpper, runtimePlaceholders, upperChanges, type Change } from '../layers/diff.js';
 import { createTarStream, isMountPoint } from '../layers/host-tools.js';
+import { treeSize } from '../layers/usage.js';
 import { parseRepoTag } from './reference.js';
 import type { ImageService } from './service.js';
 import { mediaTypes, type ImageConfig, type ImageRecord } from './types.js';
@@ -64,29 +65,39 @@ export class ContainerRootfs {
     return out;
   }
 
-  /** `docker diff`: what the container changed, added and deleted. */
-  async containerChanges(containerId: string): Promise<Change[]> {
+  /** `docker diff`: what the container changed, added and deleted, less the runtime's own mount targets. */
+  async containerChanges(containerId: string, mountTargets: string[] = []): Promise<Change[]> {
     this.need(containerId);
     const key = keyOf(containerId);
-    return upperChanges(this.sn.dir(key), this.sn.lowerDirs(key));
+    const skip = await runtimePlaceholders(this.sn.dir(key), this.sn.lowerDirs(key), mountTargets);
+    return (await upperChanges(this.sn.dir(key), this.sn.lowerDirs(key))).filter((c) => c.Kind === 2 || !skip.has(c.Path.slice(1)));
+  }
+
+  /** Bytes the container wrote (its writable layer): `SizeRw` in `ps -s` and `system df`. */
+  async containerSize(containerId: string): Promise<number> {
+    if (!this.sn.stat(keyOf(containerId))) return 0;
+    return treeSize(this.sn.dir(keyOf(containerId)));
   }
 
   /** The container's changes as a layer tar (the builder commits these itself). */
   containerDiff(containerId: string, keep?: (name: string, size: number) => boolean): Readable {
     this.need(containerId);
-    return layerFromUpper(this.sn.dir(keyOf(containerId)), keep);
+    return layerFromUpper(this.sn.dir(keyOf(containerId)), { keep });
   }
 
   /**
    * `docker commit`: a new image of the container's image plus one layer
-   * holding the container's changes (only the diff is stored).
+   * holding the container's changes (only the diff is stored). `mountTargets`
+   * are the runtime's mount points; the ones it had to create stay out.
    */
-  async commitContainer(containerId: string, opts: { imageId: string; config?: ContainerConfig; comment?: string; author?: string; repoTag?: string; containerConfig?: ContainerConfig }): Promise<ImageRecord> {
+  async commitContainer(containerId: string, opts: { imageId: string; config?: ContainerConfig; comment?: string; author?: string; repoTag?: string; containerConfig?: ContainerConfig; mountTargets?: string[] }): Promise<ImageRecord> {
     this.need(containerId);
+    const key = keyOf(containerId);
+    const skip = await runtimePlaceholders(this.sn.dir(key), this.sn.lowerDirs(key), opts.mountTargets ?? []);
     const ref = opts.repoTag ? parseRepoTag(opts.repoTag) : undefined;
     const base = this.images.resolve(opts.imageId);
     const baseConfig = this.images.config(base.id);
-    const layer = await this.images.content.write(layerFromUpper(this.sn.dir(keyOf(containerId))));
+    const layer = await this.images.content.write(layerFromUpper(this.sn.dir(key), { skip }));
     const created = new Date().toISOString();
     const config: ImageConfig = {
       ...baseConfig,

@@ -12,12 +12,14 @@ import { opaqueMarker, whiteoutPrefix } from './tar-check.js';
  * with `trusted.overlay.opaque=y` is followed by `dir/.wh..wh..opq`; overlay's
  * own xattrs never leak into the layer.
  *
+ * Paths in `skip` (relative, as from `runtimePlaceholders`) are left out.
+ *
  *   await cs.write(layerFromUpper(sn.dir('container-abc')));
  *
  * `keep` can drop entries (by layer path and size), e.g. the empty files runc
  * made as bind-mount targets, which are plumbing rather than content.
  */
-export function layerFromUpper(upperDir: string, keep?: (name: string, size: number) => boolean): Readable {
+export function layerFromUpper(upperDir: string, opts: { skip?: Set<string>; keep?: (name: string, size: number) => boolean } = {}): Readable {
   const out = new PassThrough();
   const { stream, done } = createTarStream(upperDir);
   const ex = tar.extract();
@@ -36,8 +38,8 @@ export function layerFromUpper(upperDir: string, keep?: (name: string, size: num
     for await (const entry of ex) {
       const h: any = { ...entry.header };
       const name = h.name.replace(/^\.\/?/, '').replace(/\/$/, '');
-      if (name === '') { entry.resume(); continue; }
-      if (keep && h.type !== 'directory' && !keep(name, h.size ?? 0)) { entry.resume(); continue; }
+      if (name === '' || opts.skip?.has(name)) { entry.resume(); continue; }
+      if (opts.keep && h.type !== 'directory' && !opts.keep(name, h.size ?? 0)) { entry.resume(); continue; }
       const pax: Record<string, string> = {};
       let opaque = false;
       for (const [k, v] of Object.entries((h.pax ?? {}) as Record<string, string>)) {
@@ -96,4 +98,44 @@ export async function upperChanges(upperDir: string, lowerDirs: string[]): Promi
   await walk('');
   out.sort((a, b) => (a.Path < b.Path ? -1 : a.Path > b.Path ? 1 : 0));
   return out;
+}
+
+/**
+ * The entries of an upper dir that only exist because the runtime needed a
+ * mount target (`/etc/hosts`, a volume's mountpoint, a bind target) the image
+ * did not have, plus the directories created or copied up solely to hold
+ * them. Docker keeps these out of a committed layer and of `diff`; so do we. Paths are relative
+ * (`etc/hosts`), as tar entries are named.
+ *
+ *   const skip = await runtimePlaceholders(upper, lowers, ['/etc/hosts', '/data']);
+ *   layerFromUpper(upper, { skip });
+ */
+export async function runtimePlaceholders(upperDir: string, lowerDirs: string[], targets: string[]): Promise<Set<string>> {
+  const skip = new Set<string>();
+  const inLower = async (rel: string) => {
+    for (const l of lowerDirs) if (await fs.lstat(path.join(l, rel)).then(() => true, () => false)) return true;
+    return false;
+  };
+  // Everything below `rel` in the upper dir is itself skipped (an empty mountpoint qualifies).
+  const onlySkippedBelow = async (rel: string) => {
+    const st = await fs.lstat(path.join(upperDir, rel)).catch(() => undefined);
+    if (!st) return false;
+    if (!st.isDirectory()) return true;
+    const names = await fs.readdir(path.join(upperDir, rel));
+    return names.every((n) => skip.has(`${rel}/${n}`));
+  };
+  const rels = [...new Set(targets.map((t) => path.posix.normalize(t).replace(/^\/+|\/+$/g, '')).filter(Boolean))];
+  // Deepest first, so a parent is judged after its children.
+  rels.sort((a, b) => b.split('/').length - a.split('/').length);
+  for (const rel of rels) {
+    if (await inLower(rel) || !(await onlySkippedBelow(rel))) continue;
+    skip.add(rel);
+    // Parents made for it go too; a parent the image had is only copied up (its times
+    // changed), so it goes as well unless the container put something else in it.
+    for (let dir = path.posix.dirname(rel); dir !== '.'; dir = path.posix.dirname(dir)) {
+      if (skip.has(dir) || !(await onlySkippedBelow(dir))) break;
+      skip.add(dir);
+    }
+  }
+  return skip;
 }

@@ -1,0 +1,111 @@
+import type { IncomingMessage } from 'node:http';
+import type { EngineClient } from '../../client/index.js';
+import type { CliContext } from '../cli-context.js';
+import { listRenderer } from '../format/list-format.js';
+import { bytesSize, humanSize } from '../format/human.js';
+import { shortId } from '../format/rows.js';
+// Pure formulas over the API's JSON, shared with the engine's tests so both compute what docker shows.
+import { blockIO, cpuPercent, memoryPercent, memoryUsage, networkIO } from '../../engine/stats/cli-formulas.js';
+import type { StatsJSON } from '../../engine/stats/types.js';
+import type { CommandSpec } from './define.js';
+
+const enc = encodeURIComponent;
+const DEFAULT = 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}';
+export const STATS_HEADERS: Record<string, string> = {
+  Container: 'CONTAINER', ID: 'CONTAINER ID', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %',
+  NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS',
+};
+
+/** One `docker stats` row: the docker CLI's statsContext fields over a stats frame. */
+export class StatsRow {
+  constructor(private readonly container: string, private readonly s: StatsJSON | undefined, private readonly trunc: boolean) {}
+  get Container(): string { return this.container; }
+  get ID(): string { const id = this.s?.id ?? this.container; return this.trunc ? shortId(id) : id; }
+  get Name(): string { const n = this.s?.name ?? ''; return n.length > 1 ? n.slice(1) : '--'; }
+  get CPUPerc(): string { return this.s ? `${cpuPercent(this.s).toFixed(2)}%` : '--'; }
+  get MemUsage(): string { return this.s ? `${bytesSize(memoryUsage(this.s))} / ${bytesSize(this.s.memory_stats.limit ?? 0)}` : '-- / --'; }
+  get MemPerc(): string { return this.s ? `${memoryPercent(this.s).toFixed(2)}%` : '--'; }
+  get NetIO(): string {
+    if (!this.s) return '--';
+    const n = networkIO(this.s);
+    return `${humanSize(n.rx)} / ${humanSize(n.tx)}`;
+  }
+  get BlockIO(): string {
+    if (!this.s) return '--';
+    const b = blockIO(this.s);
+    return `${humanSize(b.read)} / ${humanSize(b.write)}`;
+  }
+  get PIDs(): string { return this.s ? String(this.s.pids_stats?.current ?? 0) : '--'; }
+  toJSON(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const k of ['BlockIO', 'CPUPerc', 'Container', 'ID', 'MemPerc', 'MemUsage', 'Name', 'NetIO', 'PIDs']) out[k] = (this as any)[k];
+    return out;
+  }
+}
+
+export const stats: CommandSpec = {
+  name: 'stats', usage: '[OPTIONS] [CONTAINER...]', description: 'Display a live stream of container(s) resource usage statistics',
+  setup: (c) => {
+    c.option('-a, --all', 'Show all containers (default shows just running)');
+    c.option('--format <string>', "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template");
+    c.option('--no-stream', 'Disable streaming stats and only pull the first result');
+    c.option('--no-trunc', "Don't truncate output");
+  },
+  action: async (ctx, names, o) => {
+    const render = listRenderer(o.format, DEFAULT, STATS_HEADERS);
+    const client = ctx.client();
+    const trunc = o.trunc !== false;
+    const explicit = names.length > 0;
+    const list = async (): Promise<string[]> => explicit ? names
+      : (await client.json<any[]>('GET', '/containers/json', { query: { all: !!o.all } })).map((c) => shortId(c.Id));
+    if (o.stream === false) {
+      const targets = await list();
+      const frames = await Promise.all(targets.map((t) => oneFrame(client, t).catch((e) => (explicit ? Promise.reject(e) : undefined))));
+      ctx.out(render(targets.map((t, i) => new StatsRow(t, frames[i], trunc))));
+      return 0;
+    }
+    return liveStats(ctx, client, list, (rows) => render(rows), trunc, explicit);
+  },
+};
+
+async function oneFrame(client: EngineClient, ctr: string): Promise<StatsJSON> {
+  return client.json('GET', `/containers/${enc(ctr)}/stats`, { query: { stream: false } });
+}
+
+/**
+ * The live table: one stats stream per container keeps its latest frame, and
+ * the table is redrawn every half second, as the docker CLI does. Without
+ * names the set of containers is re-listed each tick, so new ones appear and
+ * stopped ones go.
+ */
+async function liveStats(ctx: CliContext, client: EngineClient, list: () => Promise<string[]>, render: (rows: object[]) => string, trunc: boolean, explicit: boolean): Promise<number> {
+  const latest = new Map<string, StatsJSON | undefined>();
+  const streams = new Map<string, IncomingMessage | undefined>();
+  let failure: unknown;
+  const follow = (ctr: string) => {
+    streams.set(ctr, undefined);
+    latest.set(ctr, undefined);
+    void (async () => {
+      try {
+        const res = await client.request('GET', `/containers/${enc(ctr)}/stats`, { query: { stream: true } });
+        streams.set(ctr, res);
+        for await (const frame of client.jsonLines<StatsJSON>(res)) if (latest.has(ctr)) latest.set(ctr, frame);
+      } catch (e) {
+        if (explicit) failure = e;
+      }
+    })();
+  };
+  const clear = process.stdout.isTTY ? '\x1b[2J\x1b[H' : '';
+  for (;;) {
+    const now = await list();
+    for (const c of now) if (!streams.has(c)) follow(c);
+    if (!explicit) {
+      for (const c of [...streams.keys()]) {
+        if (!now.includes(c)) { streams.get(c)?.destroy(); streams.delete(c); latest.delete(c); }
+      }
+    }
+    if (failure) throw failure;
+    ctx.out(clear + render([...latest.entries()].map(([c, s]) => new StatsRow(c, s, trunc))));
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

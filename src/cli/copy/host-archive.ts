@@ -1,0 +1,175 @@
+import { constants, createReadStream, createWriteStream, promises as fs, type Stats } from 'node:fs';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { PassThrough, type Readable } from 'node:stream';
+import * as tar from 'tar-stream';
+
+/**
+ * The host side of `berth cp`: a host path as the tar the archive API takes
+ * (`PUT /containers/{id}/archive`), and a tar from `GET .../archive`
+ * unpacked under a host directory. The tar comes from the container, so it is
+ * not trusted: no entry lands outside `dir`, none is written through a
+ * symlink, and links pointing out of `dir` are refused.
+ *
+ *   const tarIn = packHostPath('/src/dir', 'renamed');       // entries renamed/…
+ *   await extractToHost(res, '/dst', { rename: { from: 'a', to: 'b' } });
+ */
+export function packHostPath(srcPath: string, rebaseName?: string): Readable {
+  const pack = tar.pack();
+  const { dir, base } = splitPathDirEntry(srcPath);
+  const top = rebaseName ?? base;
+  // Hard links are recorded as links to the first name seen with that inode, as tar does.
+  const seen = new Map<string, string>();
+  const add = async (abs: string, name: string): Promise<void> => {
+    const st = await fs.lstat(abs);
+    const common = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
+    if (st.isDirectory()) {
+      await entry(pack, { ...common, name: name.endsWith('/') ? name : `${name}/`, type: 'directory' });
+      const children = (await fs.readdir(abs)).sort();
+      for (const c of children) await add(path.join(abs, c), name === '.' ? `./${c}` : `${name.replace(/\/$/, '')}/${c}`);
+      return;
+    }
+    const key = `${st.dev}:${st.ino}`;
+    if (st.nlink > 1 && !st.isDirectory()) {
+      const first = seen.get(key);
+      if (first !== undefined) return entry(pack, { ...common, type: 'link', linkname: first });
+      seen.set(key, name);
+    }
+    if (st.isSymbolicLink()) return entry(pack, { ...common, type: 'symlink', linkname: await fs.readlink(abs) });
+    if (st.isFile()) return entry(pack, { ...common, type: 'file', size: st.size }, abs);
+    if (st.isFIFO()) return entry(pack, { ...common, type: 'fifo' });
+    // Sockets and device nodes are skipped, as Docker's archiver does for sockets.
+  };
+  void add(path.join(dir, base), top).then(() => pack.finalize(), (err) => pack.destroy(err));
+  // tar-stream's packer is a streamx stream; callers (the HTTP client) want a Node Readable.
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  pack.on('error', (e: Error) => out.destroy(e));
+  return (pack as unknown as Readable).pipe(out);
+}
+
+function entry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }, file?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error | null) => (err ? reject(err) : resolve());
+    if (!file) { pack.entry(header as tar.Header, done); return; }
+    const w = pack.entry(header as tar.Header, done);
+    pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), w).catch(reject);
+  });
+}
+
+/** Docker's SplitPathDirEntry: `a/b/` → (`a`, `b`); `a/b/.` → (`a/b`, `.`). */
+export function splitPathDirEntry(p: string): { dir: string; base: string } {
+  let cleaned = p;
+  const dotEnd = /(^|\/)\.$/.test(p);
+  cleaned = path.normalize(p);
+  if (dotEnd) return { dir: cleaned, base: '.' };
+  if (cleaned.length > 1) cleaned = cleaned.replace(/\/+$/, '');
+  return { dir: path.dirname(cleaned), base: path.basename(cleaned) || '/' };
+}
+
+export interface ExtractOptions {
+  /** Keep the archive's owners (`cp -a`); otherwise files belong to whoever runs `berth cp`. */
+  preserveOwner?: boolean;
+  /** Rename the top entry (copying `a` to a new name `b`). */
+  rename?: { from: string; to: string };
+}
+
+/** Unpacks a tar under `dir`, refusing anything that would land outside it. */
+export async function extractToHost(input: Readable, dir: string, opts: ExtractOptions = {}): Promise<void> {
+  const root = path.resolve(dir);
+  const ex = tar.extract();
+  const dirs: { at: string; mode: number; mtime: Date; uid: number; gid: number }[] = [];
+  const relOf = (name: string): string => {
+    let rel = path.posix.normalize(name.replace(/^\/+/, '')).replace(/\/+$/, '');
+    if (rel === '.') rel = '';
+    if (opts.rename) {
+      const { from, to } = opts.rename;
+      // A directory's content (`dir/.`, entries `./a`) renamed lands under the new name.
+      if (from === '.' || from === '/') rel = rel ? `${to}/${rel}` : to;
+      else if (rel === from) rel = to;
+      else if (rel.startsWith(`${from}/`)) rel = `${to}${rel.slice(from.length)}`;
+    }
+    if (rel === '..' || rel.startsWith('../')) throw new Error(`invalid archive entry ${JSON.stringify(name)}: outside the destination`);
+    return rel;
+  };
+  const feeding = pipeline(input, ex);
+  // Awaited on success; on a refused entry the loop's error is the one to report.
+  feeding.catch(() => undefined);
+  try {
+    for await (const e of ex) {
+      const h = e.header;
+      const rel = relOf(h.name);
+      const at = rel === '' ? root : path.join(root, rel);
+      await refuseSymlinkParents(root, rel);
+      const existing = await fs.lstat(at).catch(() => undefined);
+      const isDir = h.type === 'directory';
+      if (existing?.isDirectory() && !isDir) throw new Error(`cannot overwrite directory "${at}" with non-directory "${h.name}"`);
+      if (existing && !existing.isDirectory() && isDir) throw new Error(`cannot overwrite non-directory "${at}" with directory "${h.name}"`);
+      if (existing && !isDir) await fs.unlink(at);
+      const mode = (h.mode ?? 0o644) & 0o7777;
+      const mtime = h.mtime ?? new Date();
+      const uid = h.uid ?? 0;
+      const gid = h.gid ?? 0;
+      switch (h.type) {
+        case 'directory':
+          if (!existing) await fs.mkdir(at, { mode: 0o700 });
+          dirs.push({ at, mode, mtime, uid, gid });
+          e.resume();
+          break;
+        case 'file':
+        case 'contiguous-file': {
+          // A stream, not awaited writes per chunk: tar entries arrive in small chunks.
+          await pipeline(e, createWriteStream(at, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }));
+          const fh = await fs.open(at, constants.O_RDONLY | constants.O_NOFOLLOW);
+          try {
+            if (opts.preserveOwner) await fh.chown(uid, gid);
+            await fh.chmod(mode);
+            await fh.utimes(mtime, mtime);
+          } finally {
+            await fh.close();
+          }
+          break;
+        }
+        case 'symlink':
+          e.resume();
+          await fs.symlink(h.linkname ?? '', at);
+          if (opts.preserveOwner) await fs.lchown(at, uid, gid);
+          await fs.lutimes(at, mtime, mtime);
+          break;
+        case 'link': {
+          e.resume();
+          const target = relOf(h.linkname ?? '');
+          await refuseSymlinkParents(root, target);
+          await fs.link(path.join(root, target), at);
+          break;
+        }
+        default:
+          // Devices, fifos: a client cannot always make them; Docker's client skips what it cannot.
+          e.resume();
+      }
+    }
+    await feeding;
+  } catch (err) {
+    input.destroy();
+    ex.destroy();
+    throw err;
+  }
+  // Directories last and deepest first, so writing their content does not change their times.
+  for (const d of dirs.reverse()) {
+    if (opts.preserveOwner) await fs.lchown(d.at, d.uid, d.gid);
+    await fs.chmod(d.at, d.mode);
+    await fs.utimes(d.at, d.mtime, d.mtime);
+  }
+}
+
+/** Throws if any directory between `root` and `rel` is a symlink (it could lead anywhere). */
+async function refuseSymlinkParents(root: string, rel: string): Promise<void> {
+  const parts = rel.split('/').slice(0, -1);
+  let cur = root;
+  for (const p of parts) {
+    cur = path.join(cur, p);
+    const st: Stats | undefined = await fs.lstat(cur).catch(() => undefined);
+    if (!st) throw new Error(`invalid archive entry ${rel}: ${cur}: no such directory`);
+    if (st.isSymbolicLink()) throw new Error(`invalid archive entry ${rel}: ${cur} is a symbolic link`);
+    if (!st.isDirectory()) throw new Error(`invalid archive entry ${rel}: ${cur} is not a directory`);
+  }
+}
