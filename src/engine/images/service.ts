@@ -159,7 +159,10 @@ export class ImageService {
       const refs: LayerRef[] = [];
       for (let i = 0; i < layers.length; i++) {
         const blob = await this.content.info(layers[i].digest);
-        const unpacked = this.snapshots.stat(chain[i])?.size ?? (await this.unpackOnce(blob.digest, diffIds[i], chain[i], chain[i - 1]));
+        const have = this.snapshots.stat(chain[i])?.size;
+        opts.onUnpack?.(i, have !== undefined ? 'exists' : 'start');
+        const unpacked = have ?? (await this.unpackOnce(blob.digest, diffIds[i], chain[i], chain[i - 1]));
+        opts.onUnpack?.(i, 'done');
         refs.push({ digest: blob.digest, diffId: diffIds[i], mediaType: layers[i].mediaType, size: blob.size, unpackedSize: unpacked });
       }
       const rec = await this.locked(async () => {
@@ -168,14 +171,19 @@ export class ImageService {
           await this.nameLocked(again.id, opts);
           return again;
         }
-        const manifest = {
-          schemaVersion: 2,
-          mediaType: mediaTypes.ociManifest,
-          config: { mediaType: mediaTypes.ociConfig, digest: configDigest, size: raw.length },
-          layers: refs.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-        };
-        const m = await this.content.writeBuffer(JSON.stringify(manifest));
-        const rec: ImageRecord = { id: configDigest, layers: refs, manifestDigest: m.digest };
+        // A pulled image keeps the registry's manifest, so push and RepoDigests
+        // name the same bytes; local images get an OCI manifest of their own.
+        let manifestDigest = opts.manifestDigest;
+        if (!manifestDigest) {
+          const manifest = {
+            schemaVersion: 2,
+            mediaType: mediaTypes.ociManifest,
+            config: { mediaType: mediaTypes.ociConfig, digest: configDigest, size: raw.length },
+            layers: refs.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+          };
+          manifestDigest = (await this.content.writeBuffer(JSON.stringify(manifest))).digest;
+        }
+        const rec: ImageRecord = { id: configDigest, layers: refs, manifestDigest };
         if (opts.parent && this.records.has(opts.parent)) rec.parent = opts.parent;
         await writeJsonAtomic(path.join(this.recordDir, `${configDigest.slice(7)}.json`), rec);
         this.records.set(rec.id, rec);
