@@ -13,7 +13,7 @@ import { MediaType } from '../src/engine/distribution/oci.js';
 import { repoRoot, startTestDaemon, type TestDaemon } from './helpers/daemon.js';
 import { spawn } from 'node:child_process';
 import { startRegistry, type TestRegistry } from './helpers/registry.js';
-import { startProxy } from './helpers/proxy.js';
+import { startProxy, type Proxy } from './helpers/proxy.js';
 import { haveDistribution, makeTarImage, putImage, startDistribution } from './helpers/images.js';
 
 const lines = (s: string) => s.split('\n').filter(Boolean);
@@ -23,10 +23,14 @@ const lines = (s: string) => s.split('\n').filter(Boolean);
  * these tests talk through live in it and must keep answering meanwhile.
  */
 function berth(d: TestDaemon, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(process.execPath, [path.join(repoRoot, 'dist/src/cli/main.js'), ...args], { ...opts, env: { BERTH_HOST: d.host, DOCKER_HOST: '', ...opts.env } });
+}
+
+const dockerCli = '/usr/local/bin/docker';
+
+function run(bin: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(repoRoot, 'dist/src/cli/main.js'), ...args], {
-      env: { ...process.env, BERTH_HOST: d.host, DOCKER_HOST: '', ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const p = spawn(bin, args, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (c) => { stdout += c; });
@@ -313,5 +317,90 @@ describe('berthd with Debian docker-registry', { skip: !haveDistribution && 'doc
     assert.equal(pull.code, 0, pull.stderr);
     assert.match(pull.stdout, new RegExp(`Digest: ${digest}`));
     assert.equal((await berth(d, ['images', '-q', '--no-trunc', name])).stdout.trim(), id);
+  });
+});
+
+/** A token server and registry gate in front of `reg`: tokens only for alice:s3cret, as Docker Hub's flow. */
+async function startTokenFixture(reg: TestRegistry) {
+  const tokenRequests: URLSearchParams[] = [];
+  const proxy: Proxy = await startProxy(reg.url, (req, res) => {
+    const url = new URL(req.url!, 'http://x');
+    if (url.pathname === '/token') {
+      tokenRequests.push(url.searchParams);
+      if (req.headers.authorization !== 'Basic ' + Buffer.from('alice:s3cret').toString('base64')) {
+        res.writeHead(401).end('{"details":"incorrect username or password"}');
+      } else {
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ token: 'good-token', expires_in: 300 }));
+      }
+      return true;
+    }
+    if (req.headers.authorization === 'Bearer good-token') return false;
+    res.writeHead(401, {
+      'WWW-Authenticate': `Bearer realm="${proxy.url}/token",service="berth-test"`,
+      'Content-Type': 'application/json',
+    }).end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
+    return true;
+  });
+  return { proxy, tokenRequests };
+}
+
+describe('bearer-token registry and the docker CLI against berthd', () => {
+  let d: TestDaemon;
+  let reg: TestRegistry;
+  let fixture: Awaited<ReturnType<typeof startTokenFixture>>;
+  let work: string;
+  before(async () => {
+    work = await mkdtemp(path.join(tmpdir(), 'berth-token-'));
+    reg = await startRegistry();
+    fixture = await startTokenFixture(reg);
+    d = await startTestDaemon();
+  });
+  after(async () => {
+    await d?.cleanup();
+    await fixture?.proxy.stop();
+    await reg?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('logs in through the token flow and pushes and pulls with the token', async () => {
+    const env = { DOCKER_CONFIG: path.join(work, 'berth-cfg') };
+    const host = fixture.proxy.host;
+    const wrong = await berth(d, ['login', '-u', 'alice', '-p', 'bad', host], { env });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /unauthorized: incorrect username or password/);
+    const ok = await berth(d, ['login', '-u', 'alice', '-p', 's3cret', host], { env });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, /WARNING! Using --password via the CLI is insecure/);
+    const name = `${host}/tok/box:v1`;
+    assert.equal((await berth(d, ['tag', 'busybox', name])).code, 0);
+    const push = await berth(d, ['push', name], { env });
+    assert.equal(push.code, 0, push.stderr);
+    assert.equal((await berth(d, ['rmi', name])).code, 0);
+    const pull = await berth(d, ['pull', name], { env });
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.ok(fixture.tokenRequests.some((q) => q.get('account') === 'alice' && q.get('service') === 'berth-test'));
+    // Without the login the daemon has no credentials: the registry refuses.
+    const anon = await berth(d, ['pull', name], { env: { DOCKER_CONFIG: path.join(work, 'empty') } });
+    assert.notEqual(anon.code, 0);
+  });
+
+  it('serves the docker CLI: login, push, pull', { skip: !existsSync(dockerCli) && 'docker CLI not installed' }, async () => {
+    const env = { DOCKER_CONFIG: path.join(work, 'docker-cfg') };
+    const host = fixture.proxy.host;
+    const login = await run(dockerCli, ['-H', d.host, 'login', '-u', 'alice', '--password-stdin', host], { env, input: 's3cret\n' });
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(login.stdout, /Login Succeeded/);
+    const name = `${host}/dockercli/box:v2`;
+    assert.equal((await run(dockerCli, ['-H', d.host, 'tag', 'busybox', name], { env })).code, 0);
+    const push = await run(dockerCli, ['-H', d.host, 'push', name], { env });
+    assert.equal(push.code, 0, push.stderr);
+    assert.match(push.stdout, /v2: digest: sha256:[a-f0-9]{64} size: \d+/);
+    assert.equal((await run(dockerCli, ['-H', d.host, 'rmi', name], { env })).code, 0);
+    const pull = await run(dockerCli, ['-H', d.host, 'pull', name], { env });
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.match(pull.stdout, /Status: Downloaded newer image for /);
+    const missing = await run(dockerCli, ['-H', d.host, 'pull', `${host}/dockercli/none`], { env });
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /manifest for .*dockercli\/none:latest not found/);
   });
 });
