@@ -14,7 +14,7 @@ import { repoRoot, startTestDaemon, type TestDaemon } from './helpers/daemon.js'
 import { spawn } from 'node:child_process';
 import { startRegistry, type TestRegistry } from './helpers/registry.js';
 import { startProxy, type Proxy } from './helpers/proxy.js';
-import { haveDistribution, makeTarImage, putImage, startDistribution } from './helpers/images.js';
+import { freePort, haveDistribution, makeTarImage, putImage, startDistribution } from './helpers/images.js';
 
 const lines = (s: string) => s.split('\n').filter(Boolean);
 
@@ -402,5 +402,42 @@ describe('bearer-token registry and the docker CLI against berthd', () => {
     const missing = await run(dockerCli, ['-H', d.host, 'pull', `${host}/dockercli/none`], { env });
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /manifest for .*dockercli\/none:latest not found/);
+  });
+});
+
+describe('the built-in registry image', () => {
+  let d: TestDaemon;
+  before(async () => {
+    d = await startTestDaemon();
+  });
+  after(async () => {
+    await d?.cleanup();
+  });
+
+  it('is made by scripts/registry-image.mjs, runs with -p, and takes a push and a pull', async () => {
+    const made = await run(process.execPath, [path.join(repoRoot, 'scripts/registry-image.mjs'), '-H', d.host]);
+    assert.equal(made.code, 0, made.stderr);
+    const cfg = JSON.parse((await berth(d, ['image', 'inspect', 'registry:2'])).stdout)[0].Config;
+    assert.deepEqual(cfg.ExposedPorts, { '5000/tcp': {} });
+    assert.deepEqual(cfg.Volumes, { '/var/lib/registry': {} });
+    const port = await freePort();
+    const started = await berth(d, ['run', '-d', '--name', 'reg', '-p', `127.0.0.1:${port}:5000`, 'registry']);
+    assert.equal(started.code, 0, started.stderr);
+    const host = `127.0.0.1:${port}`;
+    for (let i = 0; ; i++) {
+      const ok = await fetch(`http://${host}/v2/`).then((r) => r.status === 200, () => false);
+      if (ok) break;
+      if (i > 100) assert.fail(`registry container did not answer: ${(await berth(d, ['logs', 'reg'])).stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const name = `${host}/seed/box`;
+    assert.equal((await berth(d, ['tag', 'busybox', name])).code, 0);
+    const push = await berth(d, ['push', name]);
+    assert.equal(push.code, 0, push.stderr);
+    assert.equal((await berth(d, ['rmi', name])).code, 0);
+    const pull = await berth(d, ['pull', name]);
+    assert.equal(pull.code, 0, pull.stderr);
+    const catalog = await (await fetch(`http://${host}/v2/_catalog`)).json();
+    assert.deepEqual(catalog.repositories, ['seed/box']);
   });
 });
