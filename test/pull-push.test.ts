@@ -76,6 +76,12 @@ describe('pull and push through berthd', () => {
     const digest = last[1];
     const again = await berth(d, ['push', name], { env: env() });
     assert.match(again.stdout, /: Layer already exists\n/);
+    // Another repository on the same registry: the layer is mounted, not uploaded again.
+    assert.equal((await berth(d, ['tag', 'busybox', `${reg.host}/pp/other`])).code, 0);
+    const mounted = await berth(d, ['push', `${reg.host}/pp/other`], { env: env() });
+    assert.equal(mounted.code, 0, mounted.stderr);
+    assert.match(mounted.stdout, /^[a-f0-9]{12}: Mounted from pp\/box$/m);
+    assert.equal((await berth(d, ['rmi', `${reg.host}/pp/other`])).code, 0);
 
     assert.equal((await berth(d, ['rmi', name])).code, 0);
     const pull = await berth(d, ['pull', name], { env: env() });

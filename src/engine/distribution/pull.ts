@@ -67,23 +67,29 @@ export async function pullImage(images: ImageService, client: RegistryClient, re
   const upToDate = before === configDigest && have.every(Boolean);
   if (!upToDate) manifest.layers.forEach((_l, i) => bars[i].status(have[i] ? 'Already exists' : 'Pulling fs layer'));
   const downloads = manifest.layers.map((l, i) => (have[i] ? Promise.resolve() : download(images, client, repo, l, bars[i])));
-  // Every transfer settles before the pull fails, so none writes after we report.
-  const settled = await Promise.allSettled(downloads);
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) throw failed.reason;
-
-  await images.content.writeBuffer(resolved.bytes, { digest: resolved.digest });
-  const names: Reference[] = [{ domain: ref.domain, path: ref.path, digest: topDigest }];
-  if (ref.tag) names.unshift({ domain: ref.domain, path: ref.path, tag: ref.tag });
-  const rec = await images.createImage(configDigest, manifest.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType })), {
-    names,
-    manifestDigest: resolved.digest,
-    onUnpack: (i, phase) => {
-      if (have[i]) return;
-      if (phase === 'start') bars[i].bytes('Extracting', 0, manifest.layers[i].size);
-      else if (phase === 'done') bars[i].status('Pull complete');
-    },
+  // Unpacking follows the downloads layer by layer instead of waiting for all of them.
+  const unpacked = images.prepareLayers(diffIds, async (i) => { await downloads[i]; return manifest.layers[i].digest; }, (i, phase) => {
+    if (have[i]) return;
+    if (phase === 'start') bars[i].bytes('Extracting', 0, manifest.layers[i].size);
+    else if (phase === 'done') bars[i].status('Pull complete');
   });
+  // Every transfer settles before the pull fails, so none writes after we report.
+  const settled = await Promise.allSettled([...downloads, unpacked]);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await unpacked.then((u) => u.release(), () => undefined);
+    throw failed.reason;
+  }
+  const { release } = await unpacked;
+  let rec;
+  try {
+    await images.content.writeBuffer(resolved.bytes, { digest: resolved.digest });
+    const names: Reference[] = [{ domain: ref.domain, path: ref.path, digest: topDigest }];
+    if (ref.tag) names.unshift({ domain: ref.domain, path: ref.path, tag: ref.tag });
+    rec = await images.createImage(configDigest, manifest.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType })), { names, manifestDigest: resolved.digest });
+  } finally {
+    release();
+  }
   say({ status: `Digest: ${topDigest}` });
   return { imageId: rec.id, digest: topDigest, updated: before !== rec.id };
 }

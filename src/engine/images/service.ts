@@ -153,7 +153,7 @@ export class ImageService {
     }
     if (diffIds.length !== layers.length) throw new InvalidArgument(`invalid image: config lists ${diffIds.length} layers, found ${layers.length}`);
     const chain = chainIds(diffIds);
-    for (const c of chain) this.pinned.set(c, (this.pinned.get(c) ?? 0) + 1);
+    this.pin(chain);
     let ok = false;
     try {
       const refs: LayerRef[] = [];
@@ -194,12 +194,50 @@ export class ImageService {
       ok = true;
       return rec;
     } finally {
-      for (const c of chain) {
-        const n = (this.pinned.get(c) ?? 1) - 1;
-        if (n > 0) this.pinned.set(c, n); else this.pinned.delete(c);
-      }
+      this.unpin(chain);
       if (!ok) await this.collectLayers().catch(() => undefined);
     }
+  }
+
+  private pin(chain: string[]): void {
+    for (const c of chain) this.pinned.set(c, (this.pinned.get(c) ?? 0) + 1);
+  }
+
+  private unpin(chain: string[]): void {
+    for (const c of chain) {
+      const n = (this.pinned.get(c) ?? 1) - 1;
+      if (n > 0) this.pinned.set(c, n); else this.pinned.delete(c);
+    }
+  }
+
+  /**
+   * Unpacks an image's layers bottom up as their blobs become ready (a pull
+   * unpacks layer 1 while layer 3 still downloads), so the createImage that
+   * follows finds them done. The layers stay pinned against GC until
+   * `release()`; call it once the image is created or the pull has failed.
+   *
+   *   const prep = await images.prepareLayers(diffIds, (i) => downloads[i]);
+   *   try { await images.createImage(config, layers, opts) } finally { prep.release() }
+   */
+  async prepareLayers(diffIds: string[], blobReady: (index: number) => Promise<string>, onUnpack?: CreateOptions['onUnpack']): Promise<{ release: () => void }> {
+    const chain = chainIds(diffIds);
+    this.pin(chain);
+    let released = false;
+    const release = () => { if (!released) { released = true; this.unpin(chain); } };
+    try {
+      for (let i = 0; i < chain.length; i++) {
+        const blob = await blobReady(i);
+        if (this.snapshots.stat(chain[i])) { onUnpack?.(i, 'exists'); continue; }
+        onUnpack?.(i, 'start');
+        await this.unpackOnce(blob, diffIds[i], chain[i], chain[i - 1]);
+        onUnpack?.(i, 'done');
+      }
+    } catch (err) {
+      release();
+      await this.collectLayers().catch(() => undefined);
+      throw err;
+    }
+    return { release };
   }
 
   /** Points names at a new image in the same critical section that created it (so prune never sees it nameless). */
@@ -277,7 +315,7 @@ export class ImageService {
         this.refs.delete(key);
         out.push({ Untagged: familiar(parsed) });
         // A tag gone and only digests of that repository left: they go too.
-        const left = refsOf();
+        const left = refsOf().filter((r) => repoOf(r) === repoOf(key));
         if (!parsed.digest && left.length > 0 && left.every((r) => r.includes('@'))) {
           for (const r of left) { this.refs.delete(r); out.push({ Untagged: familiar(parseReference(r)) }); }
         }
