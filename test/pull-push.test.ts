@@ -82,6 +82,9 @@ describe('pull and push through berthd', () => {
     assert.equal(mounted.code, 0, mounted.stderr);
     assert.match(mounted.stdout, /^[a-f0-9]{12}: Mounted from pp\/box$/m);
     assert.equal((await berth(d, ['rmi', `${reg.host}/pp/other`])).code, 0);
+    const missing = await berth(d, ['push', `${reg.host}/pp/other:v9`], { env: env() });
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, `Error response from daemon: An image does not exist locally with the tag: ${reg.host}/pp/other\n`);
 
     assert.equal((await berth(d, ['rmi', name])).code, 0);
     const pull = await berth(d, ['pull', name], { env: env() });

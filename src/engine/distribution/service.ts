@@ -10,7 +10,7 @@
  *   await d.pull('127.0.0.1:5000/app', 'v1', { progress: send })
  *   await d.login({ username: 'u', password: 'p', serveraddress: '127.0.0.1:5000' })   // { Status: 'Login Succeeded' }
  */
-import { InvalidArgument } from '../../common/errors.js';
+import { InvalidArgument, NotFound } from '../../common/errors.js';
 import { familiar, familiarName, parseReference, type Reference } from '../images/reference.js';
 import type { ImageService } from '../images/service.js';
 import { RegistryClient } from './client.js';
@@ -80,7 +80,13 @@ export class DistributionService {
     const tags = tag ? [tag] : parsed.tag ? [parsed.tag] : localTags(this.images, repo);
     if (tags.length === 0) throw new InvalidArgument(`An image does not exist locally with the tag: ${familiarName(repo)}`);
     // Fails before any output when the image is missing, as Docker does.
-    for (const t of tags) this.images.resolve(familiar({ ...repo, tag: t }));
+    for (const t of tags) {
+      try {
+        this.images.resolve(familiar({ ...repo, tag: t }));
+      } catch {
+        throw new NotFound(`An image does not exist locally with the tag: ${familiarName(repo)}`);
+      }
+    }
     const client = this.client(o.auth);
     try {
       o.progress({ status: `The push refers to repository [${repo.domain}/${repo.path}]` });
