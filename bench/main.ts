@@ -9,6 +9,7 @@ import { engineWorkloads } from './workloads/engine.js';
 import { composeWorkloads } from './workloads/compose.js';
 import { buildWorkloads } from './workloads/build.js';
 import { fsWorkloads } from './workloads/fs.js';
+import { registryWorkloads } from './workloads/registry.js';
 
 /**
  * `npm run bench -- [--peer unix:///path.sock] [--rounds N] [--only a,b]`
@@ -24,6 +25,7 @@ const groups: WorkloadGroup[] = [
   ...composeWorkloads,
   ...buildWorkloads,
   ...fsWorkloads,
+  ...registryWorkloads,
 ];
 
 const args = process.argv.slice(2);

@@ -36,5 +36,8 @@ else
   done
 fi
 
+echo "==> built-in registry image (berth run -d -p 5000:5000 registry)"
+node scripts/registry-image.mjs -H "unix://$sock"
+
 echo "==> berth run --rm busybox echo hello"
 berth run --rm busybox echo "hello from a berth container"

@@ -10,6 +10,8 @@ export interface DaemonOptions {
   bip?: string;
   defaultAddressPool: string[];
   insecureRegistries: string[];
+  maxConcurrentDownloads: number;
+  maxConcurrentUploads: number;
 }
 
 /** Parses berthd's command line (docker's dockerd flag names where they exist). */
@@ -25,6 +27,8 @@ export function parseDaemonOptions(argv: string[]): DaemonOptions {
     .option('--bip <cidr>', 'address and subnet of the default bridge, e.g. 172.17.0.1/16')
     .option('--default-address-pool <spec>', 'pool for new networks, e.g. base=10.10.0.0/16,size=24 (repeatable)', collect, [])
     .option('--insecure-registry <host>', 'registry reachable over plain HTTP (repeatable)', collect, [])
+    .option('--max-concurrent-downloads <n>', 'maximum concurrent layer downloads for all pulls', positiveInt, 3)
+    .option('--max-concurrent-uploads <n>', 'maximum concurrent layer uploads for all pushes', positiveInt, 5)
     .version(process.env.npm_package_version ?? '0.1.0', '-v, --version')
     .helpOption('-h, --help')
     .allowExcessArguments(false);
@@ -40,9 +44,17 @@ export function parseDaemonOptions(argv: string[]): DaemonOptions {
     bip: o.bip,
     defaultAddressPool: o.defaultAddressPool,
     insecureRegistries: o.insecureRegistry,
+    maxConcurrentDownloads: o.maxConcurrentDownloads,
+    maxConcurrentUploads: o.maxConcurrentUploads,
   };
 }
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`invalid value ${JSON.stringify(v)}: want a whole number of at least 1`);
+  return n;
 }

@@ -17,6 +17,8 @@ import { NetworkService } from '../engine/network/service.js';
 import { registerNetworkRoutes } from '../api/routes/networks.js';
 import type { NetworkPort } from '../engine/containers/ports.js';
 import { networkInstance, networkPort } from './network-port.js';
+import { DistributionService } from '../engine/distribution/service.js';
+import { pullHandler, registerDistributionRoutes } from '../api/routes/distribution.js';
 
 /** The services behind the container lifecycle, built for one daemon. */
 export interface WiredServices {
@@ -42,6 +44,11 @@ export async function wireServices(opts: DaemonOptions, _events: EventBus, store
   images.setContainerLookup((imageId) => store.all().filter((c) => c.Image === imageId).map((c) => ({ id: c.Id, running: c.State.Running })));
   await ensureBuiltinImages(images);
   const containerRootfs = new ContainerRootfs(images);
+  const distribution = new DistributionService(images, {
+    insecureRegistries: opts.insecureRegistries,
+    maxConcurrentDownloads: opts.maxConcurrentDownloads,
+    maxConcurrentUploads: opts.maxConcurrentUploads,
+  });
   const rootfs: RootfsPort = {
     async resolveImage(ref) {
       const img = images.resolve(ref);
@@ -88,7 +95,8 @@ export async function wireServices(opts: DaemonOptions, _events: EventBus, store
       }
     },
     registerRoutes(r) {
-      registerImageRoutes(r, images);
+      registerImageRoutes(r, images, { pull: pullHandler(distribution) });
+      registerDistributionRoutes(r, distribution);
       registerVolumeRoutes(r, volumes);
       registerNetworkRoutes(r, networks, {
         async resolve(ref) {

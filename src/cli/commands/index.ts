@@ -10,6 +10,7 @@ import { containerInspect, imageInspect, inspect } from './inspect.js';
 import { history, imagePrune, images, importCmd, load, rmi, save, tag } from './images.js';
 import { events, info, version } from './system.js';
 import { commit, pull } from './pull-commit.js';
+import { login, logout, push } from './push-login.js';
 import { build } from './build.js';
 import { systemPrune } from './system-prune.js';
 import { cp } from './cp.js';
@@ -35,13 +36,13 @@ const CONTAINER_COMMANDS: [CommandSpec, string?, string[]?][] = [
 ];
 
 const IMAGE_COMMANDS: [CommandSpec, string?, string[]?][] = [
-  [build], [history], [importCmd], [pull], [imageInspect], [load], [images, 'ls', ['list']], [imagePrune], [rmi, 'rm', ['remove']],
+  [build], [history], [importCmd], [pull], [push], [imageInspect], [load], [images, 'ls', ['list']], [imagePrune], [rmi, 'rm', ['remove']],
   [save], [tag],
 ];
 
 const TOP_LEVEL: CommandSpec[] = [
-  attach, build, commit, cp, create, diff, events, exec, exportCmd, history, images, importCmd, info, inspect, kill, load, logs, pause, port, ps,
-  pull, rename, restart, rm, rmi, run, save, start, stats, stop, tag, top, unpause, update, version, wait,
+  attach, build, commit, cp, create, diff, events, exec, exportCmd, history, images, importCmd, info, inspect, kill, load, login, logout, logs, pause, port, ps,
+  pull, push, rename, restart, rm, rmi, run, save, start, stats, stop, tag, top, unpause, update, version, wait,
 ];
 
 function registerContainerAndImageCommands(program: Command, ctx: CliContext, state: ExitState): void {

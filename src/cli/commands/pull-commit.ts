@@ -1,4 +1,4 @@
-import { checkReference, parseBool, splitReference } from '../options/parse-values.js';
+import { checkReference, parseBool, splitReference, UsageError } from '../options/parse-values.js';
 import { pullImage } from '../progress.js';
 import type { CommandSpec } from './define.js';
 
@@ -14,14 +14,22 @@ export function fullyQualified(ref: string): string {
 export const pull: CommandSpec = {
   name: 'pull', usage: '[OPTIONS] NAME[:TAG|@DIGEST]', description: 'Download an image from a registry', args: { min: 1, max: 1 },
   setup: (c) => {
+    c.option('-a, --all-tags', 'Download all tagged images in the repository');
     c.option('--platform <string>', 'Set platform if server is multi-platform capable');
     c.option('-q, --quiet', 'Suppress verbose output');
   },
   action: async (ctx, [ref], o) => {
     checkReference(ref);
     const r = splitReference(ref);
+    const write = o.quiet ? () => undefined : (s: string) => ctx.out(s);
+    if (o.allTags) {
+      if (r.full !== `${ref}:latest`) throw new UsageError('tag can\'t be used with --all-tags/-a');
+      await pullImage(ctx.client(), r.name, undefined, write, o.platform, !!process.stdout.isTTY);
+      ctx.out(`${fullyQualified(ref).replace(/:latest$/, '')}\n`);
+      return 0;
+    }
     if (!o.quiet && r.full !== ref) ctx.out(`Using default tag: ${r.tag}\n`);
-    await pullImage(ctx.client(), r.name, r.tag, o.quiet ? () => undefined : (s) => ctx.out(s), o.platform);
+    await pullImage(ctx.client(), r.name, r.tag, write, o.platform, !!process.stdout.isTTY);
     ctx.out(`${fullyQualified(ref)}\n`);
     return 0;
   },

@@ -24,7 +24,7 @@ export async function createContainer(ctx: CliContext, body: CreateBody, o: Cont
   if (body.Tty && process.stdout.isTTY && process.stdout.rows > 0) {
     (body.HostConfig as Record<string, unknown>).ConsoleSize = [process.stdout.rows, process.stdout.columns];
   }
-  if (pull === 'always') await pullImage(client, ref.name, ref.tag, progress, o.platform);
+  if (pull === 'always') await pullImage(client, ref.name, ref.tag, progress, o.platform, !!process.stderr.isTTY);
   const create = () => client.json('POST', '/containers/create', { query: { name: o.name, platform: o.platform }, body });
   let res: { Id: string; Warnings?: string[] | null };
   try {
@@ -32,7 +32,7 @@ export async function createContainer(ctx: CliContext, body: CreateBody, o: Cont
   } catch (e) {
     if (!(e instanceof DaemonError) || e.status !== 404 || !/image/i.test(e.message) || pull !== 'missing') throw e;
     ctx.err(`Unable to find image '${ref.full}' locally\n`);
-    await pullImage(client, ref.name, ref.tag, progress, o.platform);
+    await pullImage(client, ref.name, ref.tag, progress, o.platform, !!process.stderr.isTTY);
     res = await create();
   }
   for (const w of res.Warnings ?? []) ctx.err(`WARNING: ${w}\n`);

@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { pipeline, Readable } from 'node:stream';
-import { BerthError, InvalidArgument, NotFound } from '../../common/errors.js';
+import { BerthError, InvalidArgument, NotFound, Unauthorized } from '../../common/errors.js';
 import { loadCredentials, type Credentials } from './credentials.js';
 import { resolveHost, type HostOptions } from './hosts.js';
 import {
@@ -40,6 +40,9 @@ export interface ClientOptions extends HostOptions {
   credentials?: (registry: string) => Promise<Credentials | undefined> | Credentials | undefined;
   maxConcurrentDownloads?: number;
   maxConcurrentUploads?: number;
+  /** Slots shared with other clients (a daemon bounds all its pulls together); overrides the counts above. */
+  downloadSlots?: Semaphore;
+  uploadSlots?: Semaphore;
   retry?: RetryPolicy;
 }
 
@@ -64,14 +67,32 @@ export class RegistryClient {
   private uploads: Semaphore;
 
   constructor(private readonly opts: ClientOptions = {}) {
-    this.downloads = new Semaphore(opts.maxConcurrentDownloads ?? 3);
-    this.uploads = new Semaphore(opts.maxConcurrentUploads ?? 5);
+    this.downloads = opts.downloadSlots ?? new Semaphore(opts.maxConcurrentDownloads ?? 3);
+    this.uploads = opts.uploadSlots ?? new Semaphore(opts.maxConcurrentUploads ?? 5);
   }
 
   /** Closes kept-alive connections. */
   async close(): Promise<void> {
     for (const t of this.transports.values()) (await t.catch(() => undefined))?.close();
     this.transports.clear();
+  }
+
+  /**
+   * Checks the client's credentials against the registry (`docker login`):
+   * `GET /v2/`, answering its challenge. Throws Unauthorized with Docker's
+   * wording when the registry refuses them.
+   */
+  async checkLogin(domain: string): Promise<void> {
+    const t = await this.transport(domain);
+    const refused = async (status: number, text: string) => new Unauthorized(`login attempt to ${new URL('/v2/', await t.baseUrlOf())} failed with status: ${status} ${text}`);
+    const res = await t.send({ method: 'GET', path: '/v2/', scopes: [] }).catch(async (err) => {
+      // No credentials to answer a basic challenge with: the transport gives up before asking.
+      if (err instanceof Unauthorized && /authentication required/.test(err.message)) throw await refused(401, 'Unauthorized');
+      throw err;
+    });
+    res.resume();
+    if (res.statusCode === 401 || res.statusCode === 403) throw await refused(res.statusCode, res.statusMessage ?? '');
+    if ((res.statusCode ?? 0) >= 300) throw responseError(res, Buffer.alloc(0));
   }
 
   /** Digest, media type and size of a manifest without fetching it; undefined if absent. */
@@ -160,10 +181,10 @@ export class RegistryClient {
 
   /**
    * The blob's bytes, verified as they stream: the stream errors instead of
-   * ending if the size or digest is wrong. Holds a download slot until the
+   * ending if the size or digest is wrong (unless `verify: false`). Holds a download slot until the
    * stream ends or is destroyed.
    */
-  async fetchBlob(repo: Repository, desc: Pick<Descriptor, 'digest' | 'size'>): Promise<Readable> {
+  async fetchBlob(repo: Repository, desc: Pick<Descriptor, 'digest' | 'size'>, opts: { verify?: boolean } = {}): Promise<Readable> {
     parseDigest(desc.digest);
     const release = await this.downloads.acquire();
     try {
@@ -197,6 +218,15 @@ export class RegistryClient {
             throw responseError(res, await readAll(res).catch(() => Buffer.alloc(0)));
           }
         }
+      }
+      // `verify: false` is for a caller that checks digest and size itself before
+      // using the bytes (the content store does): hashing twice costs a core.
+      if (opts.verify === false) {
+        const out = Readable.from(body());
+        let done = false;
+        const end = () => { if (!done) { done = true; release(); } };
+        out.once('end', end).once('close', end).once('error', end);
+        return out;
       }
       return pipeline(Readable.from(body()), verifier(desc), () => release());
     } catch (err) {

@@ -120,6 +120,11 @@ export class Transport {
     return this.retry.baseDelayMs * 2 ** (attempt - 1) * (0.75 + Math.random() / 2);
   }
 
+  /** `https://host` or `http://host`, whichever this registry speaks. */
+  baseUrlOf(): Promise<string> {
+    return this.baseUrl();
+  }
+
   /** https unless the host is insecure and does not speak TLS (Docker tries https first, then http). */
   private baseUrl(): Promise<string> {
     if (!this.host.insecure) return Promise.resolve(`https://${this.host.endpoint}`);

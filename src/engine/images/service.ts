@@ -154,13 +154,16 @@ export class ImageService {
     }
     if (diffIds.length !== layers.length) throw new InvalidArgument(`invalid image: config lists ${diffIds.length} layers, found ${layers.length}`);
     const chain = chainIds(diffIds);
-    for (const c of chain) this.pinned.set(c, (this.pinned.get(c) ?? 0) + 1);
+    this.pin(chain);
     let ok = false;
     try {
       const refs: LayerRef[] = [];
       for (let i = 0; i < layers.length; i++) {
         const blob = await this.content.info(layers[i].digest);
-        const unpacked = this.snapshots.stat(chain[i])?.size ?? (await this.unpackOnce(blob.digest, diffIds[i], chain[i], chain[i - 1]));
+        const have = this.snapshots.stat(chain[i])?.size;
+        opts.onUnpack?.(i, have !== undefined ? 'exists' : 'start');
+        const unpacked = have ?? (await this.unpackOnce(blob.digest, diffIds[i], chain[i], chain[i - 1]));
+        opts.onUnpack?.(i, 'done');
         refs.push({ digest: blob.digest, diffId: diffIds[i], mediaType: layers[i].mediaType, size: blob.size, unpackedSize: unpacked });
       }
       const rec = await this.locked(async () => {
@@ -169,14 +172,19 @@ export class ImageService {
           await this.nameLocked(again.id, opts);
           return again;
         }
-        const manifest = {
-          schemaVersion: 2,
-          mediaType: mediaTypes.ociManifest,
-          config: { mediaType: mediaTypes.ociConfig, digest: configDigest, size: raw.length },
-          layers: refs.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-        };
-        const m = await this.content.writeBuffer(JSON.stringify(manifest));
-        const rec: ImageRecord = { id: configDigest, layers: refs, manifestDigest: m.digest };
+        // A pulled image keeps the registry's manifest, so push and RepoDigests
+        // name the same bytes; local images get an OCI manifest of their own.
+        let manifestDigest = opts.manifestDigest;
+        if (!manifestDigest) {
+          const manifest = {
+            schemaVersion: 2,
+            mediaType: mediaTypes.ociManifest,
+            config: { mediaType: mediaTypes.ociConfig, digest: configDigest, size: raw.length },
+            layers: refs.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+          };
+          manifestDigest = (await this.content.writeBuffer(JSON.stringify(manifest))).digest;
+        }
+        const rec: ImageRecord = { id: configDigest, layers: refs, manifestDigest };
         if (opts.parent && this.records.has(opts.parent)) rec.parent = opts.parent;
         await writeJsonAtomic(path.join(this.recordDir, `${configDigest.slice(7)}.json`), rec);
         this.records.set(rec.id, rec);
@@ -187,12 +195,50 @@ export class ImageService {
       ok = true;
       return rec;
     } finally {
-      for (const c of chain) {
-        const n = (this.pinned.get(c) ?? 1) - 1;
-        if (n > 0) this.pinned.set(c, n); else this.pinned.delete(c);
-      }
+      this.unpin(chain);
       if (!ok) await this.collectLayers().catch(() => undefined);
     }
+  }
+
+  private pin(chain: string[]): void {
+    for (const c of chain) this.pinned.set(c, (this.pinned.get(c) ?? 0) + 1);
+  }
+
+  private unpin(chain: string[]): void {
+    for (const c of chain) {
+      const n = (this.pinned.get(c) ?? 1) - 1;
+      if (n > 0) this.pinned.set(c, n); else this.pinned.delete(c);
+    }
+  }
+
+  /**
+   * Unpacks an image's layers bottom up as their blobs become ready (a pull
+   * unpacks layer 1 while layer 3 still downloads), so the createImage that
+   * follows finds them done. The layers stay pinned against GC until
+   * `release()`; call it once the image is created or the pull has failed.
+   *
+   *   const prep = await images.prepareLayers(diffIds, (i) => downloads[i]);
+   *   try { await images.createImage(config, layers, opts) } finally { prep.release() }
+   */
+  async prepareLayers(diffIds: string[], blobReady: (index: number) => Promise<string>, onUnpack?: CreateOptions['onUnpack']): Promise<{ release: () => void }> {
+    const chain = chainIds(diffIds);
+    this.pin(chain);
+    let released = false;
+    const release = () => { if (!released) { released = true; this.unpin(chain); } };
+    try {
+      for (let i = 0; i < chain.length; i++) {
+        const blob = await blobReady(i);
+        if (this.snapshots.stat(chain[i])) { onUnpack?.(i, 'exists'); continue; }
+        onUnpack?.(i, 'start');
+        await this.unpackOnce(blob, diffIds[i], chain[i], chain[i - 1]);
+        onUnpack?.(i, 'done');
+      }
+    } catch (err) {
+      release();
+      await this.collectLayers().catch(() => undefined);
+      throw err;
+    }
+    return { release };
   }
 
   /** Points names at a new image in the same critical section that created it (so prune never sees it nameless). */
@@ -270,7 +316,7 @@ export class ImageService {
         this.refs.delete(key);
         out.push({ Untagged: familiar(parsed) });
         // A tag gone and only digests of that repository left: they go too.
-        const left = refsOf();
+        const left = refsOf().filter((r) => repoOf(r) === repoOf(key));
         if (!parsed.digest && left.length > 0 && left.every((r) => r.includes('@'))) {
           for (const r of left) { this.refs.delete(r); out.push({ Untagged: familiar(parseReference(r)) }); }
         }

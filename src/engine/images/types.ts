@@ -71,6 +71,10 @@ export interface CreateOptions {
   parent?: string;
   /** Names to give the image as it is created (import -t, load, commit). */
   names?: Reference[];
+  /** Digest of a manifest blob already stored for this image (a pull); else one is written. */
+  manifestDigest?: string;
+  /** Told as each layer is unpacked (a pull reports `Extracting`/`Pull complete`). */
+  onUnpack?: (index: number, phase: 'exists' | 'start' | 'done') => void;
   /** Filled with the names that moved here from another image. */
   replaced?: Array<{ ref: Reference; previous: string }>;
 }

@@ -84,7 +84,9 @@ function matchLabel(labels: Record<string, string>, f: string): boolean {
 function matchReference(tag: string, pattern: string): boolean {
   const glob = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$');
   const name = familiar({ ...parseReference(tag), tag: undefined });
-  return glob.test(tag) || (!pattern.includes(':') && glob.test(name));
+  // A colon before the last slash is a registry port (`127.0.0.1:5000/app`), not a tag.
+  const hasTag = pattern.lastIndexOf(':') > pattern.lastIndexOf('/');
+  return glob.test(tag) || (!hasTag && glob.test(name));
 }
 
 const emptyConfig: ContainerConfig = {

@@ -1,0 +1,149 @@
+/**
+ * Pulling an image into the image store: resolve the manifest (picking the
+ * platform from an index), fetch the config and the layers not yet here in
+ * parallel, each verified against its digest before it enters the content
+ * store, then unpack and name the image. Nothing names the image until every
+ * layer is in, so an interrupted pull leaves no half image; the blobs it did
+ * verify stay in the content store and a retry reuses them.
+ *
+ *   const r = await pullImage(images, client, parseReference('127.0.0.1:5000/app:v1'), { progress: send })
+ *   // r.digest: what `Digest:` prints; r.updated: false when the tag already named this image
+ */
+import { Transform } from 'node:stream';
+import { BerthError, InvalidArgument } from '../../common/errors.js';
+import { familiar, referenceString, type Reference } from '../images/reference.js';
+import type { ImageService } from '../images/service.js';
+import { chainIds, type ImageConfig } from '../images/types.js';
+import type { RegistryClient } from './client.js';
+import { MediaType, type Descriptor } from './oci.js';
+import { LayerProgress, shortDigest, type ProgressSink } from './progress.js';
+
+export interface PullOptions {
+  /** `os/arch[/variant]`; default this machine's. */
+  platform?: string;
+  progress: ProgressSink;
+}
+
+export interface PullResult {
+  imageId: string;
+  /** Digest of what the reference named on the registry (the index for a multi-arch image). */
+  digest: string;
+  /** False when the reference already named this image here (`Image is up to date`). */
+  updated: boolean;
+}
+
+const layerTypes = new Set<string>([
+  MediaType.dockerLayerGzip, MediaType.ociLayer, MediaType.ociLayerGzip, MediaType.ociLayerZstd,
+  'application/vnd.docker.image.rootfs.diff.tar',
+]);
+
+/** Pulls one tag or digest. Errors before the first progress message leave nothing written but verified blobs. */
+export async function pullImage(images: ImageService, client: RegistryClient, ref: Reference, opts: PullOptions): Promise<PullResult> {
+  if (!ref.tag && !ref.digest) ref = { ...ref, tag: 'latest' };
+  const resolved = await client.resolveManifest(ref, opts.platform);
+  const { repo, manifest } = resolved;
+  const topDigest = resolved.index?.digest ?? resolved.digest;
+  if (ref.digest && ref.digest !== topDigest && ref.digest !== resolved.digest) throw new BerthError(`manifest digest ${topDigest} does not match ${ref.digest}`);
+  for (const l of manifest.layers) {
+    if (!layerTypes.has(l.mediaType)) throw new InvalidArgument(`unsupported layer media type ${JSON.stringify(l.mediaType)} in ${familiar(ref)}`);
+  }
+  const say = opts.progress;
+  say({ status: `Pulling from ${repo.path}`, id: ref.digest ?? ref.tag });
+
+  const before = currentImage(images, ref);
+  const configDigest = manifest.config.digest;
+  if (!(await images.content.has(configDigest))) {
+    await images.content.write(await client.fetchBlob(repo, manifest.config), { digest: configDigest, size: manifest.config.size });
+  }
+  const config = await readConfig(images, configDigest);
+  const diffIds = config.rootfs.diff_ids;
+  if (diffIds.length !== manifest.layers.length) {
+    throw new InvalidArgument(`image config ${configDigest} lists ${diffIds.length} layers but its manifest has ${manifest.layers.length}`);
+  }
+  const chain = chainIds(diffIds);
+  const bars = manifest.layers.map((l) => new LayerProgress(say, shortDigest(l.digest)));
+  const have = await Promise.all(manifest.layers.map(async (l, i) => (await images.content.has(l.digest)) && !!images.snapshots.stat(chain[i])));
+  // Nothing to do at all: Docker prints no layer lines, only Digest and Status.
+  const upToDate = before === configDigest && have.every(Boolean);
+  if (!upToDate) manifest.layers.forEach((_l, i) => bars[i].status(have[i] ? 'Already exists' : 'Pulling fs layer'));
+  const downloads = manifest.layers.map((l, i) => (have[i] ? Promise.resolve() : download(images, client, repo, l, bars[i])));
+  // Unpacking follows the downloads layer by layer instead of waiting for all of them.
+  const unpacked = images.prepareLayers(diffIds, async (i) => { await downloads[i]; return manifest.layers[i].digest; }, (i, phase) => {
+    if (have[i]) return;
+    if (phase === 'start') bars[i].bytes('Extracting', 0, manifest.layers[i].size);
+    else if (phase === 'done') bars[i].status('Pull complete');
+  });
+  // Every transfer settles before the pull fails, so none writes after we report.
+  const settled = await Promise.allSettled([...downloads, unpacked]);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await unpacked.then((u) => u.release(), () => undefined);
+    throw failed.reason;
+  }
+  const { release } = await unpacked;
+  let rec;
+  try {
+    await images.content.writeBuffer(resolved.bytes, { digest: resolved.digest });
+    const names: Reference[] = [{ domain: ref.domain, path: ref.path, digest: topDigest }];
+    if (ref.tag) names.unshift({ domain: ref.domain, path: ref.path, tag: ref.tag });
+    rec = await images.createImage(configDigest, manifest.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType })), { names, manifestDigest: resolved.digest });
+  } finally {
+    release();
+  }
+  say({ status: `Digest: ${topDigest}` });
+  return { imageId: rec.id, digest: topDigest, updated: before !== rec.id };
+}
+
+/** Pulls every tag of the repository (`pull -a`), one after the other; true when any changed. */
+export async function pullAllTags(images: ImageService, client: RegistryClient, repoRef: Reference, opts: PullOptions): Promise<boolean> {
+  const tags = await client.listTags({ domain: repoRef.domain, path: repoRef.path });
+  let updated = false;
+  for (const tag of tags) {
+    const r = await pullImage(images, client, { domain: repoRef.domain, path: repoRef.path, tag }, opts);
+    updated ||= r.updated;
+  }
+  return updated;
+}
+
+/** Fetches one layer into the content store, reporting bytes as they arrive. */
+async function download(images: ImageService, client: RegistryClient, repo: { domain: string; path: string }, layer: Descriptor, bar: LayerProgress): Promise<void> {
+  if (await images.content.has(layer.digest)) {
+    // Verified by an earlier, interrupted pull.
+    bar.status('Download complete');
+    return;
+  }
+  // The content store checks digest and size before the blob becomes visible.
+  const body = await client.fetchBlob(repo, layer, { verify: false });
+  let seen = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      seen += chunk.length;
+      bar.bytes('Downloading', seen, layer.size);
+      cb(null, chunk);
+    },
+  });
+  body.on('error', (err) => counter.destroy(err));
+  await images.content.write(body.pipe(counter), { digest: layer.digest, size: layer.size });
+  bar.status('Verifying Checksum');
+  bar.status('Download complete');
+}
+
+async function readConfig(images: ImageService, digest: string): Promise<ImageConfig> {
+  let config: ImageConfig;
+  try {
+    config = JSON.parse((await images.content.readBuffer(digest)).toString('utf8'));
+  } catch {
+    throw new InvalidArgument(`image config ${digest} is not JSON`);
+  }
+  if (!Array.isArray(config?.rootfs?.diff_ids)) throw new InvalidArgument(`image config ${digest} has no rootfs.diff_ids`);
+  return config;
+}
+
+/** The image the reference names here now, if any. */
+function currentImage(images: ImageService, ref: Reference): string | undefined {
+  try {
+    return images.resolve(referenceString(ref)).id;
+  } catch {
+    return undefined;
+  }
+}
