@@ -136,21 +136,22 @@ export class ContainerService {
     this.restarts.cancel(rec.Id);
     const t0 = performance.now();
     const lap = (what: string) => log.debug('containers', `start: ${what}`, { id: rec.Id.slice(0, 12), ms: Math.round(performance.now() - t0) });
-    const rootfs = await this.deps.rootfs.mountContainer(rec.Id);
-    lap('rootfs mounted');
     try {
+      // The overlay mount and the network don't depend on each other: set them up side by side.
+      const [rootfs, net] = await settleBoth(
+        this.deps.rootfs.mountContainer(rec.Id).finally(() => lap('rootfs mounted')),
+        this.deps.network
+          ? this.deps.network.setup(rec).finally(() => lap('network set up'))
+          : writeStandaloneFiles(this.deps.store.dir(rec.Id), rec).then(() => undefined),
+      );
       let network: SpecInput['network'] | undefined;
       let linkEnv: string[] = [];
-      if (this.deps.network) {
-        const net = await this.deps.network.setup(rec);
+      if (net) {
         rec.HostsPath = net.files.hosts;
         rec.ResolvConfPath = net.files.resolvConf;
         rec.HostnamePath = net.files.hostname;
         network = net.netnsPath ? { mode: 'path', path: net.netnsPath } : { mode: 'host' };
         linkEnv = net.env;
-        lap('network set up');
-      } else {
-        await writeStandaloneFiles(this.deps.store.dir(rec.Id), rec);
       }
       const input = specInputFor(rec, rootfs, (ref) => this.deps.store.get(ref), !!this.deps.network);
       if (network) input.network = network;
@@ -159,8 +160,6 @@ export class ContainerService {
       if (this.deps.volumes) input.mounts.push(...(await this.deps.volumes.specMounts(rec.Mounts ?? [], rootfs)));
       const spec = await this.deps.buildSpec(input);
       lap('spec built');
-      // Leftovers of an earlier run (e.g. after a crash) would make create fail.
-      await this.deps.runtime.delete(rec.Id).catch(() => undefined);
       const { monitorPid } = await this.deps.runtime.create({
         id: rec.Id, spec, tty: !!rec.Config.Tty, openStdin: !!rec.Config.OpenStdin, stdinOnce: !!rec.Config.StdinOnce, logPath: rec.LogPath,
       });
@@ -175,7 +174,7 @@ export class ContainerService {
       });
       rec.HasBeenStartedBefore = true;
       rec.ManuallyStopped = false;
-      await this.deps.store.save(rec);
+      await this.deps.store.saveState(rec);
     } catch (err) {
       await this.failStart(rec, err);
       throw err;
@@ -196,7 +195,7 @@ export class ContainerService {
     await this.deps.runtime.delete(rec.Id).catch(() => undefined);
     await this.deps.network?.release(rec.Id).catch(() => undefined);
     await this.deps.rootfs.unmountContainer(rec.Id).catch(() => undefined);
-    await this.deps.store.save(rec).catch(() => undefined);
+    await this.deps.store.saveState(rec).catch(() => undefined);
     this.pendingAttach.fail(rec.Id, err);
     this.waiters.resolve(rec.Id, ['next-exit', 'not-running'], rec.State.ExitCode);
     if (rec.HostConfig.AutoRemove) void this.remove(rec.Id, { force: true }).catch(() => undefined);
@@ -224,20 +223,30 @@ export class ContainerService {
     });
     rec.MonitorPid = undefined;
     this.health.stop(id);
-    await this.deps.runtime.delete(id).catch((err) => log.warn('containers', 'runtime delete failed', { id, error: errorMessage(err) }));
-    await this.deps.network?.release(id).catch((err) => log.warn('containers', 'network release failed', { id, error: errorMessage(err) }));
-    await this.deps.rootfs.unmountContainer(id).catch((err) => log.warn('containers', 'unmount failed', { id, error: errorMessage(err) }));
     if (status.oomKilled) this.emit(rec, 'oom');
     this.emit(rec, 'die', { exitCode: String(status.exitCode) });
     const restart = this.restarts.shouldRestart(rec, ranFor);
+    if (!restart && rec.HostConfig.AutoRemove) return this.removeLocked(rec, { force: true, volumes: true });
     if (restart) {
       rec.State.Restarting = true;
       rec.State.Status = 'restarting';
     }
-    await this.deps.store.save(rec);
+    await this.deps.store.saveState(rec);
+    // Waiters learn the exit code now; the cleanup below holds the container's
+    // lock, so a start or rm that follows waits for it.
     this.waiters.resolve(id, restart ? ['next-exit'] : ['next-exit', 'not-running'], status.exitCode);
+    await this.releaseRun(id);
     if (restart) this.restarts.schedule(rec, ranFor);
-    else if (rec.HostConfig.AutoRemove) await this.removeLocked(rec, { force: true, volumes: true });
+  }
+
+  /** Frees what a run held: runtime state and cgroups, network endpoint, rootfs mount. */
+  private async releaseRun(id: string, network = true): Promise<void> {
+    const warn = (what: string) => (err: unknown) => log.warn('containers', `${what} failed`, { id, error: errorMessage(err) });
+    await Promise.all([
+      this.deps.runtime.delete(id).catch(warn('runtime delete')),
+      network ? this.deps.network?.release(id).catch(warn('network release')) : undefined,
+    ]);
+    await this.deps.rootfs.unmountContainer(id).catch(warn('unmount'));
   }
 
   private async restartByPolicy(id: string): Promise<void> {
@@ -408,15 +417,25 @@ export class ContainerService {
   private async removeLocked(rec: ContainerRecord, opts: { force: boolean; volumes: boolean }): Promise<void> {
     if (!this.deps.store.find(rec.Id)) return;
     rec.State.Status = 'removing';
-    await this.deps.store.save(rec);
-    await this.deps.runtime.delete(rec.Id).catch(() => undefined);
-    await this.deps.network?.release(rec.Id).catch(() => undefined);
-    await this.deps.rootfs.unmountContainer(rec.Id).catch(() => undefined);
-    await this.deps.rootfs.removeContainerLayer(rec.Id);
-    await this.deps.store.delete(rec.Id);
-    if (opts.volumes) await this.deps.volumes?.releaseAnonymous(rec.Mounts ?? [], rec.Id);
+    // The record on disk says 'removing' until its files go: a removal cut
+    // short by a crash is finished at the next start (reconcile).
+    await this.deps.store.saveState(rec);
+    this.deps.store.forget(rec.Id);
+    // What clients can see goes first (network endpoint, anonymous volumes);
+    // then `wait?condition=removed` returns, so `run --rm` does not wait for
+    // the runtime state, mount and layer to go.
+    await this.deps.network?.release(rec.Id).catch((err) => log.warn('containers', 'network release failed', { id: rec.Id, error: errorMessage(err) }));
+    if (opts.volumes) await this.deps.volumes?.releaseAnonymous(rec.Mounts ?? [], rec.Id).catch((err) => log.warn('containers', 'releasing volumes failed', { id: rec.Id, error: errorMessage(err) }));
     this.emit(rec, 'destroy');
     this.waiters.resolve(rec.Id, ['next-exit', 'not-running', 'removed'], rec.State.ExitCode);
+    await this.releaseRun(rec.Id, false);
+    try {
+      await this.deps.rootfs.removeContainerLayer(rec.Id);
+      await this.deps.store.delete(rec.Id);
+    } catch (err) {
+      // Clients already see it gone; its record stays on disk as 'removing' for the next start to finish.
+      log.warn('containers', 'removing the container layer failed', { id: rec.Id, error: errorMessage(err) });
+    }
   }
 
   async prune(filter: (c: ContainerRecord) => boolean = () => true): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
@@ -497,4 +516,12 @@ export class ContainerService {
       Actor: { ID: rec.Id, Attributes: { ...(rec.Config.Labels ?? {}), image: rec.Config.Image ?? rec.Image, name: rec.Name.slice(1), ...extra } },
     });
   }
+}
+
+/** Awaits both; when either fails, throws its error only after the other has settled (so cleanup never races a half-done step). */
+async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
 }

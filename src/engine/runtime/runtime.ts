@@ -96,10 +96,13 @@ export class ContainerRuntime {
    */
   async create(id: string, o: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
     const bundle = this.bundle(id);
-    await fs.rm(bundle, { recursive: true, force: true });
-    await fs.rm(path.join(this.exitDir, id), { force: true });
-    await fs.mkdir(bundle, { recursive: true, mode: 0o700 });
-    await fs.mkdir(path.dirname(o.logPath), { recursive: true });
+    // Leftovers of an earlier run (a crash between exit and cleanup) would make create fail.
+    if (this.knows(id)) await this.oci.delete(id, true).catch(() => undefined);
+    await Promise.all([
+      fs.rm(bundle, { recursive: true, force: true }).then(() => fs.mkdir(bundle, { recursive: true, mode: 0o700 })),
+      fs.rm(path.join(this.exitDir, id), { force: true }),
+      fs.mkdir(path.dirname(o.logPath), { recursive: true }),
+    ]);
     await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(o.spec));
     try {
       const res = await createUnderConmon({
@@ -167,7 +170,8 @@ export class ContainerRuntime {
    */
   async delete(id: string, o: { force?: boolean } = {}): Promise<void> {
     const bundle = this.bundle(id);
-    await this.oci.delete(id, !!o.force);
+    // Asking the runtime about a container it never had (or already forgot) costs a process spawn.
+    if (this.knows(id)) await this.oci.delete(id, !!o.force);
     const conmonPid = this.conmonPid(id);
     const exitWritten = existsSync(path.join(this.exitDir, id));
     if (!exitWritten && conmonPid && processAlive(conmonPid) && isConmon(conmonPid)) {
@@ -229,10 +233,11 @@ export class ContainerRuntime {
     if (!validId.test(execId)) throw new InvalidArgument(`invalid exec id: ${execId}`);
     if (!o.args.length) throw new InvalidArgument('No exec command specified');
     const bundle = this.bundle(id);
-    const st = await this.oci.state(id);
-    if (!st) throw new NotFound(`No such container: ${id}`);
-    if (st.status === 'paused') throw new Conflict(`Container ${id} is paused, unpause the container before exec`);
-    if (st.status !== 'running') throw new Conflict(`Container ${id} is not running`);
+    // Files, not `runc state` (a process spawn, a third of an exec's cost):
+    // the runtime's directory says it exists, conmon's exit file that it ended.
+    // runc itself refuses a paused container.
+    if (!this.knows(id)) throw new NotFound(`No such container: ${id}`);
+    if (existsSync(path.join(this.exitDir, id))) throw new Conflict(`Container ${id} is not running`);
     const spec = JSON.parse(await fs.readFile(path.join(bundle, 'config.json'), 'utf8')) as Spec;
     const proc = await execProcess(spec, o);
     // Short directory names keep the attach socket path reasonable.
@@ -270,6 +275,11 @@ export class ContainerRuntime {
   /** Stops watching exit files; containers keep running. */
   close(): void {
     this.exits.close();
+  }
+
+  /** Whether the OCI runtime holds state for `id` (runc and crun keep a directory per container under their root). */
+  private knows(id: string): boolean {
+    return existsSync(path.join(this.oci.root, id));
   }
 
   /** conmon's pid from its pidfile (survives a daemon restart). */
