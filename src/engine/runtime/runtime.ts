@@ -77,6 +77,9 @@ export class ContainerRuntime {
     const conmonPath = cfg.conmonPath ?? findBinary('conmon');
     const root = path.resolve(cfg.execRoot);
     for (const d of ['runc', 'containers', 'exits', 'socks']) await fs.mkdir(path.join(root, d), { recursive: true, mode: 0o700 });
+    const refusal = name === 'crun' ? crunRefusal() : undefined;
+    // Better one clear message now than "OCI runtime create failed" on every container.
+    if (refusal) throw new InvalidArgument(`--runtime crun: ${refusal}; use --runtime runc on this host`);
     return new ContainerRuntime(root, new OciRuntime(name, runtimePath, path.join(root, 'runc')), conmonPath);
   }
 
@@ -314,6 +317,31 @@ export function defaultRuntime(): 'runc' | 'crun' {
     if (v2root && existsSync(findBinary('crun'))) return 'crun';
   } catch { /* fall through */ }
   return 'runc';
+}
+
+/**
+ * Why crun cannot run containers on this host, or undefined when it can.
+ * crun 1.8 refuses a hybrid host (cgroup v1 hierarchies plus a cgroup2 one
+ * beside them) once the cgroup2 hierarchy holds any controller, even with
+ * `--cgroup-manager=disabled`; pure v1 and pure v2 hosts are fine.
+ *
+ *   crunRefusal()  // 'crun 1.8 refuses hybrid cgroup hosts whose cgroup2 hierarchy (/sys/fs/cgroup/unified) has controllers (hugetlb)'
+ */
+export function crunRefusal(mountinfo?: string, readControllers = (dir: string) => readFileSync(path.join(dir, 'cgroup.controllers'), 'utf8')): string | undefined {
+  let lines: string[];
+  try {
+    lines = (mountinfo ?? readFileSync('/proc/self/mountinfo', 'utf8')).split('\n');
+  } catch {
+    return undefined;
+  }
+  const v2 = lines.filter((l) => / - cgroup2 /.test(l)).map((l) => l.split(' ')[4]);
+  if (!lines.some((l) => / - cgroup /.test(l)) || v2.length === 0 || v2.includes('/sys/fs/cgroup')) return undefined;
+  for (const dir of v2) {
+    let controllers = '';
+    try { controllers = readControllers(dir).trim(); } catch { /* unreadable: assume none */ }
+    if (controllers) return `crun 1.8 refuses hybrid cgroup hosts whose cgroup2 hierarchy (${dir}) has controllers (${controllers})`;
+  }
+  return undefined;
 }
 
 function findBinary(name: string): string {
