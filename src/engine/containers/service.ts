@@ -51,6 +51,8 @@ export class ContainerService {
   private waiters = new Waiters();
   private pendingAttach = new AttachQueue();
   private watching = new Set<string>();
+  /** Containers whose last run's runtime state, network and mount are already freed (so removal skips that). */
+  private released = new Set<string>();
   private restarts: RestartManager;
   private health: HealthMonitor;
 
@@ -134,8 +136,8 @@ export class ContainerService {
     if (rec.State.Running) throw new NotModified('container already started');
     if (rec.State.Status === 'removing' || rec.State.Dead) throw new Conflict(`container ${rec.Id} is marked for removal and cannot be started`);
     this.restarts.cancel(rec.Id);
-    const t0 = performance.now();
-    const lap = (what: string) => log.debug('containers', `start: ${what}`, { id: rec.Id.slice(0, 12), ms: Math.round(performance.now() - t0) });
+    this.released.delete(rec.Id);
+    const lap = laps('start', rec.Id);
     try {
       // The overlay mount and the network don't depend on each other: set them up side by side.
       const [rootfs, net] = await settleBoth(
@@ -216,6 +218,7 @@ export class ContainerService {
   private async onExit(id: string, status: ExitStatus): Promise<void> {
     const rec = this.deps.store.find(id);
     if (!rec || !rec.State.Running) return;
+    log.debug('containers', 'exit seen', { id: id.slice(0, 12), exitCode: status.exitCode });
     const ranFor = Date.now() - Date.parse(rec.State.StartedAt);
     Object.assign(rec.State, {
       Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0,
@@ -242,11 +245,13 @@ export class ContainerService {
   /** Frees what a run held: runtime state and cgroups, network endpoint, rootfs mount. */
   private async releaseRun(id: string, network = true): Promise<void> {
     const warn = (what: string) => (err: unknown) => log.warn('containers', `${what} failed`, { id, error: errorMessage(err) });
+    const lap = laps('release', id);
     await Promise.all([
-      this.deps.runtime.delete(id).catch(warn('runtime delete')),
-      network ? this.deps.network?.release(id).catch(warn('network release')) : undefined,
+      this.deps.runtime.delete(id).then(() => lap('runtime deleted'), warn('runtime delete')),
+      network ? this.deps.network?.release(id).then(() => lap('network released'), warn('network release')) : undefined,
     ]);
-    await this.deps.rootfs.unmountContainer(id).catch(warn('unmount'));
+    await this.deps.rootfs.unmountContainer(id).then(() => lap('unmounted'), warn('unmount'));
+    this.released.add(id);
   }
 
   private async restartByPolicy(id: string): Promise<void> {
@@ -400,6 +405,7 @@ export class ContainerService {
 
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const rec = this.deps.store.get(ref);
+    const lap = laps('remove', rec.Id);
     if (rec.State.Running && !opts.force) {
       throw new Conflict(`cannot remove container "${rec.Name}": container is running: stop the container before removing or force remove`);
     }
@@ -408,10 +414,13 @@ export class ContainerService {
       rec.ManuallyStopped = true;
       await this.signal(rec, 'SIGKILL').catch(() => undefined);
       if (rec.State.Paused) await this.deps.runtime.resume(rec.Id).catch(() => undefined);
+      lap('killed');
       if (!(await raceTimeout(exited, 15_000))) log.warn('containers', 'container did not die after SIGKILL; removing anyway', { id: rec.Id });
+      lap('exit seen');
     }
     this.restarts.cancel(rec.Id);
     await this.lock.run(rec.Id, () => this.removeLocked(rec, { force: !!opts.force, volumes: !!opts.volumes }));
+    lap('removed');
   }
 
   private async removeLocked(rec: ContainerRecord, opts: { force: boolean; volumes: boolean }): Promise<void> {
@@ -428,7 +437,9 @@ export class ContainerService {
     if (opts.volumes) await this.deps.volumes?.releaseAnonymous(rec.Mounts ?? [], rec.Id).catch((err) => log.warn('containers', 'releasing volumes failed', { id: rec.Id, error: errorMessage(err) }));
     this.emit(rec, 'destroy');
     this.waiters.resolve(rec.Id, ['next-exit', 'not-running', 'removed'], rec.State.ExitCode);
-    await this.releaseRun(rec.Id, false);
+    log.debug('containers', 'remove: gone for clients', { id: rec.Id.slice(0, 12) });
+    if (!this.released.has(rec.Id)) await this.releaseRun(rec.Id, false);
+    this.released.delete(rec.Id);
     try {
       await this.deps.rootfs.removeContainerLayer(rec.Id);
       await this.deps.store.delete(rec.Id);
@@ -516,6 +527,12 @@ export class ContainerService {
       Actor: { ID: rec.Id, Attributes: { ...(rec.Config.Labels ?? {}), image: rec.Config.Image ?? rec.Image, name: rec.Name.slice(1), ...extra } },
     });
   }
+}
+
+/** Debug-level timing marks of one operation on one container: `lap('mounted')` logs ms since the start. */
+function laps(op: string, id: string): (what: string) => void {
+  const t0 = performance.now();
+  return (what) => log.debug('containers', `${op}: ${what}`, { id: id.slice(0, 12), ms: Math.round(performance.now() - t0) });
 }
 
 /** Awaits both; when either fails, throws its error only after the other has settled (so cleanup never races a half-done step). */
