@@ -130,7 +130,30 @@ export class ContainerRuntime {
 
   /** Sends a signal ('SIGTERM', 'TERM', 'KILL', '9', 9) to the container's init process. */
   async kill(id: string, signal: string | number = 'SIGKILL'): Promise<void> {
-    await this.oci.kill(id, normalizeSignal(signal));
+    const sig = normalizeSignal(signal);
+    // What `runc kill` does, without spawning it (which cost a removal of 50
+    // containers at once seconds of CPU): signal the init pid runc recorded.
+    // Safe from pid reuse while no exit file exists: conmon, the init's parent,
+    // writes it right after reaping. Anything unusual goes to the runtime.
+    const pid = this.initPid(id);
+    const num = /^\d+$/.test(sig) ? Number(sig) : osConstants.signals[sig as NodeJS.Signals];
+    if (pid && num && processAlive(pid) && !existsSync(path.join(this.exitDir, id))) {
+      try {
+        process.kill(pid, num);
+        return;
+      } catch { /* fall through to the runtime, which reports properly */ }
+    }
+    await this.oci.kill(id, sig);
+  }
+
+  /** The container's init pid as the runtime wrote it at create, if any. */
+  private initPid(id: string): number | undefined {
+    try {
+      const n = Number(readFileSync(path.join(this.bundle(id), 'pidfile'), 'utf8').trim());
+      return n > 0 ? n : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
