@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { CliContext } from './cli-context.js';
 import { registerAll } from './commands/index.js';
 import { reportCommanderError, styleCommand, type ExitState } from './commands/define.js';
-import { CLIENT_VERSION } from './commands/system.js';
+import { CLIENT_VERSION } from './client-version.js';
 
 /**
  * `berth`: a client of the Docker Engine API with the docker CLI's commands,

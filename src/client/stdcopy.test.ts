@@ -31,3 +31,19 @@ test('an unknown stream type is rejected, a truncated frame stays buffered', () 
   const bad = new StdcopyDemuxer(() => undefined);
   assert.throws(() => bad.push(Buffer.from([9, 0, 0, 0, 0, 0, 0, 1, 65])), /Unrecognized input header: 9/);
 });
+
+test('a coalescing demuxer joins runs of one stream and keeps the order across streams', () => {
+  const frames = ['a\n', 'b\n', 'c\n'].map((s) => encodeFrame(STDOUT, s));
+  const wire = Buffer.concat([...frames, encodeFrame(STDERR, 'e1\n'), encodeFrame(STDERR, 'e2\n'), encodeFrame(STDOUT, 'd\n')]);
+  for (const size of [1, 5, 13, wire.length]) {
+    const got: { s: number; d: string }[] = [];
+    const d = new StdcopyDemuxer((s, p) => got.push({ s, d: p.toString() }), { coalesce: true });
+    for (let i = 0; i < wire.length; i += size) d.push(wire.subarray(i, i + size));
+    // Whatever the chunking, each stream's bytes arrive in order and never interleave wrongly.
+    const joined = (n: number) => got.filter((g) => g.s === n).map((g) => g.d).join('');
+    assert.equal(joined(1), 'a\nb\nc\nd\n');
+    assert.equal(joined(2), 'e1\ne2\n');
+    assert.deepEqual(got.map((g) => g.s).filter((s, i, a) => s !== a[i - 1]), [1, 2, 1]);
+    if (size === wire.length) assert.equal(got.length, 3, 'one payload per run within a chunk');
+  }
+});

@@ -40,6 +40,9 @@ export interface WiredServices {
 
 /** Opens the stores and runtime under the daemon's roots and connects them. */
 export async function wireServices(opts: DaemonOptions, _events: EventBus, store: ContainerStore): Promise<WiredServices> {
+  // The runtime first: it refuses a runtime that cannot work here before anything is unpacked.
+  const runtimeName = opts.runtime === 'auto' ? defaultRuntime() : opts.runtime;
+  const rt = await ContainerRuntime.open({ execRoot: opts.execRoot, runtime: runtimeName });
   const images = await ImageService.open(opts.dataRoot);
   images.setContainerLookup((imageId) => store.all().filter((c) => c.Image === imageId).map((c) => ({ id: c.Id, running: c.State.Running })));
   await ensureBuiltinImages(images);
@@ -60,8 +63,6 @@ export async function wireServices(opts: DaemonOptions, _events: EventBus, store
     removeContainerLayer: (id) => containerRootfs.removeContainerLayer(id),
     exportContainer: (id) => containerRootfs.exportContainer(id),
   };
-  const runtimeName = opts.runtime === 'auto' ? defaultRuntime() : opts.runtime;
-  const rt = await ContainerRuntime.open({ execRoot: opts.execRoot, runtime: runtimeName });
   const volumeStore = new VolumeStore(path.join(opts.dataRoot, 'volumes'));
   await volumeStore.load();
   const volumes = new VolumeService(volumeStore, () => store.all(), (ref) => store.get(ref));

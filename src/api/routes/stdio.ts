@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { InvalidArgument } from '../../common/errors.js';
 import type { ContainerService } from '../../engine/containers/service.js';
+import type { LogEntry } from '../../engine/containers/ports.js';
 import type { ApiContext } from '../router.js';
 import { frame, hijack, pumpFramed, STDERR, STDOUT, streamContentType } from '../streams.js';
 
@@ -84,13 +85,36 @@ export async function serveLogs(c: ApiContext, svc: ContainerService): Promise<v
   const out = new BatchWriter(c.res);
   for await (const batch of entries) {
     if (ac.signal.aborted) break;
-    for (const e of batch) {
-      const payload = timestamps ? Buffer.concat([Buffer.from(logTimestamp(e.time) + ' '), e.line]) : e.line;
-      await out.push(tty ? payload : frame(e.stream === 'stderr' ? STDERR : STDOUT, payload));
-    }
+    await out.push(frameBatch(batch, tty, timestamps));
   }
   await out.flush();
   c.res.end();
+}
+
+/**
+ * A batch of log messages as the bytes of the response, in one buffer: a
+ * frame (or, with a tty, the bare line) per message, with the `-t` stamp if
+ * asked. One allocation and copy per batch instead of several per line.
+ */
+function frameBatch(batch: LogEntry[], tty: boolean, timestamps: boolean): Buffer {
+  const stamps = timestamps ? batch.map((e) => logTimestamp(e.time) + ' ') : undefined;
+  let size = 0;
+  for (let i = 0; i < batch.length; i++) size += (tty ? 0 : 8) + (stamps ? Buffer.byteLength(stamps[i]) : 0) + batch[i].line.length;
+  const buf = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const e = batch[i];
+    const len = (stamps ? Buffer.byteLength(stamps[i]) : 0) + e.line.length;
+    if (!tty) {
+      buf[at] = e.stream === 'stderr' ? STDERR : STDOUT;
+      buf[at + 1] = buf[at + 2] = buf[at + 3] = 0;
+      buf.writeUInt32BE(len, at + 4);
+      at += 8;
+    }
+    if (stamps) at += buf.write(stamps[i], at, 'latin1');
+    at += e.line.copy(buf, at);
+  }
+  return buf;
 }
 
 /** The default detach sequence, ctrl-p ctrl-q. */

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConnectionError, DaemonError, StreamError } from '../../client/index.js';
 import { CliContext, CliExit, commandPath } from '../cli-context.js';
-import { TemplateError } from '../format/gotemplate.js';
+import { TemplateError } from '../format/template-error.js';
 import { UsageError } from '../options/parse-values.js';
 import { formatHelp } from '../help.js';
 

@@ -1,25 +1,7 @@
 import { Command } from 'commander';
-import { commandPath, type CliContext } from '../cli-context.js';
-import { mount, styleCommand, type CommandSpec, type ExitState } from './define.js';
-import { create, run, start } from './run.js';
-import { attach, exportCmd, kill, pause, port, prune, rename, restart, rm, stop, top, unpause, wait } from './lifecycle.js';
-import { ps } from './ps.js';
-import { logs } from './logs.js';
-import { exec } from './exec.js';
-import { containerInspect, imageInspect, inspect } from './inspect.js';
-import { history, imagePrune, images, importCmd, load, rmi, save, tag } from './images.js';
-import { events, info, version } from './system.js';
-import { commit, pull } from './pull-commit.js';
-import { login, logout, push } from './push-login.js';
-import { build } from './build.js';
-import { systemPrune } from './system-prune.js';
-import { cp } from './cp.js';
-import { diff } from './diff.js';
-import { systemDf } from './system-df.js';
-import { stats } from './stats.js';
-import { update } from './update.js';
-import { NETWORK_COMMANDS, VOLUME_COMMANDS } from './volume-network.js';
-
+import type { CliContext } from '../cli-context.js';
+import { SPECS, type SpecKey } from './catalog.js';
+import { mount, styleCommand, type ExitState } from './define.js';
 
 /**
  * Every `berth` command, registered once here. A command group written
@@ -27,42 +9,88 @@ import { NETWORK_COMMANDS, VOLUME_COMMANDS } from './volume-network.js';
  * a function that mounts its commands on the program.
  *
  *   registerCompose(program, ctx, state);   // in src/cli/commands/compose.ts
+ *
+ * Only the command the command line names is loaded and mounted for real;
+ * every other one is a stub carrying its name and description, which is all
+ * help listings need. Node loads ES modules one file at a time, and loading
+ * them all cost more than the rest of a `berth run --rm`'s client side.
  */
 export type CommandGroup = (program: Command, ctx: CliContext, state: ExitState) => void | Promise<void>;
 
-const CONTAINER_COMMANDS: [CommandSpec, string?, string[]?][] = [
-  [attach], [commit], [cp], [create], [diff], [exec], [exportCmd], [containerInspect], [kill], [logs], [ps, 'ls', ['list', 'ps']], [pause], [port],
-  [prune], [rename], [restart], [rm, 'rm', ['remove']], [run], [start], [stats], [stop], [top], [unpause], [update], [wait],
+/** Where a spec is mounted: its key, the name there, and extra aliases. */
+type Site = [SpecKey, string, string[]?];
+
+const MANAGEMENT: { name: string; description: string; sites: Site[] }[] = [
+  {
+    name: 'container', description: 'Manage containers', sites: [
+      ['attach', 'attach'], ['commit', 'commit'], ['cp', 'cp'], ['create', 'create'], ['diff', 'diff'], ['exec', 'exec'], ['exportCmd', 'export'],
+      ['containerInspect', 'inspect'], ['kill', 'kill'], ['logs', 'logs'], ['ps', 'ls', ['list', 'ps']], ['pause', 'pause'],
+      ['port', 'port'], ['prune', 'prune'], ['rename', 'rename'], ['restart', 'restart'], ['rm', 'rm', ['remove']], ['run', 'run'],
+      ['start', 'start'], ['stats', 'stats'], ['stop', 'stop'], ['top', 'top'], ['unpause', 'unpause'], ['update', 'update'], ['wait', 'wait'],
+    ],
+  },
+  {
+    name: 'image', description: 'Manage images', sites: [
+      ['build', 'build'], ['history', 'history'], ['importCmd', 'import'], ['pull', 'pull'], ['push', 'push'], ['imageInspect', 'inspect'], ['load', 'load'],
+      ['images', 'ls', ['list']], ['imagePrune', 'prune'], ['rmi', 'rm', ['remove']], ['save', 'save'], ['tag', 'tag'],
+    ],
+  },
+  { name: 'system', description: 'Manage Berth', sites: [['systemDf', 'df'], ['events', 'events'], ['info', 'info'], ['systemPrune', 'prune']] },
+  {
+    name: 'volume', description: 'Manage volumes', sites: [
+      ['volumeCreate', 'create'], ['volumeLs', 'ls', ['list']], ['volumeInspect', 'inspect'], ['volumeRm', 'rm', ['remove']], ['volumePrune', 'prune'],
+    ],
+  },
+  {
+    name: 'network', description: 'Manage networks', sites: [
+      ['networkCreate', 'create'], ['networkLs', 'ls', ['list']], ['networkInspect', 'inspect'], ['networkRm', 'rm', ['remove']],
+      ['networkPrune', 'prune'], ['networkConnect', 'connect'], ['networkDisconnect', 'disconnect'],
+    ],
+  },
 ];
 
-const IMAGE_COMMANDS: [CommandSpec, string?, string[]?][] = [
-  [build], [history], [importCmd], [pull], [push], [imageInspect], [load], [images, 'ls', ['list']], [imagePrune], [rmi, 'rm', ['remove']],
-  [save], [tag],
-];
+const TOP_LEVEL: Site[] = ([
+  'attach', 'build', 'commit', 'cp', 'create', 'diff', 'events', 'exec', ['exportCmd', 'export'], 'history', 'images', ['importCmd', 'import'],
+  'info', 'inspect', 'kill', 'load', 'login', 'logout', 'logs', 'pause', 'port', 'ps', 'pull', 'push', 'rename', 'restart', 'rm', 'rmi', 'run',
+  'save', 'start', 'stats', 'stop', 'tag', 'top', 'unpause', 'update', 'version', 'wait',
+] as (SpecKey | Site)[]).map((s) => (typeof s === 'string' ? [s, s] : s));
 
-const TOP_LEVEL: CommandSpec[] = [
-  attach, build, commit, cp, create, diff, events, exec, exportCmd, history, images, importCmd, info, inspect, kill, load, login, logout, logs, pause, port, ps,
-  pull, push, rename, restart, rm, rmi, run, save, start, stats, stop, tag, top, unpause, update, version, wait,
-];
-
-function registerContainerAndImageCommands(program: Command, ctx: CliContext, state: ExitState): void {
-  // Every place a spec is mounted, so each one's help can list the others as Docker's does.
-  const mounts = new Map<CommandSpec, Command[]>();
-  const track = (spec: CommandSpec, cmd: Command) => mounts.set(spec, [...(mounts.get(spec) ?? []), cmd]);
-  const group = (name: string, description: string, specs: [CommandSpec, string?, string[]?][]) => {
-    const g = styleCommand(program.command(name)).description(description).usage('COMMAND').enablePositionalOptions();
-    for (const [spec, as, aliases] of specs) track(spec, mount(g, spec, ctx, state, as ?? spec.name, aliases));
-  };
-  group('container', 'Manage containers', CONTAINER_COMMANDS);
-  group('image', 'Manage images', IMAGE_COMMANDS);
-  group('system', 'Manage Berth', [[systemDf], [events], [info], [systemPrune]]);
-  group('volume', 'Manage volumes', VOLUME_COMMANDS.map((v) => [v, v.name, v.name === 'ls' ? ['list'] : v.name === 'rm' ? ['remove'] : undefined]));
-  group('network', 'Manage networks', NETWORK_COMMANDS.map((n) => [n, n.name, n.name === 'ls' ? ['list'] : n.name === 'rm' ? ['remove'] : undefined]));
-  for (const spec of TOP_LEVEL) track(spec, mount(program, spec, ctx, state));
-  for (const cmds of mounts.values()) {
-    const names = cmds.flatMap((c) => [c.name(), ...c.aliases()].map((n) => `${commandPath(c.parent!)} ${n}`));
-    if (names.length > 1) for (const c of cmds) (c as any).berthAliases = names;
+/** The first two words of the command line that are not global options or their values. */
+export function commandWords(argv: string[]): string[] {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length && words.length < 2; i++) {
+    if (words.length === 0 && ['-H', '--host', '-l', '--log-level'].includes(argv[i])) i++; // their values are not commands
+    else if (!argv[i].startsWith('-')) words.push(argv[i]);
+    else if (words.length === 1) break; // `berth run -d …`: the rest belongs to the command
   }
+  return words;
+}
+
+const named = (site: Site, word: string | undefined) => word !== undefined && (site[1] === word || (site[2] ?? []).includes(word));
+
+async function registerContainerAndImageCommands(program: Command, ctx: CliContext, state: ExitState): Promise<void> {
+  const [first, second] = commandWords(process.argv.slice(2));
+  // Every name a spec goes by, so its help can list the others as Docker's does.
+  const aliasesOf = (key: SpecKey) => [
+    ...MANAGEMENT.flatMap((g) => g.sites.filter((s) => s[0] === key).flatMap((s) => [s[1], ...(s[2] ?? [])].map((n) => `berth ${g.name} ${n}`))),
+    ...TOP_LEVEL.filter((s) => s[0] === key).map((s) => `berth ${s[1]}`),
+  ];
+  const place = async (parent: Command, site: Site, invoked: boolean) => {
+    const [key, name, aliases = []] = site;
+    if (!invoked) {
+      const stub = styleCommand(parent.command(name)).description(SPECS[key].description.split('\n')[0]).allowUnknownOption();
+      for (const a of aliases) stub.alias(a);
+      return;
+    }
+    const cmd = mount(parent, await SPECS[key].load(), ctx, state, name, aliases);
+    const names = aliasesOf(key);
+    if (names.length > 1) (cmd as any).berthAliases = names;
+  };
+  for (const g of MANAGEMENT) {
+    const group = styleCommand(program.command(g.name)).description(g.description).usage('COMMAND').enablePositionalOptions();
+    for (const site of g.sites) await place(group, site, first === g.name && named(site, second));
+  }
+  for (const site of TOP_LEVEL) await place(program, site, named(site, first));
 }
 
 /**
@@ -91,13 +119,7 @@ const registerCommandGroups: CommandGroup[] = [
 /** Registers `name` for real only when the command line invokes it; otherwise a help-only stub. */
 function lazyGroup(name: string, description: string, load: CommandGroup): CommandGroup {
   return async (program, ctx, state) => {
-    const argv = process.argv.slice(2);
-    let first: string | undefined;
-    for (let i = 0; i < argv.length && first === undefined; i++) {
-      if (['-H', '--host', '-l', '--log-level'].includes(argv[i])) i++; // their values are not commands
-      else if (!argv[i].startsWith('-')) first = argv[i];
-    }
-    if (first === name) await load(program, ctx, state);
+    if (commandWords(process.argv.slice(2))[0] === name) await load(program, ctx, state);
     else styleCommand(program.command(name)).description(description).allowUnknownOption().allowExcessArguments();
   };
 }

@@ -13,20 +13,36 @@ const enc = encodeURIComponent;
 /**
  * Runs `call` for each named container, printing the name on success and the
  * daemon's error otherwise; any failure makes the exit code 1 (docker stop a b).
+ * With `parallel` (rm, stop, kill, as the docker CLI does) up to 50 calls are
+ * in flight at once; results still print in argument order.
  */
-async function eachContainer(ctx: CliContext, names: string[], call: (name: string) => Promise<unknown>, echo = true): Promise<number> {
+async function eachContainer(ctx: CliContext, names: string[], call: (name: string) => Promise<unknown>, echo = true, parallel = false): Promise<number> {
+  // undefined on success, the DaemonError otherwise; any other error rejects.
+  const attempt = (n: string) => call(n).then(() => undefined, (e) => (e instanceof DaemonError ? e : Promise.reject(e)));
+  const outcomes = parallel ? limited(names, 50, attempt) : undefined;
   let code = 0;
-  for (const name of names) {
-    try {
-      await call(name);
-      if (echo) ctx.out(`${name}\n`);
-    } catch (e) {
-      if (!(e instanceof DaemonError)) throw e;
-      ctx.err(`${e.display}\n`);
+  for (let i = 0; i < names.length; i++) {
+    const failed = outcomes ? await outcomes[i] : await attempt(names[i]);
+    if (failed) {
+      ctx.err(`${failed.display}\n`);
       code = 1;
-    }
+    } else if (echo) ctx.out(`${names[i]}\n`);
   }
   return code;
+}
+
+/** Starts `fn` for every item, at most `limit` at a time; one promise per item, in order. */
+function limited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R>[] {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  const acquire = () => (active < limit ? (active++, Promise.resolve()) : new Promise<void>((r) => queue.push(r)));
+  const release = () => { const next = queue.shift(); if (next) next(); else active--; };
+  const all = items.map(async (item) => {
+    await acquire();
+    try { return await fn(item); } finally { release(); }
+  });
+  for (const p of all) p.catch(() => undefined); // awaited in order later; don't let an early failure go unhandled
+  return all;
 }
 
 const post = (ctx: CliContext, path: string, query?: Record<string, string | number | boolean | undefined>) =>
@@ -37,7 +53,7 @@ export const stop: CommandSpec = {
   setup: (c) => { c.option('-s, --signal <string>', 'Signal to send to the container'); c.option('-t, --time <int>', 'Seconds to wait before killing the container'); },
   action: (ctx, args, o) => {
     const t = o.time !== undefined ? parseIntFlag(o.time, '--time') : undefined;
-    return eachContainer(ctx, args, (n) => post(ctx, `/containers/${enc(n)}/stop`, { t, signal: o.signal }));
+    return eachContainer(ctx, args, (n) => post(ctx, `/containers/${enc(n)}/stop`, { t, signal: o.signal }), true, true);
   },
 };
 
@@ -53,7 +69,7 @@ export const restart: CommandSpec = {
 export const kill: CommandSpec = {
   name: 'kill', usage: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Kill one or more running containers', args: { min: 1 },
   setup: (c) => c.option('-s, --signal <string>', 'Signal to send to the container'),
-  action: (ctx, args, o) => eachContainer(ctx, args, (n) => post(ctx, `/containers/${enc(n)}/kill`, { signal: o.signal })),
+  action: (ctx, args, o) => eachContainer(ctx, args, (n) => post(ctx, `/containers/${enc(n)}/kill`, { signal: o.signal }), true, true),
 };
 
 export const pause: CommandSpec = {
@@ -82,7 +98,7 @@ export const rm: CommandSpec = {
     c.option('-v, --volumes', 'Remove anonymous volumes associated with the container');
   },
   action: (ctx, args, o) => eachContainer(ctx, args, (n) =>
-    ctx.client().request('DELETE', `/containers/${enc(n)}`, { query: { force: !!o.force, v: !!o.volumes, link: !!o.link } }).then((r) => r.resume())),
+    ctx.client().request('DELETE', `/containers/${enc(n)}`, { query: { force: !!o.force, v: !!o.volumes, link: !!o.link } }).then((r) => r.resume()), true, true),
 };
 
 export const rename: CommandSpec = {

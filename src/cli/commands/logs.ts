@@ -25,7 +25,7 @@ export const logs: CommandSpec = {
     const res = await client.request('GET', `/containers/${encodeURIComponent(name)}/logs`, {
       query: { stdout: 1, stderr: 1, follow: !!o.follow, tail: o.tail, since, until, timestamps: !!o.timestamps, details: !!o.details },
     });
-    const demux = info.Config?.Tty ? undefined : new StdcopyDemuxer((s, p) => (s === 1 ? process.stdout : process.stderr).write(p));
+    const demux = info.Config?.Tty ? undefined : new StdcopyDemuxer((s, p) => (s === 1 ? process.stdout : process.stderr).write(p), { coalesce: true });
     for await (const chunk of res) {
       if (demux) demux.push(chunk);
       else process.stdout.write(chunk);

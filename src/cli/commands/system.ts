@@ -6,6 +6,7 @@ import { bytesSize, parseTimestamp, rfc3339NanoFixed } from '../format/human.js'
 import { UsageError } from '../options/parse-values.js';
 import { filtersJson } from './lifecycle.js';
 import type { CommandSpec } from './define.js';
+import { CLIENT_VERSION } from '../client-version.js';
 
 /** Splits a byte stream into text lines. */
 async function* lines(r: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
@@ -22,7 +23,7 @@ async function* lines(r: AsyncIterable<Buffer | string>): AsyncGenerator<string>
   if (buf.trim()) yield buf.trim();
 }
 
-export const CLIENT_VERSION = '0.1.0';
+export { CLIENT_VERSION };
 
 const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' };
 

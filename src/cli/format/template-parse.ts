@@ -1,3 +1,5 @@
+import { TemplateError } from './template-error.js';
+
 /**
  * Parser for the subset of Go's text/template that docker `--format` users
  * write: text, `{{pipeline}}`, if/else if/else, range (with `$i, $e :=`), with,
@@ -24,7 +26,7 @@ export type Node =
   | { t: 'action'; pipe: Pipe }
   | { t: 'if' | 'with' | 'range'; pipe: Pipe; list: Node[]; elseList: Node[] };
 
-export class TemplateError extends Error {}
+export { TemplateError };
 
 interface Action { body: string; pos: Pos; line: number }
 

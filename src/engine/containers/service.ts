@@ -51,6 +51,8 @@ export class ContainerService {
   private waiters = new Waiters();
   private pendingAttach = new AttachQueue();
   private watching = new Set<string>();
+  /** Containers whose last run's runtime state, network and mount are already freed (so removal skips that). */
+  private released = new Set<string>();
   private restarts: RestartManager;
   private health: HealthMonitor;
 
@@ -134,23 +136,24 @@ export class ContainerService {
     if (rec.State.Running) throw new NotModified('container already started');
     if (rec.State.Status === 'removing' || rec.State.Dead) throw new Conflict(`container ${rec.Id} is marked for removal and cannot be started`);
     this.restarts.cancel(rec.Id);
-    const t0 = performance.now();
-    const lap = (what: string) => log.debug('containers', `start: ${what}`, { id: rec.Id.slice(0, 12), ms: Math.round(performance.now() - t0) });
-    const rootfs = await this.deps.rootfs.mountContainer(rec.Id);
-    lap('rootfs mounted');
+    this.released.delete(rec.Id);
+    const lap = laps('start', rec.Id);
     try {
+      // The overlay mount and the network don't depend on each other: set them up side by side.
+      const [rootfs, net] = await settleBoth(
+        this.deps.rootfs.mountContainer(rec.Id).finally(() => lap('rootfs mounted')),
+        this.deps.network
+          ? this.deps.network.setup(rec).finally(() => lap('network set up'))
+          : writeStandaloneFiles(this.deps.store.dir(rec.Id), rec).then(() => undefined),
+      );
       let network: SpecInput['network'] | undefined;
       let linkEnv: string[] = [];
-      if (this.deps.network) {
-        const net = await this.deps.network.setup(rec);
+      if (net) {
         rec.HostsPath = net.files.hosts;
         rec.ResolvConfPath = net.files.resolvConf;
         rec.HostnamePath = net.files.hostname;
         network = net.netnsPath ? { mode: 'path', path: net.netnsPath } : { mode: 'host' };
         linkEnv = net.env;
-        lap('network set up');
-      } else {
-        await writeStandaloneFiles(this.deps.store.dir(rec.Id), rec);
       }
       const input = specInputFor(rec, rootfs, (ref) => this.deps.store.get(ref), !!this.deps.network);
       if (network) input.network = network;
@@ -159,8 +162,6 @@ export class ContainerService {
       if (this.deps.volumes) input.mounts.push(...(await this.deps.volumes.specMounts(rec.Mounts ?? [], rootfs)));
       const spec = await this.deps.buildSpec(input);
       lap('spec built');
-      // Leftovers of an earlier run (e.g. after a crash) would make create fail.
-      await this.deps.runtime.delete(rec.Id).catch(() => undefined);
       const { monitorPid } = await this.deps.runtime.create({
         id: rec.Id, spec, tty: !!rec.Config.Tty, openStdin: !!rec.Config.OpenStdin, stdinOnce: !!rec.Config.StdinOnce, logPath: rec.LogPath,
       });
@@ -175,7 +176,7 @@ export class ContainerService {
       });
       rec.HasBeenStartedBefore = true;
       rec.ManuallyStopped = false;
-      await this.deps.store.save(rec);
+      await this.deps.store.saveState(rec);
     } catch (err) {
       await this.failStart(rec, err);
       throw err;
@@ -196,7 +197,7 @@ export class ContainerService {
     await this.deps.runtime.delete(rec.Id).catch(() => undefined);
     await this.deps.network?.release(rec.Id).catch(() => undefined);
     await this.deps.rootfs.unmountContainer(rec.Id).catch(() => undefined);
-    await this.deps.store.save(rec).catch(() => undefined);
+    await this.deps.store.saveState(rec).catch(() => undefined);
     this.pendingAttach.fail(rec.Id, err);
     this.waiters.resolve(rec.Id, ['next-exit', 'not-running'], rec.State.ExitCode);
     if (rec.HostConfig.AutoRemove) void this.remove(rec.Id, { force: true }).catch(() => undefined);
@@ -217,6 +218,7 @@ export class ContainerService {
   private async onExit(id: string, status: ExitStatus): Promise<void> {
     const rec = this.deps.store.find(id);
     if (!rec || !rec.State.Running) return;
+    log.debug('containers', 'exit seen', { id: id.slice(0, 12), exitCode: status.exitCode });
     const ranFor = Date.now() - Date.parse(rec.State.StartedAt);
     Object.assign(rec.State, {
       Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0,
@@ -224,20 +226,32 @@ export class ContainerService {
     });
     rec.MonitorPid = undefined;
     this.health.stop(id);
-    await this.deps.runtime.delete(id).catch((err) => log.warn('containers', 'runtime delete failed', { id, error: errorMessage(err) }));
-    await this.deps.network?.release(id).catch((err) => log.warn('containers', 'network release failed', { id, error: errorMessage(err) }));
-    await this.deps.rootfs.unmountContainer(id).catch((err) => log.warn('containers', 'unmount failed', { id, error: errorMessage(err) }));
     if (status.oomKilled) this.emit(rec, 'oom');
     this.emit(rec, 'die', { exitCode: String(status.exitCode) });
     const restart = this.restarts.shouldRestart(rec, ranFor);
+    if (!restart && rec.HostConfig.AutoRemove) return this.removeLocked(rec, { force: true, volumes: true });
     if (restart) {
       rec.State.Restarting = true;
       rec.State.Status = 'restarting';
     }
-    await this.deps.store.save(rec);
+    await this.deps.store.saveState(rec);
+    // Waiters learn the exit code now; the cleanup below holds the container's
+    // lock, so a start or rm that follows waits for it.
     this.waiters.resolve(id, restart ? ['next-exit'] : ['next-exit', 'not-running'], status.exitCode);
+    await this.releaseRun(id);
     if (restart) this.restarts.schedule(rec, ranFor);
-    else if (rec.HostConfig.AutoRemove) await this.removeLocked(rec, { force: true, volumes: true });
+  }
+
+  /** Frees what a run held: runtime state and cgroups, network endpoint, rootfs mount. */
+  private async releaseRun(id: string, network = true): Promise<void> {
+    const warn = (what: string) => (err: unknown) => log.warn('containers', `${what} failed`, { id, error: errorMessage(err) });
+    const lap = laps('release', id);
+    await Promise.all([
+      this.deps.runtime.delete(id).then(() => lap('runtime deleted'), warn('runtime delete')),
+      network ? this.deps.network?.release(id).then(() => lap('network released'), warn('network release')) : undefined,
+    ]);
+    await this.deps.rootfs.unmountContainer(id).then(() => lap('unmounted'), warn('unmount'));
+    this.released.add(id);
   }
 
   private async restartByPolicy(id: string): Promise<void> {
@@ -391,6 +405,7 @@ export class ContainerService {
 
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const rec = this.deps.store.get(ref);
+    const lap = laps('remove', rec.Id);
     if (rec.State.Running && !opts.force) {
       throw new Conflict(`cannot remove container "${rec.Name}": container is running: stop the container before removing or force remove`);
     }
@@ -399,24 +414,39 @@ export class ContainerService {
       rec.ManuallyStopped = true;
       await this.signal(rec, 'SIGKILL').catch(() => undefined);
       if (rec.State.Paused) await this.deps.runtime.resume(rec.Id).catch(() => undefined);
+      lap('killed');
       if (!(await raceTimeout(exited, 15_000))) log.warn('containers', 'container did not die after SIGKILL; removing anyway', { id: rec.Id });
+      lap('exit seen');
     }
     this.restarts.cancel(rec.Id);
     await this.lock.run(rec.Id, () => this.removeLocked(rec, { force: !!opts.force, volumes: !!opts.volumes }));
+    lap('removed');
   }
 
   private async removeLocked(rec: ContainerRecord, opts: { force: boolean; volumes: boolean }): Promise<void> {
     if (!this.deps.store.find(rec.Id)) return;
     rec.State.Status = 'removing';
-    await this.deps.store.save(rec);
-    await this.deps.runtime.delete(rec.Id).catch(() => undefined);
-    await this.deps.network?.release(rec.Id).catch(() => undefined);
-    await this.deps.rootfs.unmountContainer(rec.Id).catch(() => undefined);
-    await this.deps.rootfs.removeContainerLayer(rec.Id);
-    await this.deps.store.delete(rec.Id);
-    if (opts.volumes) await this.deps.volumes?.releaseAnonymous(rec.Mounts ?? [], rec.Id);
+    // The record on disk says 'removing' until its files go: a removal cut
+    // short by a crash is finished at the next start (reconcile).
+    await this.deps.store.saveState(rec);
+    this.deps.store.forget(rec.Id);
+    // What clients can see goes first (network endpoint, anonymous volumes);
+    // then `wait?condition=removed` returns, so `run --rm` does not wait for
+    // the runtime state, mount and layer to go.
+    await this.deps.network?.release(rec.Id).catch((err) => log.warn('containers', 'network release failed', { id: rec.Id, error: errorMessage(err) }));
+    if (opts.volumes) await this.deps.volumes?.releaseAnonymous(rec.Mounts ?? [], rec.Id).catch((err) => log.warn('containers', 'releasing volumes failed', { id: rec.Id, error: errorMessage(err) }));
     this.emit(rec, 'destroy');
     this.waiters.resolve(rec.Id, ['next-exit', 'not-running', 'removed'], rec.State.ExitCode);
+    log.debug('containers', 'remove: gone for clients', { id: rec.Id.slice(0, 12) });
+    if (!this.released.has(rec.Id)) await this.releaseRun(rec.Id, false);
+    this.released.delete(rec.Id);
+    try {
+      await this.deps.rootfs.removeContainerLayer(rec.Id);
+      await this.deps.store.delete(rec.Id);
+    } catch (err) {
+      // Clients already see it gone; its record stays on disk as 'removing' for the next start to finish.
+      log.warn('containers', 'removing the container layer failed', { id: rec.Id, error: errorMessage(err) });
+    }
   }
 
   async prune(filter: (c: ContainerRecord) => boolean = () => true): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
@@ -497,4 +527,18 @@ export class ContainerService {
       Actor: { ID: rec.Id, Attributes: { ...(rec.Config.Labels ?? {}), image: rec.Config.Image ?? rec.Image, name: rec.Name.slice(1), ...extra } },
     });
   }
+}
+
+/** Debug-level timing marks of one operation on one container: `lap('mounted')` logs ms since the start. */
+function laps(op: string, id: string): (what: string) => void {
+  const t0 = performance.now();
+  return (what) => log.debug('containers', `${op}: ${what}`, { id: id.slice(0, 12), ms: Math.round(performance.now() - t0) });
+}
+
+/** Awaits both; when either fails, throws its error only after the other has settled (so cleanup never races a half-done step). */
+async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
 }

@@ -129,7 +129,7 @@ class K8sFileParser {
   end(): LogEntry[] {
     const out: LogEntry[] = [];
     for (const s of ['stdout', 'stderr'] as const) {
-      if (this.partial[s].length) this.emit(s, this.partialTime[s], Buffer.concat(this.partial[s]), out);
+      if (this.partial[s].length) this.emit(new LogRecord(s, Buffer.concat(this.partial[s]), this.partialTime[s]), out);
       this.partial[s] = [];
     }
     return out;
@@ -143,32 +143,47 @@ class K8sFileParser {
     const stream = data[s1 + 4] === 0x6f /* 'o' of stdout */ ? 'stdout' : 'stderr';
     if (!this.want[stream]) return;
     const tag = data[s2 + 1];
-    const text = data.subarray(Math.min(s2 + 3, end), end);
-    const time = data.toString('latin1', start, s1);
     if (tag === 0x50 /* P */) {
-      if (!this.partial[stream].length) this.partialTime[stream] = time;
-      this.partial[stream].push(Buffer.from(text));
+      if (!this.partial[stream].length) this.partialTime[stream] = data.toString('latin1', start, s1);
+      this.partial[stream].push(Buffer.from(data.subarray(Math.min(s2 + 3, end), end)));
       return;
     }
-    let line: Buffer;
-    let t = time;
     if (this.partial[stream].length) {
-      line = Buffer.concat([...this.partial[stream], text, Buffer.from('\n')]);
-      t = this.partialTime[stream];
+      const line = Buffer.concat([...this.partial[stream], data.subarray(Math.min(s2 + 3, end), end), Buffer.from('\n')]);
+      const t = this.partialTime[stream];
       this.partial[stream] = [];
+      this.emit(new LogRecord(stream, line, t), out);
     } else {
-      line = data.subarray(Math.min(s2 + 3, end), end + 1);
+      this.emit(new LogRecord(stream, data.subarray(Math.min(s2 + 3, end), end + 1), data, start, s1), out);
     }
-    this.emit(stream, t, line, out);
   }
 
-  private emit(stream: 'stdout' | 'stderr', time: string, line: Buffer, out: LogEntry[]): void {
+  private emit(e: LogRecord, out: LogEntry[]): void {
     if (this.since !== undefined || this.until !== undefined) {
-      const secs = timeSeconds(time);
+      const secs = timeSeconds(e.time);
       if (this.since !== undefined && secs < this.since) return;
       if (this.until !== undefined && secs > this.until) { this.pastUntil = true; return; }
     }
-    out.push({ stream, time, line });
+    out.push(e);
+  }
+}
+
+/**
+ * A LogEntry whose time string is cut from the log only when asked for: most
+ * readers (logs without -t) never look, and 200,000 strings were the better
+ * part of reading a large log.
+ */
+class LogRecord implements LogEntry {
+  private t: string | undefined;
+  private src: Buffer | undefined;
+
+  constructor(readonly stream: 'stdout' | 'stderr', readonly line: Buffer, timeOrSource: string | Buffer, private from = 0, private to = 0) {
+    if (typeof timeOrSource === 'string') this.t = timeOrSource;
+    else this.src = timeOrSource;
+  }
+
+  get time(): string {
+    return (this.t ??= this.src!.toString('latin1', this.from, this.to));
   }
 }
 
