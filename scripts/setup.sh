@@ -23,6 +23,10 @@ npm run build --silent
 ln -sf "$repo/bin/berth" /usr/local/bin/berth
 ln -sf "$repo/bin/berthd" /usr/local/bin/berthd
 bash scripts/install-compose-plugin.sh
+# The seed's `fig up -d`: compose under its first name, unless a real fig is installed.
+if ! command -v fig >/dev/null 2>&1 || [ "$(readlink -f "$(command -v fig)")" = "$repo/bin/fig" ]; then
+  ln -sf "$repo/bin/fig" /usr/local/bin/fig
+fi
 
 sock=/run/berth.sock
 if berth -H "unix://$sock" version >/dev/null 2>&1; then

@@ -39,8 +39,8 @@ function psRows(out: string): Map<string, string> {
   return new Map(lines.slice(2).map((l) => [l.split(/\s+/)[0], l]));
 }
 
-test('up -d creates db before web, with fig names', () => {
-  const r = p.compose(['up', '-d']);
+test('fig up -d (bin/fig, as the seed types it) creates db before web, with fig names', () => {
+  const r = p.fig(['up', '-d']);
   assert.equal(r.code, 0, r.stderr);
   const order = [...r.stderr.matchAll(/Creating (\S+)/g)].map((m) => m[1]);
   assert.deepEqual(order, ['figapp_db_1', 'figapp_web_1'], r.stderr);

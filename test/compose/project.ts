@@ -23,6 +23,8 @@ export interface TempProject {
   compose(args: string[], opts?: { timeoutMs?: number; env?: NodeJS.ProcessEnv }): RunResult;
   composeAsync(args: string[], opts?: { timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
   dockerCompose(args: string[], opts?: { timeoutMs?: number; env?: NodeJS.ProcessEnv }): RunResult;
+  /** `fig ARGS` (bin/fig, compose under its first name), as the seed types it. */
+  fig(args: string[], opts?: { timeoutMs?: number; env?: NodeJS.ProcessEnv }): RunResult;
   remove(): Promise<void>;
 }
 
@@ -47,6 +49,10 @@ export async function tempProject(d: TestDaemon, name: string, files: Record<str
     },
     dockerCompose(args, opts = {}) {
       const r = spawnSync('docker-compose', args, { cwd: dir, encoding: 'utf8', timeout: opts.timeoutMs ?? 120_000, env: env(opts.env) });
+      return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+    },
+    fig(args, opts = {}) {
+      const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin/fig'), ...args], { cwd: dir, encoding: 'utf8', timeout: opts.timeoutMs ?? 90_000, env: env(opts.env) });
       return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
     },
     remove: () => fs.rm(base, { recursive: true, force: true }),
