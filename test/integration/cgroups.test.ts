@@ -57,15 +57,19 @@ test('--cpus 0.5 holds a busy loop near half a CPU', async (t) => {
     ? Number(/usage_usec (\d+)/.exec(await cgroupFile(name, 'cpu', '', 'cpu.stat'))![1]) * 1000
     : Number(await cgroupFile(name, 'cpuacct', 'cpuacct.usage', ''));
   const throttled = async () => Number(/nr_throttled (\d+)/.exec(await cgroupFile('spin', 'cpu', 'cpu.stat', 'cpu.stat'))![1]);
+  // Each reading carries its own clock: under load a cgroup read can take longer than a CFS period.
+  const sample = async (name: string) => { const u = await usage(name); return { u, t: process.hrtime.bigint() }; };
+  const rate = (a: { u: number; t: bigint }, b: { u: number; t: bigint }) => (b.u - a.u) / Number(b.t - a.t);
   await sleep(500);
-  const [u0, f0, th0] = [await usage('spin'), await usage('spinfree'), await throttled()];
-  const t0 = process.hrtime.bigint();
+  const th0 = await throttled();
+  const [s0, f0] = [await sample('spin'), await sample('spinfree')];
   await sleep(4000);
-  const wall = Number(process.hrtime.bigint() - t0);
-  const share = ((await usage('spin')) - u0) / wall;
-  const free = ((await usage('spinfree')) - f0) / wall;
+  const [s1, f1] = [await sample('spin'), await sample('spinfree')];
+  const share = rate(s0, s1);
+  const free = rate(f0, f1);
   const msg = `limited ${share.toFixed(2)}, unlimited ${free.toFixed(2)} of a CPU`;
-  assert.ok(share <= 0.6, msg);
+  // 50 ms per 100 ms period; a window's ends can catch part of one extra period.
+  assert.ok(share <= 0.62, msg);
   // Where the machine had room the limited loop got close to its half; either way the quota was what held it.
   if (free >= 0.75) {
     assert.ok(share >= 0.35, msg);

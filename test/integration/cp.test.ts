@@ -141,9 +141,11 @@ test('cp - streams tar in and out; -L follows a symlink source', async () => {
 });
 
 test('cp from and into a stopped container; missing paths give Docker\'s errors', async () => {
-  assert.equal(d.berth(['create', '--name', 'cpstopped', 'busybox', 'true']).code, 0);
+  const created = d.berth(['create', '--name', 'cpstopped', 'busybox', 'true']);
+  assert.equal(created.code, 0, created.stderr);
   await fs.writeFile(path.join(work, 'to-stopped'), 'still works\n');
-  assert.equal(d.berth(['cp', path.join(work, 'to-stopped'), 'cpstopped:/root/']).code, 0);
+  const into = d.berth(['cp', path.join(work, 'to-stopped'), 'cpstopped:/root/']);
+  assert.equal(into.code, 0, into.stderr);
   const out = path.join(work, 'from-stopped');
   const r = d.berth(['cp', 'cpstopped:/root/to-stopped', out]);
   assert.equal(r.code, 0, r.stderr);
