@@ -6,6 +6,7 @@ import { makeContext, type WorkloadGroup } from './context.js';
 import { printTable, type Row } from './harness.js';
 import { RuncFloor } from './floor.js';
 import { engineWorkloads } from './workloads/engine.js';
+import { networkWorkloads } from './workloads/network.js';
 
 /**
  * `npm run bench -- [--peer unix:///path.sock] [--rounds N] [--only a,b]`
@@ -18,6 +19,7 @@ import { engineWorkloads } from './workloads/engine.js';
  */
 const groups: WorkloadGroup[] = [
   ...engineWorkloads,
+  ...networkWorkloads,
 ];
 
 const args = process.argv.slice(2);
