@@ -88,7 +88,7 @@ async function serviceCost(ctx: BenchContext): Promise<Row[]> {
   const cycle = async (mode: 'bridge' | 'none') => {
     const id = randomBytes(32).toString('hex');
     const t = performance.now();
-    await svc.createNetns(id);
+    await svc.createNetns(id, undefined, { forDefaultBridge: mode === 'bridge' });
     if (mode === 'bridge') {
       await svc.connect(id, { network: 'bridge', name: id.slice(0, 12) });
       await svc.publish(id, {});

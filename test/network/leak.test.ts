@@ -35,8 +35,12 @@ after(async () => {
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 interface Counts {
-  /** veths that appeared since the baseline and are on our bridge or on none (other engines' stay on theirs). */
-  newVeths: string[]; bridgeAddresses: number; bridgePorts: number; nftLines: number; netns: number; fds: number; conmon: number; daemonListeners: number;
+  /** veths that appeared since the baseline on no bridge: a pair whose container end outlived its use (other engines' sit on their bridges). */
+  orphanVeths: string[];
+  bridgeAddresses: number;
+  /** Ports of our bridge: only the warm pool's pre-wired veths may remain. */
+  bridgePorts: number;
+  nftLines: number; netns: number; fds: number; conmon: number; daemonListeners: number;
 }
 
 /** Host links at the start: other helpers on this machine add and remove theirs meanwhile, so only new veths of ours count. */
@@ -55,8 +59,8 @@ function counts(): Counts {
   // Sockets the daemon listens on (proxies) show as inodes in its fd table; count them apart so a leak says what it is.
   const listeners = sh('ss', ['-H', '-ltunp']).split('\n').filter((l) => l.includes(`pid=${pid},`)).length;
   return {
-    newVeths: (JSON.parse(sh('ip', ['-json', 'link'])) as { ifname: string; master?: string }[])
-      .filter((l) => !baselineLinks.has(l.ifname) && /^veth/.test(l.ifname) && (!l.master || l.master === bridge)).map((l) => l.ifname),
+    orphanVeths: (JSON.parse(sh('ip', ['-json', 'link'])) as { ifname: string; master?: string }[])
+      .filter((l) => !baselineLinks.has(l.ifname) && /^veth/.test(l.ifname) && !l.master).map((l) => l.ifname),
     bridgeAddresses: sh('ip', ['-o', 'addr', 'show', 'dev', bridge]).trim().split('\n').filter(Boolean).length,
     bridgePorts: sh('ip', ['-o', 'link', 'show', 'master', bridge]).trim().split('\n').filter(Boolean).length,
     nftLines,
@@ -108,7 +112,7 @@ test(`${CYCLES} create/start/rm cycles with a published port leave nothing behin
   for (let i = 0; i < PARALLEL * 2; i++) await cycle(1_000_000 + i);
   baselineLinks = new Set((JSON.parse(sh('ip', ['-json', 'link'])) as { ifname: string }[]).map((l) => l.ifname));
   const before = await settledCounts();
-  assert.equal(before.bridgePorts, 0);
+  assert.ok(before.bridgePorts <= 2, `only the warm pool's veths on the bridge: ${before.bridgePorts}`);
 
   const t0 = Date.now();
   let next = 0;
