@@ -363,3 +363,52 @@ describe('network service on real bridges', () => {
     assert.ok(extra < 100, `bridge extra cost ${extra} ms`);
   });
 });
+
+describe('namespaces pre-wired to the default bridge', () => {
+  const linkNames = async (id: string) => (JSON.parse(await inNs(id, ['ip', '-json', 'link'])) as { ifname: string }[]).map((l) => l.ifname).sort();
+
+  it('attach from the warm pool with the right MAC, address and route; other first networks and none lose the spare eth0', async () => {
+    const bridgeDev = `bt${sfx}`;
+    const gw = svc.inspect('bridge').IPAM.Config[0].Gateway!;
+    // The first take makes a namespace on the spot; the pool refills shortly after the release.
+    const first = cid();
+    await svc.createNetns(first, 'pw0', { forDefaultBridge: true });
+    await svc.connect(first, { network: 'bridge', name: 'pw0' });
+    await svc.ready(first);
+    await svc.releaseContainer(first);
+    await sleep(1500);
+
+    const id = cid();
+    await svc.createNetns(id, 'pw1', { forDefaultBridge: true });
+    const ep = (await svc.connect(id, { network: 'bridge', name: 'pw1' }))!;
+    await svc.ready(id);
+    const eth0 = JSON.parse(await inNs(id, ['ip', '-json', 'addr', 'show', 'dev', 'eth0']))[0];
+    assert.equal(eth0.address, ep.MacAddress);
+    assert.ok(eth0.flags.includes('UP'));
+    assert.ok(eth0.addr_info.some((a: any) => a.local === ep.IPAddress), JSON.stringify(eth0.addr_info));
+    assert.match(await inNs(id, ['ip', 'route']), new RegExp(`default via ${gw.replace(/\./g, '\\.')} dev eth0`));
+    assert.equal(JSON.parse(sh('ip', ['-json', 'link', 'show', ep.Veth]))[0].master, bridgeDev);
+    assert.deepEqual(await linkNames(id), ['eth0', 'lo']);
+    await svc.releaseContainer(id);
+
+    const userNet = (await svc.create({ Name: `pw${sfx}` })).Id;
+    try {
+      const id2 = cid();
+      await svc.createNetns(id2, 'pw2', { forDefaultBridge: true });
+      const ep2 = (await svc.connect(id2, { network: userNet, name: 'pw2' }))!;
+      await svc.ready(id2);
+      assert.deepEqual(await linkNames(id2), ['eth0', 'lo']);
+      assert.equal(JSON.parse(sh('ip', ['-json', 'link', 'show', ep2.Veth]))[0].master, svc.inspect(userNet).Options['com.docker.network.bridge.name'] ?? `br-${userNet.slice(0, 12)}`);
+      await svc.releaseContainer(id2);
+    } finally {
+      await svc.remove(userNet);
+    }
+
+    const id3 = cid();
+    await svc.createNetns(id3, 'pw3', { forDefaultBridge: true });
+    await svc.ready(id3);
+    assert.deepEqual(await linkNames(id3), ['lo']);
+    await svc.releaseContainer(id3);
+    assert.equal(JSON.parse(sh('ip', ['-json', 'link', 'show', 'master', bridgeDev])).length <= 2, true, 'only the pool\'s spare veths stay on the bridge');
+  });
+});
