@@ -340,6 +340,8 @@ export class NetworkService {
   /** Removes everything this instance created on the host (tests, uninstall): table, bridges, netns files. */
   async destroy(): Promise<void> {
     for (const c of [...this.containers.keys()]) await this.releaseContainer(c).catch(() => {});
+    // No pool refill may race the bridge's removal below.
+    await this.netns.close();
     await this.nft.apply([`add table ip ${this.table}`, `delete table ip ${this.table}`]).catch(() => {});
     for (const n of this.networks.values()) if (n.Bridge) await this.bridge.removeBridge(n.Bridge).catch(() => {});
     await this.close();
