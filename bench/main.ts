@@ -10,6 +10,7 @@ import { composeWorkloads } from './workloads/compose.js';
 import { buildWorkloads } from './workloads/build.js';
 import { fsWorkloads } from './workloads/fs.js';
 import { registryWorkloads } from './workloads/registry.js';
+import { networkWorkloads } from './workloads/network.js';
 
 /**
  * `npm run bench -- [--peer unix:///path.sock] [--rounds N] [--only a,b]`
@@ -26,6 +27,7 @@ const groups: WorkloadGroup[] = [
   ...buildWorkloads,
   ...fsWorkloads,
   ...registryWorkloads,
+  ...networkWorkloads,
 ];
 
 const args = process.argv.slice(2);

@@ -32,6 +32,6 @@ describe('FORWARD policy check', () => {
     assert.deepEqual(before, []);
     assert.equal(afterDrop.length, 1);
     assert.match(afterDrop[0], /nftables chain ip filter FORWARD drops forwarded packets/);
-    assert.match(afterDrop[0], /iptables -I DOCKER-USER -i berth0 -j ACCEPT/);
+    assert.match(afterDrop[0], /iptables -I FORWARD -i berth0 -j ACCEPT/);
   });
 });

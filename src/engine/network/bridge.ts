@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import type { IpRunner, PreparedIp } from './ip.js';
 import { parseCidr } from './ipam.js';
+import { vethName, type PrewiredVeth } from './netns.js';
 
 /**
  * Linux bridges and veth pairs: the data path of `bridge` networks.
@@ -10,8 +10,10 @@ import { parseCidr } from './ipam.js';
  * from the warm pool, see netns.ts): a short `ip -n` run inside the namespace
  * creates the pair (container end named and with its MAC, host end sent to
  * the daemon's namespace), adds the address and routes; the long-lived host
- * `ip` then puts the host end on the bridge. Detaching deletes the host end,
- * which takes the peer with it.
+ * `ip` then puts the host end on the bridge. When the pool already wired the
+ * namespace's `eth0` to this bridge, only the inside part is left: MAC,
+ * address, up, route. Detaching deletes the host end, which takes the peer
+ * with it.
  *
  *   const br = new BridgeDriver(ip);
  *   await br.ensureBridge('br-0123456789ab', '172.18.0.1', '172.18.0.0/16');
@@ -55,15 +57,29 @@ export class BridgeDriver {
   }
 
   /** Plugs a namespace into a bridge. Returns the host-side veth name. On failure nothing is left behind. */
-  async attach(s: AttachSpec, prepared?: PreparedIp): Promise<string> {
-    const veth = `veth${randomBytes(4).toString('hex').slice(0, 7)}`;
-    const mtu = s.mtu ? ` mtu ${s.mtu}` : '';
+  async attach(s: AttachSpec, prepared?: PreparedIp, prewired?: PrewiredVeth): Promise<string> {
     const prefix = parseCidr(s.subnet).prefix;
+    const usable = prewired && prepared && !prepared.used && prewired.bridge === s.bridge && s.ifname === 'eth0' && prewired.mtu === s.mtu;
+    if (usable) {
+      const inside = [`link set eth0 address ${s.mac}`, `addr add ${s.ip}/${prefix} dev eth0`, 'link set eth0 up'];
+      if (s.gateway) inside.push(`route add default via ${s.gateway} dev eth0`);
+      try {
+        await prepared.finish(inside);
+      } catch (e) {
+        await this.detach(prewired.host).catch(() => {});
+        throw e;
+      }
+      return prewired.host;
+    }
+    const veth = vethName();
+    const mtu = s.mtu ? ` mtu ${s.mtu}` : '';
     // The pair is born inside the namespace, its host end sent to ours by
     // path. Doing it the other way round from the long-lived host `ip`
     // (`peer ... netns NAME`) leaks that process an fd on the namespace,
     // which then never dies.
     const inside = [
+      // A pre-made pair for another bridge goes first (its host end with it).
+      ...(prewired && prepared && !prepared.used ? ['link del eth0'] : []),
       `link add ${s.ifname}${mtu} address ${s.mac} type veth peer name ${veth}${mtu} netns /proc/${process.pid}/ns/net`,
       'link set lo up', `addr add ${s.ip}/${prefix} dev ${s.ifname}`, `link set ${s.ifname} up`,
     ];

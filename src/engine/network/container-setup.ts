@@ -74,13 +74,13 @@ export async function setupContainerNetwork(svc: NetworkService, s: ContainerNet
     return { netnsPath: path, files, env: [] };
   }
 
-  const netnsPath = await svc.createNetns(s.id, s.name);
+  const first = mode === 'none' ? undefined : svc.find(mode);
+  const netnsPath = await svc.createNetns(s.id, s.name, { forDefaultBridge: !!first?.Default });
   try {
     const env: string[] = [];
     const links = (s.hostConfig.Links ?? []).map(parseLinkEntry);
-    if (mode !== 'none') {
+    if (first) {
       const eps = s.endpoints ?? {};
-      const first = svc.find(mode);
       const rest = Object.keys(eps).filter((k) => { try { return svc.find(k).Id !== first.Id; } catch { return true; } });
       for (const [ref, ep] of [[first.Name, eps[first.Name] ?? eps[first.Id] ?? {}] as const, ...rest.map((k) => [k, eps[k]] as const)]) {
         await svc.connect(s.id, {

@@ -1,5 +1,4 @@
-import { spawn, type ChildProcessByStdio, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { BerthError } from '../../common/errors.js';
 
 /**
@@ -12,7 +11,10 @@ import { BerthError } from '../../common/errors.js';
  * marks the end of the batch, and every `Command failed -:N` before it names a
  * failed line. Commands that must run inside another network namespace need
  * their own process (`ip -n NAME`): an `ip` process cannot switch namespaces
- * mid-batch.
+ * mid-batch. Such a runner (`new IpRunner('berth-abc')`) works the same way,
+ * so its caller learns a batch is done from the sentinel, without waiting
+ * for the process to be scheduled again just to exit (under load that wait
+ * alone measured 90 ms).
  *
  *   const ip = new IpRunner();
  *   await ip.batch(['link add br-x type bridge', 'link set br-x up']);
@@ -38,6 +40,11 @@ export function checkIpCommand(cmd: string): void {
 }
 
 export class IpRunner {
+  /** `netns`: run inside that namespace (a name under /run/netns) instead of the daemon's. */
+  constructor(readonly netns?: string) {
+    if (netns) checkIpCommand(netns);
+  }
+
   private proc?: ChildProcessWithoutNullStreams;
   private lineNo = 0;
   private seq = 0;
@@ -85,8 +92,6 @@ export class IpRunner {
    * is paid before a container asks for its network.
    */
   prepareInNetns(netns: string, first: string[]): PreparedIp {
-    checkIpCommand(netns);
-    for (const c of first) checkIpCommand(c);
     return new PreparedIp(netns, first);
   }
 
@@ -95,6 +100,17 @@ export class IpRunner {
     const { code, stdout, stderr } = await runIp(['-json', ...args], '');
     if (code !== 0) throw new IpError(`ip ${args.join(' ')}: ${firstLine(stderr)}`, args.join(' '));
     return JSON.parse(stdout || '[]') as T;
+  }
+
+  /** Lets the process finish what it was sent and exit on its own (nobody waits for it). */
+  end(): void {
+    const p = this.proc;
+    if (!p) return;
+    this.proc = undefined;
+    p.removeAllListeners('exit');
+    p.on('exit', () => {});
+    p.stdin.end();
+    p.unref();
   }
 
   /** Ends the persistent process (pending batches fail). */
@@ -106,7 +122,7 @@ export class IpRunner {
 
   private ensure(): ChildProcessWithoutNullStreams {
     if (this.proc) return this.proc;
-    const proc = spawn('ip', ['-force', '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = spawn('ip', [...(this.netns ? ['-n', this.netns] : []), '-force', '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc = proc;
     this.lineNo = 0;
     this.stderrBuf = '';
@@ -181,44 +197,37 @@ function runIp(args: string[], input: string): Promise<{ code: number; stdout: s
 
 /** An `ip -n` process waiting inside a namespace for its commands (see IpRunner.prepareInNetns). */
 export class PreparedIp {
-  private proc: ChildProcessByStdio<Writable, null, Readable>;
-  private result: Promise<{ code: number; stderr: string }>;
-  private lines: string[];
+  private runner: IpRunner;
+  private first: Promise<void>;
   private finished = false;
 
   constructor(readonly netns: string, first: string[]) {
-    this.lines = [...first];
-    this.proc = spawn('ip', ['-n', netns, '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    this.proc.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
-    this.proc.stdin.on('error', () => { /* exit status tells */ });
-    this.result = new Promise((resolve) => {
-      this.proc.on('error', (e) => resolve({ code: -1, stderr: e.message }));
-      this.proc.on('close', (code) => resolve({ code: code ?? 1, stderr }));
-    });
-    if (first.length) this.proc.stdin.write(first.join('\n') + '\n');
-    // Waiting helpers must not keep the daemon alive.
-    this.proc.unref();
-    for (const x of [this.proc.stdin, this.proc.stderr] as any[]) x.unref?.();
+    this.runner = new IpRunner(netns);
+    this.first = this.runner.batch(first);
+    // Reported by finish(); a pool entry never finished must not raise an unhandled rejection.
+    this.first.catch(() => {});
   }
 
   get used(): boolean {
     return this.finished;
   }
 
-  /** Runs the remaining commands and waits for the process to end. Only once. */
+  /** Resolves when the first commands have run (the process keeps waiting for more). */
+  done(): Promise<void> {
+    return this.first;
+  }
+
+  /** Runs the remaining commands; resolves once they are done (the process then exits on its own). Only once. */
   async finish(cmds: string[] = []): Promise<void> {
     if (this.finished) throw new IpError('prepared ip process already used', cmds[0] ?? '');
     this.finished = true;
-    for (const c of cmds) checkIpCommand(c);
-    this.lines.push(...cmds);
-    for (const x of [this.proc, this.proc.stdin, this.proc.stderr] as any[]) x.ref?.();
-    this.proc.stdin.end(cmds.length ? cmds.join('\n') + '\n' : '');
-    const { code, stderr } = await this.result;
-    if (code !== 0) {
-      const m = /Command failed -:(\d+)/.exec(stderr);
-      const failed = m ? this.lines[Number(m[1]) - 1] ?? '' : '';
-      throw new IpError(`ip in netns ${this.netns}: ${firstLine(stderr) || `exit ${code}`}${failed ? ` (${failed})` : ''}`, failed);
+    try {
+      const rest = this.runner.batch(cmds);
+      rest.catch(() => {});
+      await this.first.catch((e) => { throw new IpError(`ip in netns ${this.netns}: ${e.message.replace(/^ip: /, '')}`, e.failedCommand ?? ''); });
+      await rest.catch((e) => { throw new IpError(`ip in netns ${this.netns}: ${e.message.replace(/^ip: /, '')}`, e.failedCommand ?? ''); });
+    } finally {
+      this.runner.end();
     }
   }
 }

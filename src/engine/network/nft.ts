@@ -46,6 +46,13 @@ export class NftRunner {
     return JSON.parse(stdout || '{"nftables":[]}');
   }
 
+  /** `nft list ruleset` as text (what an administrator reads), for the host firewall check. */
+  async listRuleset(): Promise<string> {
+    const { code, stdout, stderr } = await runNft(['list', 'ruleset']);
+    if (code !== 0) throw new NftError(`nft list ruleset: ${stderr.trim().split('\n')[0]}`);
+    return stdout;
+  }
+
   /** True when the table exists. */
   async hasTable(family: string, name: string): Promise<boolean> {
     const r = await this.query(['list', 'tables']);

@@ -24,6 +24,7 @@ export class PortManager {
   async publish(containerId: string, o: { PortBindings?: PortMap; ExposedPorts?: Record<string, unknown>; PublishAllPorts?: boolean },
     containerIp: string, taken: Binding[]): Promise<ProgrammedPort[]> {
     const reqs = requestedPorts(o.PortBindings, o.ExposedPorts, !!o.PublishAllPorts);
+    if (reqs.length === 0) return [];
     const done: ProgrammedPort[] = [];
     const held: { key: string; proxy: PortProxy }[] = [];
     try {

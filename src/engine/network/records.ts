@@ -98,3 +98,14 @@ async function readAll<T>(dir: string): Promise<T[]> {
   }
   return out;
 }
+
+/** Names a container answers to on a user network's DNS: its name, its aliases there, its short ID. */
+export function dnsNames(c: ContainerNetRecord, ep: EndpointRecord): string[] {
+  return [c.Name, ...ep.Aliases, c.Id.slice(0, 12)];
+}
+
+/** The network's `com.docker.network.driver.mtu` option, when it differs from the kernel's default. */
+export function mtuOf(n: NetworkRecord): number | undefined {
+  const v = Number(n.Options['com.docker.network.driver.mtu']);
+  return v && v !== 1500 ? v : undefined;
+}

@@ -1,21 +1,20 @@
 import { promises as fs } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { Conflict, InvalidArgument, NotFound } from '../../common/errors.js';
 import { newId, validName } from '../../common/ids.js';
 import { log } from '../../common/log.js';
 import { BridgeDriver, writeSysctl } from './bridge.js';
 import { NetworkDns } from './dns.js';
-import { hostsFile, parseResolvConf, resolvConfFile, upstreamResolvers } from './files.js';
+import { ContainerEndpoints, type ConnectOptions, type ContainerFilesOptions, type ListedPort, type PublishOptions } from './endpoints.js';
+import { parseResolvConf, upstreamResolvers } from './files.js';
 import { networkCommands, tableCommands, type FwNetwork, type FwPort } from './firewall.js';
 import { forwardPolicyWarning } from './hostfw.js';
-import { IpRunner, type PreparedIp } from './ip.js';
-import { allocate, chooseSubnet, DEFAULT_POOLS, formatCidr, isValidMac, macForIp, newPool, overlaps, parseCidr, release, type AddressPool, type Cidr } from './ipam.js';
+import { IpRunner } from './ip.js';
+import { chooseSubnet, DEFAULT_POOLS, formatCidr, newPool, overlaps, parseCidr, type AddressPool, type Cidr } from './ipam.js';
 import { NETNS_DIR, Netns } from './netns.js';
 import { NftRunner } from './nft.js';
 import { PortManager } from './port-manager.js';
-import type { PortMap } from './ports.js';
-import { NetworkStore, type ContainerNetRecord, type EndpointRecord, type NetworkRecord } from './records.js';
-import { networkSettingsView, networkView, type NetworkInspect } from './views.js';
+import { dnsNames, mtuOf, NetworkStore, type ContainerNetRecord, type EndpointRecord, type NetworkRecord } from './records.js';
+import { networkView, type NetworkInspect } from './views.js';
 import { matchesFilters } from './filters.js';
 import { defaultBridgeRecord, predefinedRecord } from './predefined.js';
 
@@ -35,7 +34,13 @@ import { defaultBridgeRecord, predefinedRecord } from './predefined.js';
  *   await net.releaseContainer(id);                               // on stop: undo everything
  *
  * All changes are serialised; each either completes or leaves nothing behind.
+ * This file holds the networks (records, bridges, DNS servers, the nft
+ * table, restore after a restart); the container side (namespaces,
+ * endpoints, published ports, generated files) is in endpoints.ts, and its
+ * calls above are forwarded there.
  */
+export type { ConnectOptions } from './endpoints.js';
+
 export interface NetworkServiceOptions {
   /** State directory (records), e.g. /var/lib/berth/network. */
   root: string;
@@ -65,32 +70,16 @@ export interface NetworkCreateRequest {
   Labels?: Record<string, string>;
 }
 
-export interface ConnectOptions {
-  /** Network name or ID. */
-  network: string;
-  /** The container's name (DNS and inspect). */
-  name: string;
-  aliases?: string[];
-  ip?: string;
-  mac?: string;
-}
-
 const BRIDGE_NAME_OPT = 'com.docker.network.bridge.name';
 
 export class NetworkService {
   private networks = new Map<string, NetworkRecord>();
-  private containers = new Map<string, ContainerNetRecord>();
   private pools = new Map<string, AddressPool>();
   private dns = new Map<string, { server: NetworkDns; port: number }>();
-  /**
-   * Containers between createNetns and ready(): their record is written once,
-   * by ready(), instead of after every step (each write is an fsync). A crash
-   * before that leaves an unrecorded namespace, which restore() sweeps.
-   */
-  private settingUp = new Set<string>();
-  /** `ip` processes waiting in fresh namespaces for the first attach (see netns.ts). */
-  private prepared = new Map<string, PreparedIp>();
   private chain: Promise<unknown> = Promise.resolve();
+  private endpoints: ContainerEndpoints;
+  /** Every container's record, live (owned by the endpoints side). */
+  private containers: Map<string, ContainerNetRecord>;
   readonly table: string;
   readonly netns: Netns;
   /** Set when another engine's firewall blocks forwarding: for `info` and the log. */
@@ -100,6 +89,15 @@ export class NetworkService {
     private bridge: BridgeDriver, private ports: PortManager) {
     this.table = opts.instance ? `berth-${opts.instance}` : 'berth';
     this.netns = new Netns(ip, this.table);
+    this.netns.prewire = () => {
+      const d = [...this.networks.values()].find((n) => n.Default);
+      return d?.Bridge ? { bridge: d.Bridge, mtu: mtuOf(d) } : undefined;
+    };
+    this.endpoints = new ContainerEndpoints({
+      networks: this.networks, pools: this.pools, dns: this.dns, store, bridge, ports, netns: this.netns,
+      resolvConf: opts.resolvConf ?? '/etc/resolv.conf', locked: (fn) => this.locked(fn), find: (ref) => this.find(ref),
+    });
+    this.containers = this.endpoints.containers;
   }
 
   /** Loads records, creates the predefined networks and re-creates bridges, DNS servers and rules (daemon start or restart). */
@@ -314,222 +312,26 @@ export class NetworkService {
     });
   }
 
-  /** Creates the container's persistent netns (loopback up) and returns its path for the OCI spec. */
-  createNetns(containerId: string, name = containerId.slice(0, 12)): Promise<string> {
-    return this.locked(async () => {
-      if (this.containers.get(containerId)?.Netns) throw new Conflict(`container ${containerId} already has a network namespace`);
-      const warm = await this.netns.take();
-      const rec: ContainerNetRecord = { Id: containerId, Name: name.replace(/^\//, ''), Netns: warm.name, Endpoints: [], Ports: [], Exposed: [] };
-      this.containers.set(containerId, rec);
-      this.settingUp.add(containerId);
-      this.prepared.set(containerId, warm.ip);
-      // `--network none` never attaches: let the waiting process go soon.
-      setTimeout(() => void this.finishPrepared(containerId), 2000).unref();
-      return warm.path;
-    });
-  }
-
-  /**
-   * Waits until the container's namespace is fully set up (loopback up even
-   * when nothing was connected, as for `--network none`). Call it after
-   * connect/publish and before starting the container's process.
-   */
-  ready(containerId: string): Promise<void> {
-    return this.locked(async () => {
-      await this.finishPrepared(containerId);
-      const c = this.containers.get(containerId);
-      if (c && this.settingUp.delete(containerId)) await this.store.saveContainer(c);
-    });
-  }
-
-  /** Persists a container's record, unless it is still being set up (see settingUp). */
-  private async save(c: ContainerNetRecord): Promise<void> {
-    if (!this.settingUp.has(c.Id)) await this.store.saveContainer(c);
-  }
-
-  private async finishPrepared(containerId: string): Promise<void> {
-    const p = this.prepared.get(containerId);
-    this.prepared.delete(containerId);
-    if (p && !p.used) await p.finish().catch((e) => log.warn('network', 'loopback set-up failed', { container: containerId, error: e.message }));
-  }
-
-  /** The path of a container's netns (for `--network container:<id>`), if Berth created one. */
-  netnsPath(containerId: string): string | undefined {
-    const ns = this.containers.get(containerId)?.Netns;
-    return ns ? `${NETNS_DIR}/${ns}` : undefined;
-  }
-
-  /**
-   * Plugs a container (whose netns exists, see createNetns) into a network:
-   * veth, address (`--ip` or the next free), MAC (`--mac-address` or 02:42+IP),
-   * default route through the first non-internal network, and DNS names on user networks.
-   */
-  connect(containerId: string, o: ConnectOptions): Promise<EndpointRecord | undefined> {
-    return this.locked(async () => {
-      const c = this.containers.get(containerId);
-      if (!c?.Netns) throw new Conflict(`container ${containerId} has no network namespace to connect`);
-      const n = this.find(o.network);
-      if (n.Driver === 'null') return undefined; // `none`: loopback only, which the attach-free netns already is
-      if (n.Driver === 'host') throw new Conflict('container cannot be disconnected from host network or connected to host network');
-      if (c.Endpoints.some((e) => e.NetworkId === n.Id)) throw new Conflict(`endpoint with name ${o.name.replace(/^\//, '')} already exists in network ${n.Name}`);
-      if (n.Default && (o.ip || o.aliases?.length)) {
-        throw new InvalidArgument(o.ip ? 'user specified IP address is supported on user defined networks only' : 'network-scoped alias is supported only for containers in user defined networks');
-      }
-      if (o.mac && !isValidMac(o.mac)) throw new InvalidArgument(`invalid MAC address: ${o.mac}`);
-      const pool = this.pools.get(n.Id)!;
-      const ip = allocate(pool, o.ip || undefined);
-      const mac = o.mac || macForIp(ip);
-      const ifname = `eth${[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].find((i) => !c.Endpoints.some((e) => e.IfName === `eth${i}`))}`;
-      const hasGateway = c.Endpoints.some((e) => !this.networks.get(e.NetworkId)?.Internal);
-      let veth: string;
-      const prepared = this.prepared.get(c.Id);
-      this.prepared.delete(c.Id);
-      try {
-        veth = await this.bridge.attach({ netns: c.Netns, bridge: n.Bridge!, ifname, ip, subnet: n.Subnet!, gateway: n.Internal || hasGateway ? undefined : n.Gateway, mac, mtu: mtuOf(n) }, prepared);
-      } catch (e) {
-        release(pool, ip);
-        throw e;
-      }
-      const ep: EndpointRecord = {
-        NetworkId: n.Id, EndpointId: randomBytes(32).toString('hex'), IPAddress: ip, MacAddress: mac,
-        Aliases: (o.aliases ?? []).filter((a) => a), RequestedIp: o.ip || undefined, Veth: veth, IfName: ifname,
-      };
-      c.Name = o.name.replace(/^\//, '') || c.Name;
-      c.Endpoints.push(ep);
-      try {
-        await this.save(c);
-      } catch (e) {
-        c.Endpoints.pop();
-        release(pool, ip);
-        await this.bridge.detach(veth).catch(() => {});
-        throw e;
-      }
-      this.dns.get(n.Id)?.server.set(c.Id, dnsNames(c, ep), ip);
-      return ep;
-    });
-  }
-
-  /** Unplugs a running container from one network. */
-  disconnect(containerId: string, network: string): Promise<void> {
-    return this.locked(async () => {
-      const n = this.find(network);
-      const c = this.containers.get(containerId);
-      const ep = c?.Endpoints.find((e) => e.NetworkId === n.Id);
-      if (!c || !ep) throw new Conflict(`container ${containerId} is not connected to network ${n.Name}`);
-      await this.bridge.detach(ep.Veth);
-      this.dns.get(n.Id)?.server.remove(c.Id);
-      release(this.pools.get(n.Id)!, ep.IPAddress);
-      c.Endpoints = c.Endpoints.filter((e) => e !== ep);
-      await this.save(c);
-    });
-  }
-
-  /**
-   * Publishes ports (HostConfig.PortBindings, plus every ExposedPorts entry with
-   * PublishAllPorts) to the container's first non-internal address. All or
-   * nothing: a taken port fails the whole call with nothing programmed.
-   */
-  publish(containerId: string, o: { PortBindings?: PortMap; ExposedPorts?: Record<string, unknown>; PublishAllPorts?: boolean }): Promise<void> {
-    return this.locked(async () => {
-      const c = this.containers.get(containerId);
-      if (!c) throw new Conflict(`container ${containerId} has no network namespace`);
-      c.Exposed = [...new Set([...Object.keys(o.ExposedPorts ?? {}), ...Object.keys(o.PortBindings ?? {})])];
-      const target = c.Endpoints.find((e) => !this.networks.get(e.NetworkId)?.Internal);
-      if (!target) {
-        await this.save(c);
-        return; // `none` or internal-only: nothing can be reached, as with Docker
-      }
-      const taken = [...this.containers.values()].filter((x) => x.Id !== c.Id).flatMap((x) => x.Ports);
-      const bound = await this.ports.publish(c.Id, o, target.IPAddress, [...taken, ...c.Ports]);
-      c.Ports.push(...bound);
-      try {
-        await this.save(c);
-      } catch (e) {
-        await this.ports.unpublish(c.Id, bound);
-        c.Ports = c.Ports.filter((p) => !bound.includes(p));
-        throw e;
-      }
-    });
-  }
-
-  /** Undoes everything for a container (stop or remove): ports, DNS names, addresses, veths and its netns. Idempotent. */
-  releaseContainer(containerId: string): Promise<void> {
-    return this.locked(async () => {
-      const c = this.containers.get(containerId);
-      if (!c) return;
-      if (c.Ports.length) await this.ports.unpublish(c.Id, c.Ports);
-      for (const ep of c.Endpoints) {
-        this.dns.get(ep.NetworkId)?.server.remove(c.Id);
-        const pool = this.pools.get(ep.NetworkId);
-        if (pool) release(pool, ep.IPAddress);
-        // With our own netns, deleting it takes the veths along (in the kernel's
-        // background cleanup, instead of ~15 ms of synchronous `link del` each).
-        if (!c.Netns) await this.bridge.detach(ep.Veth);
-      }
-      await this.finishPrepared(c.Id);
-      if (c.Netns) await this.netns.remove(c.Netns);
-      this.containers.delete(c.Id);
-      this.settingUp.delete(c.Id);
-      await this.store.removeContainer(c.Id);
-    });
-  }
-
-  /** Docker's NetworkSettings for container inspect. */
-  networkSettings(containerId: string, mode?: string): Record<string, unknown> {
-    return networkSettingsView(this.containers.get(containerId), this.networks, this.netnsPath(containerId) ?? '', mode);
-  }
-
-  /** The `Ports` array of GET /containers/json (the PORTS column of `ps`): published and exposed-only ports. */
-  listPorts(containerId: string): { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] {
-    const c = this.containers.get(containerId);
-    if (!c) return [];
-    const out: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] = c.Ports.map((p) => ({ IP: p.hostIp || '0.0.0.0', PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto }));
-    for (const k of c.Exposed) {
-      const [port, proto = 'tcp'] = k.split('/');
-      if (!c.Ports.some((p) => p.containerPort === Number(port) && p.proto === proto)) out.push({ PrivatePort: Number(port), Type: proto });
-    }
-    return out;
-  }
-
-  /** Name, id and address on the default bridge of a container, for `--link` (hosts file and env). */
-  linkTarget(nameOrId: string): { id: string; name: string; ip: string } | undefined {
-    const ref = nameOrId.replace(/^\//, '');
-    const c = [...this.containers.values()].find((x) => x.Id === ref || x.Name === ref) ?? [...this.containers.values()].find((x) => x.Id.startsWith(ref));
-    const ep = c?.Endpoints[0];
-    return c && ep ? { id: c.Id, name: c.Name, ip: ep.IPAddress } : undefined;
-  }
-
-  /** /etc/hosts, /etc/resolv.conf and /etc/hostname contents for a container. */
-  async containerFiles(containerId: string, o: { hostname: string; domainname?: string; extraHosts?: string[]; links?: { name: string; alias: string }[];
-    dns?: string[]; dnsSearch?: string[]; dnsOptions?: string[] }): Promise<{ hosts: string; resolvConf: string; hostname: string }> {
-    const c = this.containers.get(containerId);
-    const eps = c?.Endpoints ?? [];
-    const def = [...this.networks.values()].find((n) => n.Default);
-    const user = eps.map((e) => this.networks.get(e.NetworkId)).find((n) => n && !n.Default);
-    const links = (o.links ?? []).map((l) => {
-      const t = this.linkTarget(l.name);
-      if (!t) throw new InvalidArgument(`could not get container for ${l.name}`);
-      return { alias: l.alias, name: t.name, id: t.id, ip: t.ip };
-    });
-    const hostText = await fs.readFile(this.opts.resolvConf ?? '/etc/resolv.conf', 'utf8').catch(() => '');
-    return {
-      hosts: hostsFile({ hostname: o.hostname, domainname: o.domainname, ips: eps.map((e) => e.IPAddress), extraHosts: o.extraHosts, hostGateway: def?.Gateway, links }),
-      resolvConf: resolvConfFile({ host: parseResolvConf(hostText), embeddedDns: user?.Gateway, dns: o.dns, dnsSearch: o.dnsSearch, dnsOptions: o.dnsOptions }),
-      hostname: o.hostname + '\n',
-    };
-  }
-
-  /** The address `host-gateway` stands for. */
-  hostGateway(): string | undefined {
-    return [...this.networks.values()].find((n) => n.Default)?.Gateway;
-  }
+  // The container side, delegated (see endpoints.ts).
+  createNetns(containerId: string, name?: string, o?: { forDefaultBridge?: boolean }): Promise<string> { return this.endpoints.createNetns(containerId, name, o); }
+  ready(containerId: string): Promise<void> { return this.endpoints.ready(containerId); }
+  netnsPath(containerId: string): string | undefined { return this.endpoints.netnsPath(containerId); }
+  connect(containerId: string, o: ConnectOptions): Promise<EndpointRecord | undefined> { return this.endpoints.connect(containerId, o); }
+  disconnect(containerId: string, network: string): Promise<void> { return this.endpoints.disconnect(containerId, network); }
+  publish(containerId: string, o: PublishOptions): Promise<void> { return this.endpoints.publish(containerId, o); }
+  releaseContainer(containerId: string): Promise<void> { return this.endpoints.releaseContainer(containerId); }
+  networkSettings(containerId: string, mode?: string): Record<string, unknown> { return this.endpoints.networkSettings(containerId, mode); }
+  listPorts(containerId: string): ListedPort[] { return this.endpoints.listPorts(containerId); }
+  linkTarget(nameOrId: string): { id: string; name: string; ip: string } | undefined { return this.endpoints.linkTarget(nameOrId); }
+  containerFiles(containerId: string, o: ContainerFilesOptions): Promise<{ hosts: string; resolvConf: string; hostname: string }> { return this.endpoints.containerFiles(containerId, o); }
+  hostGateway(): string | undefined { return this.endpoints.hostGateway(); }
 
   /** Stops DNS servers, proxies and helper processes. Bridges, rules and netns stay: running containers keep their network. */
   async close(): Promise<void> {
     for (const d of this.dns.values()) await d.server.close();
     this.dns.clear();
     this.ports.closeAll();
-    for (const id of [...this.prepared.keys()]) await this.finishPrepared(id);
+    await this.endpoints.closePrepared();
     await this.netns.close();
     this.ip.close();
     this.nft.close();
@@ -538,19 +340,12 @@ export class NetworkService {
   /** Removes everything this instance created on the host (tests, uninstall): table, bridges, netns files. */
   async destroy(): Promise<void> {
     for (const c of [...this.containers.keys()]) await this.releaseContainer(c).catch(() => {});
+    // No pool refill may race the bridge's removal below.
+    await this.netns.close();
     await this.nft.apply([`add table ip ${this.table}`, `delete table ip ${this.table}`]).catch(() => {});
     for (const n of this.networks.values()) if (n.Bridge) await this.bridge.removeBridge(n.Bridge).catch(() => {});
     await this.close();
   }
-}
-
-function dnsNames(c: ContainerNetRecord, ep: EndpointRecord): string[] {
-  return [c.Name, ...ep.Aliases, c.Id.slice(0, 12)];
-}
-
-function mtuOf(n: NetworkRecord): number | undefined {
-  const v = Number(n.Options['com.docker.network.driver.mtu']);
-  return v && v !== 1500 ? v : undefined;
 }
 
 async function exists(p: string): Promise<boolean> {
