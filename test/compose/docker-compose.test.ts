@@ -2,23 +2,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { hostPort, httpGet, projectObjects, removeEverything, tempProject, type TempProject } from './project.js';
+import { hostPort, httpGet, projectObjects, removeEverything, seedFigYml as figYml, tempProject, type TempProject } from './project.js';
 
 // docker-compose 1.29 (Debian's) driving projects against berthd, and
 // `berth compose` seeing (and acting on) the same projects through labels.
-const figYml = `web:
-  image: busybox
-  command: httpd -f -v -p 80 -h /etc
-  links:
-    - db:mysql
-  ports:
-    - "80"
-db:
-  image: busybox
-  command: sh -c 'echo db ready; exec sleep 1000'
-  expose:
-    - "3306"
-`;
 
 const composeYaml = `services:
   db:

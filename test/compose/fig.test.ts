@@ -1,23 +1,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { hostPort, httpGet, projectObjects, removeEverything, tempProject, type TempProject } from './project.js';
+import { hostPort, httpGet, projectObjects, removeEverything, seedFigYml as figYml, tempProject, type TempProject } from './project.js';
 
 // The seed's FIG section with local images: busybox httpd as `web`, a busybox
 // stand-in as `db`, linked as `mysql`; every seed command through `berth compose`.
-const figYml = `web:
-  image: busybox
-  command: httpd -f -v -p 80 -h /etc
-  links:
-    - db:mysql
-  ports:
-    - "80"
-db:
-  image: busybox
-  command: sh -c 'echo db ready; exec sleep 1000'
-  expose:
-    - "3306"
-`;
 
 let d: TestDaemon;
 let p: TempProject;

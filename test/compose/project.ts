@@ -5,6 +5,24 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoRoot, type TestDaemon } from '../helpers/daemon.js';
 
+/**
+ * The seed's fig.yml with local images: busybox httpd as `web`, a busybox
+ * stand-in as `db` (exposing 3306), linked as `mysql`.
+ */
+export const seedFigYml = `web:
+  image: busybox
+  command: httpd -f -v -p 80 -h /etc
+  links:
+    - db:mysql
+  ports:
+    - "80"
+db:
+  image: busybox
+  command: sh -c 'echo db ready; exec sleep 1000'
+  expose:
+    - "3306"
+`;
+
 export interface RunResult { code: number; stdout: string; stderr: string }
 
 /**
