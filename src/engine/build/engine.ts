@@ -128,7 +128,9 @@ export class ServiceBuildEngine implements BuildEngine {
 
   async commitContainer(containerId: string, parent: string | undefined, meta: ImageMeta): Promise<string> {
     const layer = this.rootfs.containerDiff(containerId, (name, size) => !(MOUNT_TARGETS.has(name) && size === 0));
-    return this.addLayer(parent, layer, meta);
+    const base = parent ? this.images.resolve(parent) : undefined;
+    const blob = await this.rootfs.storeAndUnpack(layer, base ? base.layers.map((l) => l.diffId) : []);
+    return this.writeImage(parent, meta, { digest: blob.digest });
   }
 
   async removeContainer(containerId: string): Promise<void> {

@@ -1,12 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { NotFound } from '../../common/errors.js';
 import type { ContainerConfig } from '../containers/types.js';
 import { layerFromUpper, runtimePlaceholders, upperChanges, type Change } from '../layers/diff.js';
+import { applyLayerStream } from '../layers/apply.js';
 import { createTarStream, isMountPoint } from '../layers/host-tools.js';
 import { treeSize } from '../layers/usage.js';
 import { parseRepoTag } from './reference.js';
 import type { ImageService } from './service.js';
-import { mediaTypes, type ImageConfig, type ImageRecord } from './types.js';
+import { chainIds, mediaTypes, type ImageConfig, type ImageRecord } from './types.js';
 
 const keyOf = (containerId: string) => `container-${containerId}`;
 
@@ -97,7 +99,7 @@ export class ContainerRootfs {
     const ref = opts.repoTag ? parseRepoTag(opts.repoTag) : undefined;
     const base = this.images.resolve(opts.imageId);
     const baseConfig = this.images.config(base.id);
-    const layer = await this.images.content.write(layerFromUpper(this.sn.dir(key), { skip }));
+    const layer = await this.storeAndUnpack(layerFromUpper(this.sn.dir(key), { skip }), base.layers.map((l) => l.diffId));
     const created = new Date().toISOString();
     const config: ImageConfig = {
       ...baseConfig,
@@ -113,6 +115,34 @@ export class ContainerRootfs {
     const cfg = await this.images.content.writeBuffer(JSON.stringify(config));
     const rec = await this.images.createImage(cfg.digest, [...base.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType })), { digest: layer.digest, mediaType: mediaTypes.ociLayer }], { parent: base.id, names: ref ? [ref] : [] });
     return rec;
+  }
+
+  /**
+   * Stores a layer tar in the content store and unpacks it into the snapshot
+   * its chain ID names, from the one stream: createImage then finds the layer
+   * unpacked instead of reading the blob back to scan and extract it. Only
+   * for tars the engine made itself (a container's diff): commit and the
+   * builder's RUN steps.
+   */
+  async storeAndUnpack(tarStream: Readable, parentDiffIds: string[]): Promise<{ digest: string }> {
+    const key = `extract-commit-${randomBytes(8).toString('hex')}`;
+    await this.sn.prepare(key, parentDiffIds.length ? chainIds(parentDiffIds).at(-1) : undefined);
+    try {
+      const toStore = new PassThrough();
+      const toDisk = new PassThrough();
+      tarStream.on('error', (err) => { toStore.destroy(err); toDisk.destroy(err); });
+      tarStream.pipe(toStore);
+      tarStream.pipe(toDisk);
+      const [blob, scan] = await Promise.all([this.images.content.write(toStore), applyLayerStream(toDisk, this.sn.dir(key))]);
+      // An uncompressed layer's digest is its diff ID.
+      const chainId = chainIds([...parentDiffIds, blob.digest]).at(-1)!;
+      if (this.sn.stat(chainId)) await this.sn.remove(key);
+      else await this.sn.commit(chainId, key, scan.size);
+      return blob;
+    } catch (err) {
+      if (this.sn.stat(key)) await this.sn.remove(key).catch(() => undefined);
+      throw err;
+    }
   }
 
   private need(containerId: string): void {

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { InvalidArgument } from '../../common/errors.js';
 import * as tar from 'tar-stream';
@@ -35,6 +35,31 @@ export async function applyLayer(archive: string, dir: string, expectedDiffId?: 
   await extractTarFile(archive, dir);
   if (scan.markers.length > 0) await translateWhiteouts(dir, scan);
   return { ...scan, diffId };
+}
+
+/**
+ * Unpacks a layer the engine produced itself (a commit's diff) from its tar
+ * stream, scanning and extracting in the same pass, so a commit does not read
+ * its blob back twice after storing it. The scan still refuses hostile paths;
+ * there is no diff ID to check against (the caller hashes the same stream).
+ *
+ *   const [blob, scan] = await Promise.all([cs.write(toStore), applyLayerStream(toDisk, dir)]);
+ */
+export async function applyLayerStream(input: Readable, dir: string): Promise<LayerScan> {
+  const toScan = new PassThrough();
+  const toTar = new PassThrough();
+  input.on('error', (err) => { toScan.destroy(err); toTar.destroy(err); });
+  input.pipe(toScan);
+  input.pipe(toTar);
+  const scanned = (async () => {
+    const scan = await scanLayerTar(toScan);
+    // The scan stops at the end-of-archive marker; keep draining so the tee never stalls.
+    for await (const chunk of toScan) void chunk;
+    return scan;
+  })();
+  const [scan] = await Promise.all([scanned, extractTarStream(toTar, dir)]);
+  if (scan.markers.length > 0) await translateWhiteouts(dir, scan);
+  return scan;
 }
 
 async function translateWhiteouts(dir: string, scan: LayerScan): Promise<void> {
