@@ -106,21 +106,25 @@ async function pushPullBig(ctx: BenchContext, reg: Server, dir: string): Promise
   if (peer) {
     peerPush = [];
     peerPull = [];
-    const src = 'breg_big:src';
-    ctx.dockerOut(peer, ['import', tarFile, src]);
+    // A fresh random layer each round: Docker remembers where it pushed a layer
+    // and would mount it from the last round's repository instead of uploading.
+    const srcs: string[] = [];
     try {
       for (let i = 0; i < rounds; i++) {
+        const layerTar = i === 0 ? tarFile : await randomLayerTar(dir, bigMiB);
+        const src = `breg_big:src${i}`;
+        srcs.push(src);
+        ctx.dockerOut(peer, ['import', layerTar, src]);
         const name = `${reg.host}/breg_big${i}:v1`;
         ctx.dockerOut(peer, ['tag', src, name]);
         peerPush.push(ctx.docker(peer, ['push', name]));
         ctx.dockerOut(peer, ['rmi', name]);
         ctx.dockerOut(peer, ['rmi', src]);
         peerPull.push(ctx.docker(peer, ['pull', name]));
-        ctx.dockerOut(peer, ['tag', name, src]);
         ctx.dockerOut(peer, ['rmi', name]);
       }
     } finally {
-      spawnSync('docker', ['-H', peer, 'rmi', '-f', src], { stdio: 'ignore' });
+      for (const src of srcs) spawnSync('docker', ['-H', peer, 'rmi', '-f', src], { stdio: 'ignore' });
     }
   }
   const rate = (xs: Sample[]) => `${(bigMiB / (median(xs) / 1000)).toFixed(0)} MiB/s`;
