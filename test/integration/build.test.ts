@@ -353,3 +353,22 @@ test('a gzip-compressed context tar on stdin (build - < ctx.tar.gz)', async () =
   assert.equal(out.status, 0, out.stderr);
   assert.equal(d.berth(['run', '--rm', 'bt-gz']).stdout, 'from gzip\n');
 });
+
+test('a tarball as PATH (build ctx.tar, build -f Other ctx.tar.gz)', async () => {
+  const dir = await context('tarball', {
+    't.txt': 'from a tarball\n',
+    Dockerfile: 'FROM busybox\nCOPY t.txt /\nCMD ["cat", "/t.txt"]\n',
+    Other: 'FROM busybox\nCMD ["echo", "other dockerfile"]\n',
+  });
+  const plain = path.join(work, 'ctx-path.tar');
+  const gz = path.join(work, 'ctx-path.tar.gz');
+  assert.equal(spawnSync('tar', ['cf', plain, '-C', dir, '.']).status, 0);
+  assert.equal(spawnSync('tar', ['czf', gz, '-C', dir, '.']).status, 0);
+  const r = d.berth(['build', '-t', 'bt-tarball', plain]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Sending build context to Docker daemon/);
+  assert.equal(d.berth(['run', '--rm', 'bt-tarball']).stdout, 'from a tarball\n');
+  const other = d.berth(['build', '-q', '-t', 'bt-tarball-other', '-f', 'Other', gz]);
+  assert.equal(other.code, 0, other.stderr);
+  assert.equal(d.berth(['run', '--rm', 'bt-tarball-other']).stdout, 'other dockerfile\n');
+});

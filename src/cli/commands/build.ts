@@ -3,6 +3,7 @@ import { Readable, Transform } from 'node:stream';
 import * as tar from 'tar-stream';
 import { readAll, StreamError } from '../../client/index.js';
 import { CliExit } from '../cli-context.js';
+import { readFile, stat } from 'node:fs/promises';
 import { contextTar, type BuildContext } from '../build-context.js';
 import { humanSize } from '../format/human.js';
 import { checkReference, keyValues, parseRamBytes, UsageError } from '../options/parse-values.js';
@@ -22,14 +23,17 @@ export function buildArgs(list: string[], env: NodeJS.ProcessEnv): Record<string
   return out;
 }
 
-/** `berth build -` : stdin is either a tar context or a lone Dockerfile. */
-async function stdinContext(): Promise<BuildContext> {
-  const data = await readAll(process.stdin);
+/**
+ * `berth build -` (stdin) or `berth build ctx.tar[.gz]`: the bytes are either
+ * a tar context, plain or compressed, or a lone Dockerfile. `dockerfile` names
+ * the Dockerfile inside a tar context (-f).
+ */
+function contextFromBytes(data: Buffer, dockerfile = 'Dockerfile'): BuildContext {
   const isTar = data.length > 262 && data.subarray(257, 262).toString() === 'ustar';
   // A compressed context goes as it came; the daemon unpacks it (gzip) or says which it can't.
   const compressed = (data[0] === 0x1f && data[1] === 0x8b) || data.subarray(0, 3).toString('latin1') === 'BZh'
     || data.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
-  if (isTar || compressed) return { stream: Readable.from([data]), dockerfile: 'Dockerfile' };
+  if (isTar || compressed) return { stream: Readable.from([data]), dockerfile };
   const pack = tar.pack();
   pack.entry({ name: 'Dockerfile', size: data.length, mode: 0o644, mtime: new Date(), uid: 0, gid: 0 }, data);
   pack.finalize();
@@ -62,7 +66,8 @@ export const build: CommandSpec = {
     if (/^(https?|git):\/\/|^git@/.test(path)) throw new CliExit(1, 'remote build contexts are not supported; pass a directory or -');
     let context: BuildContext;
     try {
-      if (path === '-') context = await stdinContext();
+      if (path === '-') context = contextFromBytes(await readAll(process.stdin), o.file);
+      else if ((await stat(path).catch(() => undefined))?.isFile()) context = contextFromBytes(await readFile(path), o.file);
       else context = await contextTar(path, o.file === '-' ? { dockerfileText: (await readAll(process.stdin)).toString() } : { dockerfile: o.file });
     } catch (e) {
       throw new CliExit(1, (e as Error).message);
