@@ -17,7 +17,7 @@ import { registerCommitRoutes } from '../api/routes/commit.js';
 import { registerArchiveRoutes } from '../api/routes/archive.js';
 import { registerStatsRoutes } from '../api/routes/stats.js';
 import { registerSystemDfRoutes } from '../api/routes/system-df.js';
-import { diskUsageSource } from './disk-usage.js';
+import { containerSizes, diskUsageSource } from './disk-usage.js';
 import { registerUpdateRoutes } from '../api/routes/update.js';
 import { StatsCollector } from '../engine/stats/collect.js';
 import { containerCgroupPath, detectCgroupLayout } from '../engine/stats/cgroupfs.js';
@@ -64,7 +64,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         imageCount: wired.imageCount, insecureRegistries: opts.insecureRegistries, warnings: () => wired.warnings,
       }),
     });
-    registerContainerRoutes(router, { containers, execs, ancestorIds: wired.ancestorIds });
+    registerContainerRoutes(router, { containers, execs, ancestorIds: wired.ancestorIds, sizes: containerSizes(wired.images, wired.containerRootfs) });
     registerExecRoutes(router, execs);
     wired.registerRoutes(router);
     registerCommitRoutes(router, containers, wired.containerRootfs);

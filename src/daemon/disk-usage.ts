@@ -12,6 +12,7 @@ import type { VolumeService } from '../engine/volumes/service.js';
  * a container's SizeRw is its writable layer, a volume's size its files.
  */
 export function diskUsageSource(images: ImageService, store: ContainerStore, rootfs: ContainerRootfs, volumes: VolumeService): DiskUsageSource {
+  const sizes = containerSizes(images, rootfs);
   const layerUse = () => {
     const users = new Map<string, { size: number; images: number }>();
     for (const rec of images.all()) {
@@ -36,12 +37,7 @@ export function diskUsageSource(images: ImageService, store: ContainerStore, roo
       });
     },
     async containers() {
-      return Promise.all(store.all().map(async (rec) => {
-        const rw = await rootfs.containerSize(rec.Id);
-        let imageSize = 0;
-        try { imageSize = images.sizeOf(images.resolve(rec.Image)); } catch { /* image gone */ }
-        return { ...summaryView(rec), SizeRw: rw, SizeRootFs: rw + imageSize };
-      }));
+      return Promise.all(store.all().map(async (rec) => ({ ...summaryView(rec), ...await sizes(rec.Id, rec.Image) })));
     },
     async volumes() {
       return Promise.all(volumes.store.all().map(async (v) => {
@@ -49,5 +45,15 @@ export function diskUsageSource(images: ImageService, store: ContainerStore, roo
         return { ...view, UsageData: { ...view.UsageData, Size: await volumes.store.size(v) } };
       }));
     },
+  };
+}
+
+/** A container's SizeRw (its writable layer) and SizeRootFs (that plus its image), for `ps -s` and `system df`. */
+export function containerSizes(images: ImageService, rootfs: ContainerRootfs) {
+  return async (id: string, image: string): Promise<{ SizeRw: number; SizeRootFs: number }> => {
+    const rw = await rootfs.containerSize(id);
+    let imageSize = 0;
+    try { imageSize = images.sizeOf(images.resolve(image)); } catch { /* image gone */ }
+    return { SizeRw: rw, SizeRootFs: rw + imageSize };
   };
 }

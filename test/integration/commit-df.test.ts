@@ -157,3 +157,16 @@ test('a committed layer is unpacked as it is stored: deletions, opaque dirs and 
   assert.ok(entries.includes('opt/new/f'), entries.join(' '));
   d.berth(['rm', '-f', 'wh1', 'wh2']);
 });
+
+test('ps -s and inspect -s show the writable layer and the virtual size', async () => {
+  assert.equal(d.berth(['run', '--name', 'sized', 'busybox', 'sh', '-c', 'head -c 1048576 /dev/zero > /one-mib']).code, 0);
+  const ps = d.berth(['ps', '-a', '-s', '--filter', 'name=sized', '--format', '{{.Size}}']);
+  assert.equal(ps.code, 0, ps.stderr);
+  assert.match(ps.stdout, /^1\.05MB \(virtual \d+(\.\d+)?MB\)\n$/);
+  const api = await d.api('GET', '/containers/sized/json?size=1');
+  assert.ok(api.body.SizeRw >= 1048576 && api.body.SizeRw < 1100000, String(api.body.SizeRw));
+  assert.ok(api.body.SizeRootFs > api.body.SizeRw);
+  const plain = await d.api('GET', '/containers/sized/json');
+  assert.equal(plain.body.SizeRw, undefined);
+  d.berth(['rm', 'sized']);
+});

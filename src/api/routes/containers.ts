@@ -15,6 +15,8 @@ export interface ContainerRouteDeps {
   execs: ExecService;
   /** IDs of an image and its descendants, for `ancestor=` filters. */
   ancestorIds: (ref: string) => Set<string>;
+  /** The container's writable-layer size and that plus its image (`ps -s`, `inspect -s`). */
+  sizes?: (id: string, image: string) => Promise<{ SizeRw: number; SizeRootFs: number }>;
 }
 
 /** Routes under /containers: the lifecycle, stdio, and listings. */
@@ -29,7 +31,7 @@ export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void 
     c.json(201, await svc.create(config, host ?? {}, name || undefined, net ?? undefined));
   });
 
-  r.get('/containers/json', (c) => {
+  r.get('/containers/json', async (c) => {
     const filters = parseFilters(c.jsonQuery('filters'));
     const pred = containerFilter(filters, { find: (ref) => svc.store.find(ref), ancestorIds: d.ancestorIds });
     const all = c.flag('all') || Object.keys(filters).some((k) => k === 'status' || k === 'exited');
@@ -37,12 +39,17 @@ export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void 
     list.sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
     const limit = Number(c.query.get('limit') ?? -1);
     if (limit > 0) list = list.slice(0, limit);
-    c.json(200, list.map((rec) => summaryView(svc.withNetwork(rec), svc.ports(rec))));
+    const withSize = c.flag('size') && d.sizes;
+    c.json(200, await Promise.all(list.map(async (rec) => ({
+      ...summaryView(svc.withNetwork(rec), svc.ports(rec)),
+      ...(withSize ? await withSize(rec.Id, rec.Image) : {}),
+    }))));
   });
 
-  r.get('/containers/:id/json', (c) => {
+  r.get('/containers/:id/json', async (c) => {
     const rec = svc.store.get(c.params.id);
-    c.json(200, { ...inspectView(svc.withNetwork(rec)), ExecIDs: nullIfEmpty(d.execs.idsFor(rec.Id)) });
+    const sizes = c.flag('size') && d.sizes ? await d.sizes(rec.Id, rec.Image) : {};
+    c.json(200, { ...inspectView(svc.withNetwork(rec)), ExecIDs: nullIfEmpty(d.execs.idsFor(rec.Id)), ...sizes });
   });
 
   r.post('/containers/:id/start', async (c) => {
