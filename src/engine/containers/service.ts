@@ -13,6 +13,8 @@ import { initialState, zeroTime, type ContainerRecord } from './record.js';
 import { RestartManager } from './restart.js';
 import { HealthMonitor, probeByExec } from './health.js';
 import { AttachQueue } from './attach-queue.js';
+import { reconcileContainers } from './reconcile.js';
+import { laps, settleBoth } from './steps.js';
 import { raceTimeout, startErrorExitCode, Waiters, type WaitCondition } from './waiters.js';
 
 export type { WaitCondition } from './waiters.js';
@@ -270,49 +272,16 @@ export class ContainerService {
     }
   }
 
-  /**
-   * Brings records in line with reality after a daemon (re)start: containers
-   * still running are watched again, those that exited meanwhile get their
-   * real exit code, and restart policies apply to both kinds.
-   */
-  async reconcile(): Promise<void> {
-    for (const rec of this.deps.store.all()) {
-      try {
-        await this.reconcileOne(rec);
-      } catch (err) {
-        log.error('containers', 'reconcile failed', { id: rec.Id, error: errorMessage(err) });
-      }
-    }
-  }
-
-  private async reconcileOne(rec: ContainerRecord): Promise<void> {
-    if (rec.State.Status === 'removing') {
-      await this.removeLocked(rec, { force: true, volumes: false });
-      return;
-    }
-    if (rec.State.Running || rec.State.Restarting) {
-      const st = await this.deps.runtime.state(rec.Id);
-      if (st && (st.status === 'running' || st.status === 'paused')) {
-        rec.State.Paused = st.status === 'paused';
-        rec.State.Status = st.status;
-        rec.State.Pid = st.pid;
-        rec.State.Running = true;
-        rec.State.Restarting = false;
-        await this.deps.store.save(rec);
-        this.watchExit(rec.Id);
-        this.health.track(rec);
-        return;
-      }
-      const exit = await this.deps.runtime.exitStatus(rec.Id);
-      rec.State.Running = true; // so onExit records it
-      await this.onExit(rec.Id, exit ?? { exitCode: 255, oomKilled: false, finishedAt: new Date() });
-      return;
-    }
-    // Docker starts `always` containers (and `unless-stopped` ones not stopped by hand) when the daemon starts.
-    const policy = rec.HostConfig.RestartPolicy?.Name;
-    if (rec.HasBeenStartedBefore && !rec.ManuallyStopped && (policy === 'always' || policy === 'unless-stopped')) {
-      await this.start(rec.Id).catch((err) => log.warn('containers', 'start on daemon boot failed', { id: rec.Id, error: errorMessage(err) }));
-    }
+  /** After a daemon (re)start: see reconcile.ts. */
+  reconcile(): Promise<void> {
+    return reconcileContainers({
+      store: this.deps.store,
+      runtime: this.deps.runtime,
+      finishRemoval: (rec) => this.removeLocked(rec, { force: true, volumes: false }),
+      recordExit: (rec, status) => this.onExit(rec.Id, status),
+      follow: (rec) => { this.watchExit(rec.Id); this.health.track(rec); },
+      start: (id) => this.start(id),
+    });
   }
 
   // ---- stop, kill, restart, pause -----------------------------------------
@@ -527,18 +496,4 @@ export class ContainerService {
       Actor: { ID: rec.Id, Attributes: { ...(rec.Config.Labels ?? {}), image: rec.Config.Image ?? rec.Image, name: rec.Name.slice(1), ...extra } },
     });
   }
-}
-
-/** Debug-level timing marks of one operation on one container: `lap('mounted')` logs ms since the start. */
-function laps(op: string, id: string): (what: string) => void {
-  const t0 = performance.now();
-  return (what) => log.debug('containers', `${op}: ${what}`, { id: id.slice(0, 12), ms: Math.round(performance.now() - t0) });
-}
-
-/** Awaits both; when either fails, throws its error only after the other has settled (so cleanup never races a half-done step). */
-async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  const [ra, rb] = await Promise.allSettled([a, b]);
-  if (ra.status === 'rejected') throw ra.reason;
-  if (rb.status === 'rejected') throw rb.reason;
-  return [ra.value, rb.value];
 }
