@@ -14,7 +14,8 @@ import { RestartManager } from './restart.js';
 import { HealthMonitor, probeByExec } from './health.js';
 import { AttachQueue } from './attach-queue.js';
 import { reconcileContainers } from './reconcile.js';
-import { laps, settleBoth } from './steps.js';
+import { laps } from './steps.js';
+import { settleBoth } from '../../common/settle.js';
 import { raceTimeout, startErrorExitCode, Waiters, type WaitCondition } from './waiters.js';
 
 export type { WaitCondition } from './waiters.js';

@@ -7,11 +7,3 @@ export function laps(op: string, id: string): (what: string) => void {
   const t0 = performance.now();
   return (what) => log.debug('containers', `${op}: ${what}`, { id: id.slice(0, 12), ms: Math.round(performance.now() - t0) });
 }
-
-/** Awaits both; when either fails, throws its error only after the other has settled (so cleanup never races a half-done step). */
-export async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  const [ra, rb] = await Promise.allSettled([a, b]);
-  if (ra.status === 'rejected') throw ra.reason;
-  if (rb.status === 'rejected') throw rb.reason;
-  return [ra.value, rb.value];
-}

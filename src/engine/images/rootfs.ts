@@ -6,6 +6,7 @@ import { layerFromUpper, runtimePlaceholders, upperChanges, type Change } from '
 import { applyLayerStream } from '../layers/apply.js';
 import { createTarStream, isMountPoint } from '../layers/host-tools.js';
 import { treeSize } from '../layers/usage.js';
+import { settleBoth } from '../../common/settle.js';
 import { parseRepoTag } from './reference.js';
 import type { ImageService } from './service.js';
 import { chainIds, mediaTypes, type ImageConfig, type ImageRecord } from './types.js';
@@ -127,13 +128,17 @@ export class ContainerRootfs {
   async storeAndUnpack(tarStream: Readable, parentDiffIds: string[]): Promise<{ digest: string }> {
     const key = `extract-commit-${randomBytes(8).toString('hex')}`;
     await this.sn.prepare(key, parentDiffIds.length ? chainIds(parentDiffIds).at(-1) : undefined);
+    const toStore = new PassThrough();
+    const toDisk = new PassThrough();
     try {
-      const toStore = new PassThrough();
-      const toDisk = new PassThrough();
       tarStream.on('error', (err) => { toStore.destroy(err); toDisk.destroy(err); });
       tarStream.pipe(toStore);
       tarStream.pipe(toDisk);
-      const [blob, scan] = await Promise.all([this.images.content.write(toStore), applyLayerStream(toDisk, this.sn.dir(key))]);
+      // When one side fails, stop the other too (it would stall on the tee) and let it settle before cleaning up.
+      const stored = this.images.content.write(toStore);
+      const unpacked = applyLayerStream(toDisk, this.sn.dir(key));
+      const fail = (err: unknown) => { tarStream.destroy(); toStore.destroy(); toDisk.destroy(); throw err; };
+      const [blob, scan] = await settleBoth(stored.catch(fail), unpacked.catch(fail));
       // An uncompressed layer's digest is its diff ID.
       const chainId = chainIds([...parentDiffIds, blob.digest]).at(-1)!;
       if (this.sn.stat(chainId)) await this.sn.remove(key);
