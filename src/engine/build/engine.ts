@@ -15,15 +15,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { ContainerService } from '../containers/service.js';
 import type { ContainerConfig, HostConfig } from '../containers/types.js';
 import { hostPlatform } from '../images/import.js';
 import { parseRepoTag } from '../images/reference.js';
 import type { ContainerRootfs } from '../images/rootfs.js';
 import type { ImageService } from '../images/service.js';
-import { chainIds, mediaTypes, type HistoryEntry, type ImageConfig } from '../images/types.js';
-import { extractTarStream } from '../layers/host-tools.js';
+import { mediaTypes, type HistoryEntry, type ImageConfig } from '../images/types.js';
 
 /** What a new image records besides its layers. */
 export interface ImageMeta {
@@ -62,10 +61,10 @@ export interface BuildEngine {
   removeContainer(containerId: string): Promise<void>;
   /**
    * A new image: `parent` plus `layer` (a plain tar) as its top layer. With
-   * `clean` (a layer without whiteouts, such as COPY makes) the layer is
-   * unpacked while it is stored, in one pass; `size()` then gives its file bytes.
+   * `madeHere` (a tar the builder wrote itself, such as COPY makes) the layer
+   * is unpacked while it is stored, in one pass.
    */
-  addLayer(parent: string | undefined, layer: Readable, meta: ImageMeta, clean?: { size(): number }): Promise<string>;
+  addLayer(parent: string | undefined, layer: Readable, meta: ImageMeta, madeHere?: boolean): Promise<string>;
   /** A new image: `parent`'s layers, a new config and one history row with no layer. */
   commitConfig(parent: string | undefined, meta: ImageMeta): Promise<string>;
   /** Mounts an image's filesystem read-only while `fn` runs (undefined: an empty root). */
@@ -137,34 +136,15 @@ export class ServiceBuildEngine implements BuildEngine {
     await this.containers.remove(containerId, { force: true, volumes: true });
   }
 
-  async addLayer(parent: string | undefined, layer: Readable, meta: ImageMeta, clean?: { size(): number }): Promise<string> {
-    if (!clean) {
+  async addLayer(parent: string | undefined, layer: Readable, meta: ImageMeta, madeHere?: boolean): Promise<string> {
+    if (!madeHere) {
       const blob = await this.images.content.write(layer);
       return this.writeImage(parent, meta, { digest: blob.digest });
     }
     // Store the blob and fill the snapshot from the same stream: createImage then finds the
     // layer unpacked under its chain ID and skips reading the blob back twice (scan, extract).
-    const sn = this.images.snapshots;
     const base = parent ? this.images.resolve(parent) : undefined;
-    const diffIds = base ? base.layers.map((l) => l.diffId) : [];
-    const key = `extract-build-${randomBytes(8).toString('hex')}`;
-    await sn.prepare(key, diffIds.length ? chainIds(diffIds).at(-1) : undefined);
-    let digest: string;
-    try {
-      const toStore = new PassThrough();
-      const toDisk = new PassThrough();
-      layer.pipe(toStore);
-      layer.pipe(toDisk);
-      layer.on('error', (e) => { toStore.destroy(e); toDisk.destroy(e); });
-      const [blob] = await Promise.all([this.images.content.write(toStore), extractTarStream(toDisk, sn.dir(key))]);
-      digest = blob.digest;
-      const chainId = chainIds([...diffIds, digest]).at(-1)!;
-      if (sn.stat(chainId)) await sn.remove(key);
-      else await sn.commit(chainId, key, clean.size());
-    } catch (err) {
-      if (sn.stat(key)) await sn.remove(key).catch(() => undefined);
-      throw err;
-    }
+    const { digest } = await this.rootfs.storeAndUnpack(layer, base ? base.layers.map((l) => l.diffId) : []);
     return this.writeImage(parent, meta, { digest });
   }
 

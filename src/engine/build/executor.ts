@@ -212,7 +212,7 @@ class StepRunner {
       const exists = real !== undefined && (await stat(real).then((s) => s.isDirectory(), () => false));
       if (exists) return engine.commitConfig(parent, meta);
       const layer = copyLayer({ targets: [], inline: [], dest: step.path, parentRoot: root, dirs: [step.path] });
-      return engine.addLayer(parent, layer, meta, layer);
+      return engine.addLayer(parent, layer, meta, true);
     });
   }
 
@@ -248,7 +248,7 @@ class StepRunner {
           mode: step.chmod ? parseInt(step.chmod, 8) : undefined, unpackArchives: step.add && step.from === undefined,
         });
         // ADD may unpack an archive holding whiteouts: only plain copies take the one-pass path.
-        return engine.addLayer(parent, layer, meta, step.add ? undefined : layer);
+        return engine.addLayer(parent, layer, meta, !step.add);
       });
       await this.deps.cache.set(key, id);
       return id;
