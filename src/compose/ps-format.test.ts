@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { humanDuration, portsText, psTableV1, psTableV2, stateV1 } from './ps-format.js';
+import { humanDuration, legacyCommand, portsText, psTableV1, psTableV2, stateV1 } from './ps-format.js';
 import type { ContainerSummary } from './engine.js';
 
 function c(name: string, command: string, state: string, status: string, ports: ContainerSummary['Ports'] = []): ContainerSummary {
@@ -38,4 +38,11 @@ test('the docker compose table', () => {
   assert.equal(humanDuration(0.5), 'Less than a second');
   assert.equal(humanDuration(90), 'About a minute');
   assert.equal(humanDuration(7200), '2 hours');
+});
+
+test('the fig-style Command is entrypoint and cmd joined, unquoted, as docker-compose 1.29 prints it', () => {
+  assert.equal(legacyCommand({ Entrypoint: null, Cmd: ['sh', '-c', 'while true; do sleep 1; done'] }), 'sh -c while true; do sleep 1; done');
+  assert.equal(legacyCommand({ Entrypoint: ['/entry.sh'], Cmd: ['run', 'a b'] }), '/entry.sh run a b');
+  assert.equal(legacyCommand({ Entrypoint: '/bin/tini', Cmd: null }), '/bin/tini');
+  assert.equal(legacyCommand({}), '');
 });

@@ -79,6 +79,12 @@ export function portsText(c: ContainerSummary): string {
     .filter((v, i, a) => a.indexOf(v) === i).join(', ');
 }
 
+/** docker-compose 1.x's `human_readable_command`: entrypoint then cmd, joined by spaces, unquoted. */
+export function legacyCommand(config: { Entrypoint?: string[] | string | null; Cmd?: string[] | string | null }): string {
+  const words = (v: string[] | string | null | undefined) => (v == null ? [] : Array.isArray(v) ? v : [v]);
+  return [...words(config.Entrypoint), ...words(config.Cmd)].join(' ');
+}
+
 function truncate(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 4)} ...`;
 }

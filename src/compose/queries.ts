@@ -3,7 +3,7 @@ import type { ComposeRunner } from './executor.js';
 import type { ContainerSummary } from './engine.js';
 import { createBody, imageName, L, oneoffName } from './container-spec.js';
 import { containerNumber, nameOf } from './plan.js';
-import { psFormatted, psTableV1, psTableV2, tabulate } from './ps-format.js';
+import { legacyCommand, psFormatted, psTableV1, psTableV2, tabulate } from './ps-format.js';
 import { streamLogs, type LogOptions } from './logs.js';
 import { withDependencies } from './validate.js';
 import { parsePorts } from './syntax.js';
@@ -27,7 +27,11 @@ export async function ps(r: ComposeRunner, opts: PsOptions = {}): Promise<void> 
   if (opts.quiet) return r.io.out(list.map((c) => `${c.Id}\n`).join(''));
   if (opts.services) return r.io.out([...new Set(list.map((c) => c.Labels[L.service]))].sort().map((s) => `${s}\n`).join(''));
   if (opts.format && opts.format !== 'table') return r.io.out(psFormatted(list, opts.format));
-  r.io.out(r.project.legacy ? psTableV1(list) : psTableV2(list));
+  if (!r.project.legacy) return r.io.out(psTableV2(list));
+  // docker-compose 1.x's Command column is the config's entrypoint and cmd
+  // joined by spaces, not the API's Command (which quotes arguments with spaces).
+  const configs = await Promise.all(list.map((c) => r.engine.inspectContainer(c.Id).then((i) => i.Config, () => undefined)));
+  r.io.out(psTableV1(list.map((c, i) => ({ ...c, Command: configs[i] ? legacyCommand(configs[i]) : c.Command }))));
 }
 
 export async function logs(r: ComposeRunner, services: string[], opts: LogOptions = {}): Promise<void> {

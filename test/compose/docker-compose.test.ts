@@ -62,6 +62,8 @@ test('docker-compose up -d of the seed fig.yml; ps there and in berth compose ag
   ok(ours);
   assert.match(ours.stdout, /^dcfig_db_1\s+.*\s+Up\s+3306\/tcp/m);
   assert.match(ours.stdout, /^dcfig_web_1\s+httpd -f -v -p 80 -h \/etc\s+Up\s+0\.0\.0\.0:\d+->80\/tcp/m);
+  // Same table byte for byte, the Command column included (entrypoint + cmd, unquoted).
+  assert.equal(ours.stdout, theirs.stdout);
   const env = fig.compose(['exec', '-T', 'web', 'env']);
   assert.match(env.stdout, /^MYSQL_PORT_3306_TCP=tcp:\/\/\d+\.\d+\.\d+\.\d+:3306$/m, env.stderr);
 });
