@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { NetworkPort } from '../engine/containers/ports.js';
 import type { ContainerStore } from '../engine/containers/store.js';
+import type { ContainerRecord } from '../engine/containers/record.js';
 import { setupContainerNetwork } from '../engine/network/container-setup.js';
 import type { NetworkService } from '../engine/network/service.js';
 
@@ -33,6 +34,7 @@ export function networkPort(svc: NetworkService, store: ContainerStore): Network
         id: rec.Id, name: rec.Name.slice(1), config: rec.Config, hostConfig: rec.HostConfig,
         endpoints: normalizeEndpoints(rec.NetworkingConfig?.EndpointsConfig),
         filesDir: store.dir(rec.Id),
+        skipPrimary: rec.PrimaryNetworkDisconnected,
         linkInfo(ref) {
           const other = store.find(ref);
           if (!other) return undefined;
@@ -45,7 +47,20 @@ export function networkPort(svc: NetworkService, store: ContainerStore): Network
       });
     },
     release: (id) => svc.releaseContainer(id),
-    settings: (rec) => svc.networkSettings(rec.Id, modeOf(rec.HostConfig.NetworkMode)),
+    settings(rec) {
+      const mode = modeOf(rec.HostConfig.NetworkMode);
+      const settings = svc.networkSettings(rec.Id, mode);
+      const live = settings.Networks as Record<string, unknown> | undefined;
+      // A container not running has no endpoints; Docker still lists the
+      // networks it will join, with empty addresses (docker-compose 1.29
+      // reads them to decide what to connect or disconnect).
+      if (!rec.State.Running && (!live || Object.keys(live).length === 0)) {
+        let primary = mode;
+        try { if (mode !== 'host' && mode !== 'none' && !mode.startsWith('container:')) primary = svc.find(mode).Name; } catch { /* removed network: show what was asked */ }
+        settings.Networks = configuredNetworks(rec, primary);
+      }
+      return settings;
+    },
     ports: (id) => svc.listPorts(id),
   };
 }
@@ -55,5 +70,25 @@ function normalizeEndpoints<T>(eps: Record<string, T> | null | undefined): Recor
   if (!eps) return undefined;
   const out: Record<string, T> = {};
   for (const [k, v] of Object.entries(eps)) out[k === 'default' ? 'bridge' : k] = v;
+  return out;
+}
+
+type EndpointsConfig = NonNullable<NonNullable<ContainerRecord['NetworkingConfig']>['EndpointsConfig']>;
+
+/** The networks a stopped container will join at its next start, as inspect shows them before it runs. */
+function configuredNetworks(rec: ContainerRecord, mode: string): Record<string, unknown> {
+  const eps: EndpointsConfig = normalizeEndpoints(rec.NetworkingConfig?.EndpointsConfig) ?? {};
+  const names = Object.keys(eps);
+  const joinsMode = !(mode === 'host' || mode === 'none' || mode.startsWith('container:') || rec.PrimaryNetworkDisconnected);
+  if (mode === 'host' || mode === 'none' || (joinsMode && !names.includes(mode))) names.unshift(mode);
+  const out: Record<string, unknown> = {};
+  for (const name of names) {
+    const ep = eps[name];
+    out[name] = {
+      IPAMConfig: ep?.IPAMConfig ?? null, Links: null, Aliases: ep?.Aliases?.length ? ep.Aliases : null, MacAddress: ep?.MacAddress ?? '',
+      NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0, DriverOpts: null, DNSNames: null,
+    };
+  }
   return out;
 }

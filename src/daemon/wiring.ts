@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { Conflict } from '../common/errors.js';
 import type { Router } from '../api/router.js';
 import { registerImageRoutes } from '../api/routes/images.js';
 import { registerVolumeRoutes } from '../api/routes/volumes.js';
@@ -99,6 +100,12 @@ export async function wireServices(opts: DaemonOptions, _events: EventBus, store
       registerImageRoutes(r, images, { pull: pullHandler(distribution) });
       registerDistributionRoutes(r, distribution);
       registerVolumeRoutes(r, volumes);
+      // Whether `network` (a name) is the one the container's NetworkMode names.
+      const isPrimaryNetwork = (mode: string | undefined, network: string) => {
+        const m = !mode || mode === 'default' ? 'bridge' : mode;
+        if (m === 'host' || m === 'none' || m.startsWith('container:')) return false;
+        try { return networks.find(m).Name === network; } catch { return false; }
+      };
       registerNetworkRoutes(r, networks, {
         async resolve(ref) {
           const c = store.get(ref);
@@ -109,14 +116,19 @@ export async function wireServices(opts: DaemonOptions, _events: EventBus, store
         async addNetwork(id, network, endpoint) {
           const c = store.get(id);
           c.NetworkingConfig = { ...c.NetworkingConfig, EndpointsConfig: { ...c.NetworkingConfig?.EndpointsConfig, [network]: endpoint } };
+          if (isPrimaryNetwork(c.HostConfig.NetworkMode, network)) delete c.PrimaryNetworkDisconnected;
           await store.save(c);
         },
         async removeNetwork(id, network) {
           const c = store.get(id);
           const eps = { ...c.NetworkingConfig?.EndpointsConfig };
-          if (!(network in eps)) return;
+          const primary = isPrimaryNetwork(c.HostConfig.NetworkMode, network);
+          if (!(network in eps) && (!primary || c.PrimaryNetworkDisconnected)) {
+            throw new Conflict(`container ${c.Id} is not connected to network ${network}`);
+          }
           delete eps[network];
           c.NetworkingConfig = { ...c.NetworkingConfig, EndpointsConfig: eps };
+          if (primary) c.PrimaryNetworkDisconnected = true;
           await store.save(c);
         },
       });

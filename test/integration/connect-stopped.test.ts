@@ -33,3 +33,42 @@ test('a created container joins networks connected before its start; a disconnec
   assert.equal(d.berth(['start', 'cs-ctr']).code, 0);
   assert.deepEqual(await networksOf('cs-ctr'), ['cs-net1']);
 });
+
+test('a stopped container shows the networks it will join; disconnected from its NetworkMode network it starts without it', async () => {
+  after(() => { d.berth(['rm', '-f', 'cs-prim']); });
+  assert.equal(d.berth(['network', 'create', 'cs-net3']).code, 0);
+  after(async () => { await d.api('DELETE', '/networks/cs-net3'); });
+  let r = d.berth(['create', '--name', 'cs-prim', 'busybox', 'sleep', '1000']);
+  assert.equal(r.code, 0, r.stderr);
+  // Before it ever ran, inspect lists the default bridge with no address (as Docker does).
+  assert.deepEqual(await networksOf('cs-prim'), ['bridge']);
+  assert.equal((await d.api('GET', '/containers/cs-prim/json')).body.NetworkSettings.Networks.bridge.IPAddress, '');
+
+  r = d.berth(['network', 'disconnect', 'bridge', 'cs-prim']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(await networksOf('cs-prim'), []);
+  // Disconnecting again names what is wrong.
+  r = d.berth(['network', 'disconnect', 'bridge', 'cs-prim']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /is not connected to network bridge/);
+
+  assert.equal(d.berth(['start', 'cs-prim']).code, 0);
+  assert.deepEqual(await networksOf('cs-prim'), []);
+  assert.equal((await d.api('GET', '/containers/cs-prim/json')).body.HostConfig.NetworkMode, 'default');
+  const links = d.berth(['exec', 'cs-prim', 'ls', '/sys/class/net']).stdout.split(/\s+/).filter(Boolean);
+  assert.deepEqual(links, ['lo']);
+
+  // Connected to another network while stopped, it starts on that one alone.
+  assert.equal(d.berth(['stop', '-t', '0', 'cs-prim']).code, 0);
+  r = d.berth(['network', 'connect', 'cs-net3', 'cs-prim']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(d.berth(['start', 'cs-prim']).code, 0);
+  assert.deepEqual(await networksOf('cs-prim'), ['cs-net3']);
+
+  // Reconnecting the NetworkMode network brings it back at the next start.
+  assert.equal(d.berth(['stop', '-t', '0', 'cs-prim']).code, 0);
+  assert.equal(d.berth(['network', 'connect', 'bridge', 'cs-prim']).code, 0);
+  assert.deepEqual(await networksOf('cs-prim'), ['bridge', 'cs-net3']);
+  assert.equal(d.berth(['start', 'cs-prim']).code, 0);
+  assert.deepEqual(await networksOf('cs-prim'), ['bridge', 'cs-net3']);
+});

@@ -47,6 +47,12 @@ export interface ContainerRecord {
   MonitorPid?: number;
   /** `NetworkingConfig` of the create request (endpoints: aliases, addresses). */
   NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null; MacAddress?: string }> | null };
+  /**
+   * Set by `network disconnect` of a stopped container from its NetworkMode
+   * network: it starts without it (Docker keeps NetworkMode and drops the
+   * endpoint); a later `network connect` to that network clears it.
+   */
+  PrimaryNetworkDisconnected?: boolean;
   /** Network state owned by the network service, shown under NetworkSettings. */
   NetworkSettings?: Record<string, unknown>;
   /** Mounts as inspect shows them, resolved at create by the volume service. */

@@ -35,6 +35,8 @@ export interface ContainerNetworkSpec {
   filesDir: string;
   /** A linked container's identity, configured env and exposed ports (for ALIAS_ENV_*, ALIAS_PORT_*). */
   linkInfo?(ref: string): { id: string; name: string; env: string[]; exposed: string[] } | undefined;
+  /** The NetworkMode network was disconnected while the container was stopped: start without it. */
+  skipPrimary?: boolean;
   /** Resolves `container:<ref>` to a running container's ID. */
   resolveContainer?(ref: string): string | undefined;
 }
@@ -74,13 +76,16 @@ export async function setupContainerNetwork(svc: NetworkService, s: ContainerNet
     return { netnsPath: path, files, env: [] };
   }
 
-  const first = mode === 'none' ? undefined : svc.find(mode);
+  const eps = s.endpoints ?? {};
+  // Without its NetworkMode network (disconnected while stopped) the container
+  // joins its other networks, the first of them taking the primary's role, or none.
+  const primaryRef = s.skipPrimary ? Object.keys(eps).find((k) => { try { svc.find(k); return true; } catch { return false; } }) : mode;
+  const first = mode === 'none' || !primaryRef ? undefined : svc.find(primaryRef);
   const netnsPath = await svc.createNetns(s.id, s.name, { forDefaultBridge: !!first?.Default });
   try {
     const env: string[] = [];
     const links = (s.hostConfig.Links ?? []).map(parseLinkEntry);
     if (first) {
-      const eps = s.endpoints ?? {};
       const rest = Object.keys(eps).filter((k) => { try { return svc.find(k).Id !== first.Id; } catch { return true; } });
       for (const [ref, ep] of [[first.Name, eps[first.Name] ?? eps[first.Id] ?? {}] as const, ...rest.map((k) => [k, eps[k]] as const)]) {
         await svc.connect(s.id, {
@@ -96,7 +101,7 @@ export async function setupContainerNetwork(svc: NetworkService, s: ContainerNet
         env.push(...linkEnv({ alias: l.alias, name: info.name, ip: target.ip, ports: info.exposed, env: info.env, linkingName: s.name }));
       }
     }
-    const files = await writeContainerFiles(s.filesDir, await svc.containerFiles(s.id, { ...fileOpts, links: mode === 'none' ? [] : links }));
+    const files = await writeContainerFiles(s.filesDir, await svc.containerFiles(s.id, { ...fileOpts, links: first ? links : [] }));
     await svc.ready(s.id);
     return { netnsPath, files, env };
   } catch (e) {
