@@ -54,6 +54,11 @@ export interface BuildEngine {
   image(ref: string): { id: string; config: ImageConfig };
   /** Does the image still exist (a cache entry may point at a deleted one)? */
   exists(id: string): boolean;
+  /**
+   * Creates a container that never starts, as the legacy builder does for a
+   * metadata step (` ---> Running in …`); remove it with removeContainer.
+   */
+  createContainer(req: RunRequest): Promise<string>;
   /** Runs `argv` in a new container, streaming its output; resolves when it exits. */
   run(req: RunRequest, out: (chunk: Buffer) => void): Promise<{ containerId: string; exitCode: number }>;
   /** A new image: `parent` plus one layer holding what the container changed. */
@@ -76,6 +81,20 @@ export interface BuildEngine {
 /** Files runc creates as bind-mount targets in the container's upper dir; not part of a RUN's layer. */
 const MOUNT_TARGETS = new Set(['etc/hosts', 'etc/hostname', 'etc/resolv.conf', '.dockerenv']);
 
+/** The container config and host config of a build step's container. */
+function containerSpec(req: RunRequest): [ContainerConfig, HostConfig] {
+  const config: ContainerConfig = {
+    Image: req.imageId, Cmd: req.argv, Entrypoint: [''], Env: req.env, User: req.user ?? '', WorkingDir: req.workingDir ?? '',
+    Healthcheck: { Test: ['NONE'] }, AttachStdout: true, AttachStderr: true,
+  };
+  const host: HostConfig = {};
+  if (req.networkMode && req.networkMode !== 'default') host.NetworkMode = req.networkMode;
+  if (req.extraHosts?.length) host.ExtraHosts = req.extraHosts;
+  if (req.shmSize) host.ShmSize = req.shmSize;
+  if (req.binds?.length) host.Binds = req.binds;
+  return [config, host];
+}
+
 /** The BuildEngine over the daemon's own services. */
 export class ServiceBuildEngine implements BuildEngine {
   constructor(private images: ImageService, private containers: ContainerService, private rootfs: ContainerRootfs, private tmpRoot = tmpdir()) {}
@@ -89,17 +108,14 @@ export class ServiceBuildEngine implements BuildEngine {
     return this.images.get(id) !== undefined;
   }
 
+  async createContainer(req: RunRequest): Promise<string> {
+    const { Id } = await this.containers.create(...containerSpec(req));
+    req.onCreated?.(Id);
+    return Id;
+  }
+
   async run(req: RunRequest, out: (chunk: Buffer) => void): Promise<{ containerId: string; exitCode: number }> {
-    const config: ContainerConfig = {
-      Image: req.imageId, Cmd: req.argv, Entrypoint: [''], Env: req.env, User: req.user ?? '', WorkingDir: req.workingDir ?? '',
-      Healthcheck: { Test: ['NONE'] }, AttachStdout: true, AttachStderr: true,
-    };
-    const host: HostConfig = {};
-    if (req.networkMode && req.networkMode !== 'default') host.NetworkMode = req.networkMode;
-    if (req.extraHosts?.length) host.ExtraHosts = req.extraHosts;
-    if (req.shmSize) host.ShmSize = req.shmSize;
-    if (req.binds?.length) host.Binds = req.binds;
-    const { Id } = await this.containers.create(config, host);
+    const { Id } = await this.containers.create(...containerSpec(req));
     req.onCreated?.(Id);
     const session = this.containers.attach(Id, { stdin: false });
     // A failed start rejects the pending attach; nobody else would handle that rejection.
