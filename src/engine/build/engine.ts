@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContainerService } from '../containers/service.js';
+import type { CacheSourceStore } from './cache-from.js';
 import type { ContainerConfig, HostConfig } from '../containers/types.js';
 import { hostPlatform } from '../images/import.js';
 import { parseRepoTag } from '../images/reference.js';
@@ -49,7 +50,8 @@ export interface RunRequest {
   onCreated?: (containerId: string) => void;
 }
 
-export interface BuildEngine {
+/** CacheSourceStore (cache-from.ts) is part of it: image lookups, parents, restoring a cached row. */
+export interface BuildEngine extends CacheSourceStore {
   /** A local image by reference or ID; throws NotFound `No such image: x`. */
   image(ref: string): { id: string; config: ImageConfig };
   /** Does the image still exist (a cache entry may point at a deleted one)? */
@@ -186,6 +188,30 @@ export class ServiceBuildEngine implements BuildEngine {
     const layers = (base?.layers ?? []).map((l) => ({ digest: l.digest, mediaType: l.mediaType }));
     if (layer) layers.push({ digest: layer.digest, mediaType: mediaTypes.ociLayer });
     const rec = await this.images.createImage(cfg.digest, layers, { parent: base?.id });
+    return rec.id;
+  }
+
+  parentOf(id: string): string | undefined {
+    return this.images.get(id)?.parent;
+  }
+
+  async restoreFromCache(parent: string | undefined, source: string, index: number, config: ContainerConfig): Promise<string> {
+    const src = this.images.resolve(source);
+    const srcConfig = this.images.config(src.id);
+    const base = parent ? this.images.resolve(parent) : undefined;
+    const baseConfig: Partial<ImageConfig> = base ? this.images.config(base.id) : {};
+    const row = srcConfig.history![index];
+    // The source's layers are the parent's plus one per non-empty row: take as many as this row needs.
+    const count = (base?.layers.length ?? 0) + (row.empty_layer ? 0 : 1);
+    // Everything comes from the source, the creation time included, so restoring twice gives the same image.
+    const image: ImageConfig = {
+      architecture: srcConfig.architecture, os: srcConfig.os, ...(srcConfig.variant ? { variant: srcConfig.variant } : {}),
+      config, created: row.created, ...(srcConfig.author ? { author: srcConfig.author } : {}),
+      history: [...(baseConfig.history ?? []), row],
+      rootfs: { type: 'layers', diff_ids: srcConfig.rootfs.diff_ids.slice(0, count) },
+    };
+    const cfg = await this.images.content.writeBuffer(JSON.stringify(image));
+    const rec = await this.images.createImage(cfg.digest, src.layers.slice(0, count).map((l) => ({ digest: l.digest, mediaType: l.mediaType })), { parent: base?.id });
     return rec.id;
   }
 

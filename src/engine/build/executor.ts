@@ -17,6 +17,7 @@ import { BerthError, InvalidArgument, NotFound } from '../../common/errors.js';
 import { log } from '../../common/log.js';
 import type { ContainerConfig } from '../containers/types.js';
 import { familiar, parseRepoTag } from '../images/reference.js';
+import { CacheFromSources } from './cache-from.js';
 import type { BuildCache } from './cache-store.js';
 import { copyCreatedBy, stepCacheKey } from './cache-key.js';
 import type { BuildContext } from './context.js';
@@ -101,6 +102,7 @@ export async function runBuild(deps: Deps, opts: BuildOptions): Promise<string> 
       if (step.display) out.stream(step.display + '\n');
       if (step.kind === 'meta-arg') continue;
       if (step.kind === 'from') {
+        exec.newStage();
         if ('stage' in step.base) parent = results.get(step.base.stage);
         else if ('image' in step.base) parent = images.get(step.base.image)!.id;
         else parent = undefined;
@@ -177,16 +179,24 @@ async function scriptMounts(step: RunStep): Promise<{ binds: string[]; cleanup: 
 /** Executes one step at a time, through the cache. */
 class StepRunner {
   private readonly removals: Promise<void>[] = [];
+  private readonly cacheFrom: CacheFromSources;
 
   constructor(
     private deps: Deps, private opts: BuildOptions, private images: Map<string, { id: string }>,
     private stageResult: (stage: number) => string | undefined,
-  ) {}
+  ) {
+    this.cacheFrom = new CacheFromSources(deps.engine, opts.noCache ? [] : opts.cacheFrom ?? []);
+  }
+
+  /** A new stage begins (FROM). */
+  newStage(): void {
+    this.cacheFrom.reset();
+  }
 
   async step(step: Exclude<Step, { kind: 'meta-arg' | 'from' }>, parent: string | undefined): Promise<string> {
     if (step.kind === 'copy') return this.copy(step, parent);
     const key = stepCacheKey(parent ?? '', step);
-    const hit = this.cached(key);
+    const hit = await this.cached(key, parent, step.createdBy, step.config);
     if (hit) return hit;
     const meta = { config: step.config, createdBy: step.createdBy, author: step.author };
     let id: string;
@@ -230,11 +240,17 @@ class StepRunner {
     await Promise.all(this.removals);
   }
 
-  private cached(key: string): string | undefined {
+  /** The step's result from the local cache or a --cache-from image (printing `Using cache`), if there is one. */
+  private async cached(key: string, parent: string | undefined, createdBy: string, config: ContainerConfig): Promise<string | undefined> {
     if (this.opts.noCache) return undefined;
-    const id = this.deps.cache.get(key);
-    if (!id || !this.deps.engine.exists(id)) return undefined;
-    this.deps.out.stream(messages.usingCache());
+    let id = this.deps.cache.get(key);
+    if (id && (!this.deps.engine.exists(id) || (this.cacheFrom.active && !this.cacheFrom.acceptsLocal(id)))) id = undefined;
+    if (!id && this.cacheFrom.active) {
+      id = await this.cacheFrom.lookup(parent, createdBy, config);
+      // Remembered locally too, so the next build finds it without the sources.
+      if (id) await this.deps.cache.set(key, id);
+    }
+    if (id) this.deps.out.stream(messages.usingCache());
     return id;
   }
 
@@ -308,7 +324,7 @@ class StepRunner {
     return withSources(async (srcs, digest) => {
       const createdBy = copyCreatedBy(step, srcs, digest.replace(/^sha256:/, ''));
       const key = stepCacheKey(parent ?? '', { ...step, createdBy }, { sourcesDigest: digest, fromImage: fromId });
-      const hit = this.cached(key);
+      const hit = await this.cached(key, parent, createdBy, step.config);
       if (hit) return hit;
       const meta = { config: step.config, createdBy, author: step.author };
       const id = await engine.withRootfs(parent, async (root) => {
