@@ -327,6 +327,8 @@ class StepRunner {
       const hit = await this.cached(key, parent, createdBy, step.config);
       if (hit) return hit;
       const meta = { config: step.config, createdBy, author: step.author };
+      // Only now are the bytes needed: a small context waits in memory until here.
+      if (step.from === undefined && srcs.length) await context.materialize();
       const id = await engine.withRootfs(parent, async (root) => {
         const owner = step.chown ? await resolveChown(step.chown, root, (p) => readFile(p, 'utf8')) : undefined;
         const layer = copyLayer({
