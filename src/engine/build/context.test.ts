@@ -343,7 +343,7 @@ test('a small plain context is held in memory with the same answers as on disk; 
   const mem = await contextFromTar((await packContext(src)).stream, { tmpRoot: tmp });
   const disk = await contextFromTar((await packContext(src)).stream, { tmpRoot: tmp, memory: false });
   // A tar without entries for its parent directories: they are made as mkdir -p makes them.
-  const bare = await makeTar([{ name: 'q/r/s.txt', data: 's', mode: 0o640 }, { name: 'Dockerfile', data: 'FROM y\n' }]);
+  const bare = await makeTar([{ name: './', type: 'directory', mode: 0o755 }, { name: 'q/r/s.txt', data: 's', mode: 0o640 }, { name: 'Dockerfile', data: 'FROM y\n' }]);
   const memBare = await contextFromTar(Readable.from([bare]), { tmpRoot: tmp });
   const diskBare = await contextFromTar(Readable.from([bare]), { tmpRoot: tmp, memory: false });
   try {

@@ -70,6 +70,8 @@ export class MemTree {
     if (!dir && h.type !== 'file' && h.type !== 'contiguous-file') return false;
     const rel = cleanRel(h.name);
     if (rel === undefined) return false;
+    // `./` names the root, which the disk writer skips too.
+    if (rel === '') return dir;
     const existing = this.nodes.get(rel);
     if (existing && !(existing.implicit && dir)) return false;
     // A path under something that is a file: let the disk writer report it.
