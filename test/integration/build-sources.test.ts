@@ -92,6 +92,10 @@ test('--cache-from: a changed file misses from its COPY on; an unknown source is
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.deepEqual(stepsOf(r.stdout).map((s) => s.cached), [false, true, true, false, false]);
   assert.equal(b.berth(['run', '--rm', 'bt-cf2:2', 'cat', '/f.txt']).stdout, 'file two\n');
+  // As in Docker: naming only missing sources leaves the local cache unused.
+  const none = b.berth(['build', '--cache-from', 'bt-nowhere:1', '-t', 'bt-cf2:4', dir], { timeoutMs: 120_000 });
+  assert.equal(none.code, 0, none.stderr);
+  assert.ok(stepsOf(none.stdout).every((s) => !s.cached), none.stdout);
   // --no-cache wins over --cache-from.
   const nc = b.berth(['build', '--no-cache', '--cache-from', 'bt-cf2:1', '-t', 'bt-cf2:3', dir], { timeoutMs: 120_000 });
   assert.equal(nc.code, 0, nc.stderr);

@@ -35,8 +35,10 @@ interface Source { id: string; config: ImageConfig }
 export class CacheFromSources {
   private readonly all: Source[] = [];
   private current: Source[] = [];
+  private readonly given: boolean;
 
   constructor(private readonly store: CacheSourceStore, refs: string[]) {
+    this.given = refs.length > 0;
     for (const ref of refs) {
       try {
         this.all.push(store.image(ref));
@@ -47,9 +49,12 @@ export class CacheFromSources {
     this.current = this.all;
   }
 
-  /** Were any sources given (even ones not found)? Then local hits must agree with them. */
+  /**
+   * Were any sources given? Then local hits must agree with them; as in
+   * Docker, naming only images that do not exist leaves no usable cache.
+   */
   get active(): boolean {
-    return this.all.length > 0;
+    return this.given;
   }
 
   /** A new stage starts: every source is a candidate again. */
