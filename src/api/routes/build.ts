@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { InvalidArgument, errorMessage } from '../../common/errors.js';
 import { contextFromTar, type BuildContext } from '../../engine/build/context.js';
 import { BuildFailed, type BuildOptions, type BuildOutput } from '../../engine/build/executor.js';
+import { parsePlatform } from '../../engine/build/platform.js';
 import { parseRepoTag } from '../../engine/images/reference.js';
 import type { ApiContext, Router } from '../router.js';
 
@@ -53,6 +54,10 @@ function buildOptions(c: ApiContext): BuildOptions {
   const shm = c.query.get('shmsize');
   if (shm && !/^\d+$/.test(shm)) throw new InvalidArgument(`invalid shmsize: ${shm}`);
   const networkMode = c.query.get('networkmode') || undefined;
+  const platform = c.query.get('platform') || undefined;
+  if (platform) parsePlatform(platform);
+  const cacheFrom = c.jsonQuery<string[]>('cachefrom') ?? [];
+  if (!Array.isArray(cacheFrom) || cacheFrom.some((r) => typeof r !== 'string')) throw new InvalidArgument('cachefrom: want a JSON list of image references');
   return {
     tags,
     dockerfile: c.query.get('dockerfile') || 'Dockerfile',
@@ -66,5 +71,7 @@ function buildOptions(c: ApiContext): BuildOptions {
     networkMode,
     extraHosts: c.query.getAll('extrahosts').flatMap((h) => h.split(',')).filter(Boolean),
     shmSize: shm ? Number(shm) : undefined,
+    platform,
+    cacheFrom,
   };
 }

@@ -23,9 +23,21 @@ export class BuildArgs {
   private readonly meta = new Map<string, string | undefined>();
   private readonly consumed = new Set<string>();
 
-  /** `options` as the API sends `buildargs`: a null value means "no value given". */
-  constructor(options: Record<string, string | null> = {}) {
+  private readonly automatic: Map<string, string>;
+
+  /**
+   * `options` as the API sends `buildargs`: a null value means "no value given".
+   * `automatic`: values that exist without an option, as BuildKit's platform
+   * ARGs do: FROM lines see them, a stage sees one once it declares it.
+   */
+  constructor(options: Record<string, string | null> = {}, automatic: Record<string, string> = {}) {
     this.options = new Map(Object.entries(options));
+    this.automatic = new Map(Object.entries(automatic));
+  }
+
+  /** The automatic value of `key`, if it has one. */
+  auto(key: string): string | undefined {
+    return this.automatic.get(key);
   }
 
   /** The value an option gives `key`, if any. */
@@ -42,7 +54,7 @@ export class BuildArgs {
 
   /** Variables FROM lines and global ARG defaults expand with. */
   metaEnv(): Map<string, string> {
-    const m = new Map<string, string>();
+    const m = new Map<string, string>(this.automatic);
     for (const k of PROXY_ARGS) {
       const v = this.option(k);
       if (v !== undefined) m.set(k, v);
@@ -69,7 +81,7 @@ export class StageArgs {
   /** `ARG key[=value]`, value already expanded. Option beats default beats the global value. */
   declare(key: string, value: string | undefined): void {
     this.consumed.add(key);
-    this.declared.set(key, this.all.option(key) ?? value ?? this.meta.get(key));
+    this.declared.set(key, this.all.option(key) ?? value ?? this.meta.get(key) ?? this.all.auto(key));
   }
 
   /** Every arg with a value this stage can see, proxies included. */

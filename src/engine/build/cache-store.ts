@@ -34,7 +34,9 @@ export class BuildCache {
   }
 
   private save(): Promise<void> {
-    const next = this.writing.then(() => writeJsonAtomic(this.file, { entries: Object.fromEntries(this.entries) }));
+    // Not fsynced: entries are hints (checked against the image store before use), so a power
+    // cut that loses the newest ones costs a rebuild of those steps, never a wrong image.
+    const next = this.writing.then(() => writeJsonAtomic(this.file, { entries: Object.fromEntries(this.entries) }, { durable: false }));
     this.writing = next.catch(() => undefined);
     return next;
   }

@@ -273,6 +273,7 @@ test('a received context hides an excluded Dockerfile and .dockerignore from COP
     await ctx.hideBuildFiles('Dockerfile');
     await assert.rejects(ctx.resolve(['Dockerfile'], '/x', 'COPY'), /excluded by .dockerignore: stat Dockerfile/);
     const [dot] = await ctx.resolve(['.'], '/', 'COPY');
+    await ctx.materialize();
     const plain = new SourceHasher();
     const withHidden = await plain.digest(dot.abs);
     await plain.close();
@@ -331,4 +332,60 @@ test('ADD recognises tar archives by content, not by name', async (t) => {
   assert.equal(await archiveKind(join(dir, 'big.tar.gz')), 'gzip');
   assert.equal(await archiveKind(join(dir, 'fake.tar.gz')), undefined);
   assert.equal(await archiveKind(join(dir, 'notes.txt')), undefined);
+});
+
+test('a small plain context is held in memory with the same answers as on disk; its files reach the disk only on materialize', async (t) => {
+  const src = await tempDir(t);
+  await files(src, { 'Dockerfile': 'FROM x\n', 'a/x.txt': 'x', 'a/b/c.txt': 'c', 'd/': '', 'sp ace.txt': 's', 'b.txt': 'b' });
+  await chmod(join(src, 'a/x.txt'), 0o600);
+  await chmod(join(src, 'd'), 0o750);
+  const tmp = await tempDir(t);
+  const mem = await contextFromTar((await packContext(src)).stream, { tmpRoot: tmp });
+  const disk = await contextFromTar((await packContext(src)).stream, { tmpRoot: tmp, memory: false });
+  // A tar without entries for its parent directories: they are made as mkdir -p makes them.
+  const bare = await makeTar([{ name: './', type: 'directory', mode: 0o755 }, { name: 'q/r/s.txt', data: 's', mode: 0o640 }, { name: 'Dockerfile', data: 'FROM y\n' }]);
+  const memBare = await contextFromTar(Readable.from([bare]), { tmpRoot: tmp });
+  const diskBare = await contextFromTar(Readable.from([bare]), { tmpRoot: tmp, memory: false });
+  try {
+    assert.ok(mem.received?.tree && memBare.received?.tree, 'held in memory');
+    assert.equal(disk.received?.tree, undefined);
+    assert.deepEqual(await readdir(mem.root), [], 'nothing written yet');
+    assert.equal(await mem.readDockerfile('./Dockerfile'), 'FROM x\n');
+    for (const [m, d, patterns] of [[mem, disk, ['a', 'a/x.txt', '.', 'a/b', 'd', '*.txt', 'a/*', '/a//b/']], [memBare, diskBare, ['q', '.', 'q/r/s.txt', '*/r']]] as const) {
+      for (const p of patterns) {
+        const viaMem = await m.resolve([p], '/x/', 'COPY');
+        const viaDisk = await d.resolve([p], '/x/', 'COPY');
+        assert.deepEqual(viaMem.map((s) => [s.rel, s.isDir]), viaDisk.map((s) => [s.rel, s.isDir]), p);
+        assert.equal(await m.sourcesDigest(viaMem), await d.sourcesDigest(viaDisk), p);
+      }
+    }
+    await assert.rejects(mem.resolve(['nope'], '/x', 'COPY'), /COPY failed: file not found in build context or excluded by .dockerignore: stat nope/);
+    await assert.rejects(mem.readDockerfile('a'), /Cannot locate specified Dockerfile: a/);
+    await mem.materialize();
+    assert.equal(await readFile(join(mem.root, 'a/b/c.txt'), 'utf8'), 'c');
+    assert.equal((await stat(join(mem.root, 'a/x.txt'))).mode & 0o777, 0o600);
+    assert.equal((await stat(join(mem.root, 'd'))).mode & 0o777, 0o750);
+    const [dot] = await mem.resolve(['.'], '/', 'COPY');
+    const h = new SourceHasher();
+    assert.equal(await h.digest(mem.root), await mem.digest(dot), 'the materialized files hash as the memory tree did');
+    await h.close();
+  } finally {
+    for (const c of [mem, disk, memBare, diskBare]) await c.close();
+  }
+});
+
+test('contexts with links, or too big for memory, go to disk (a spill keeps what came before)', async (t) => {
+  const tmp = await tempDir(t);
+  const big = await makeTar([{ name: 'first.txt', data: 'first' }, { name: 'big.bin', data: 'z'.repeat(9 << 20) }, { name: 'after.txt', data: 'after' }]);
+  const ctx = await contextFromTar(Readable.from([big]), { tmpRoot: tmp });
+  const linked = await contextFromTar(Readable.from([await makeTar([{ name: 'f', data: 'f' }, { name: 'l', type: 'symlink', linkname: 'f' }])]), { tmpRoot: tmp });
+  try {
+    assert.equal(ctx.received?.tree, undefined);
+    assert.deepEqual((await readdir(ctx.root)).sort(), ['after.txt', 'big.bin', 'first.txt']);
+    assert.equal(linked.received?.tree, undefined);
+    assert.equal(await readlink(join(linked.root, 'l')), 'f');
+  } finally {
+    await ctx.close();
+    await linked.close();
+  }
 });

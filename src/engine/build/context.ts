@@ -23,7 +23,8 @@ import { NotFound } from '../../common/errors.js';
 import { IgnoreRules, readIgnoreFile } from './context/dockerignore.js';
 import { receiveContext, type Received } from './context/receive.js';
 import { SourceHasher, sourcesDigest } from './context/checksum.js';
-import { resolveInRoot, resolveSources, type CopySource } from './context/sources.js';
+import { DEFAULT_MEMORY_LIMITS, type MemTree } from './context/memory.js';
+import { resolveInRoot, resolveSources, type CopySource, type SourceFs } from './context/sources.js';
 import { loadIgnoreRules } from './context/send.js';
 
 export { IgnoreRules, readIgnoreFile } from './context/dockerignore.js';
@@ -54,6 +55,11 @@ export interface BuildContext {
   sourcesDigest(sources: CopySource[]): Promise<string>;
   /** Digest of a single source (file or tree). */
   digest(source: CopySource): Promise<string>;
+  /**
+   * Makes sure the files are on disk under `root` (a small context is held
+   * in memory until a step needs its bytes). Call before reading `abs` paths.
+   */
+  materialize(): Promise<void>;
   /** Removes what the context created on disk (a received tar's directory). */
   close(): Promise<void>;
 }
@@ -105,21 +111,80 @@ class DirContext implements BuildContext {
     return sourcesDigest(sources.map((s, i) => ({ rel: s.rel, digest: digests[i] })));
   }
 
+  async materialize(): Promise<void> {
+    // Already on disk.
+  }
+
   async close(): Promise<void> {
     await this.hasher.close();
     if (this.owned) await rm(this.root, { recursive: true, force: true });
   }
 }
 
+/** A received context held in memory (context/memory.ts); same answers as DirContext would give. */
+class MemContext implements BuildContext {
+  private ignore: IgnoreRules | undefined;
+  private readonly fs: SourceFs;
+
+  constructor(readonly root: string, private readonly tree: MemTree, readonly received: Received) {
+    this.fs = tree.sourceFs();
+  }
+
+  private rel(path: string): string {
+    return posix.normalize(path).replace(/^(\.\/|\/)+/, '');
+  }
+
+  async readDockerfile(path: string): Promise<string> {
+    const data = this.tree.read(this.rel(path));
+    if (!data) throw new NotFound(`Cannot locate specified Dockerfile: ${path}`);
+    return data.toString('utf8');
+  }
+
+  async hideBuildFiles(dockerfile: string): Promise<void> {
+    const text = this.tree.read('.dockerignore');
+    const rules = new IgnoreRules(text ? readIgnoreFile(text.toString('utf8')) : []);
+    const hidden = ['.dockerignore', this.rel(dockerfile)].filter((f) => rules.excludes(f));
+    if (hidden.length) {
+      this.ignore = new IgnoreRules(hidden.map((f) => '/' + f));
+      this.tree.resetDigests();
+    }
+  }
+
+  resolve(sources: string[], dest: string, cmd: 'COPY' | 'ADD', others = 0): Promise<CopySource[]> {
+    return resolveSources(this.root, sources, { cmd, dest, ignore: this.ignore, others, fs: this.fs });
+  }
+
+  async digest(source: CopySource): Promise<string> {
+    const rel = source.abs === this.root ? '' : source.abs.slice(this.root.length + 1);
+    const ignore = this.ignore;
+    return this.tree.digest(rel, ignore ? (p) => ignore.excludes(p) : () => false);
+  }
+
+  async sourcesDigest(sources: CopySource[]): Promise<string> {
+    const digests = await Promise.all(sources.map((s) => this.digest(s)));
+    return sourcesDigest(sources.map((s, i) => ({ rel: s.rel, digest: digests[i] })));
+  }
+
+  materialize(): Promise<void> {
+    return this.tree.materialize(true);
+  }
+
+  async close(): Promise<void> {
+    await rm(this.root, { recursive: true, force: true });
+  }
+}
+
 /**
- * Receives a `/build` body into a fresh directory under `tmpRoot`. The
+ * Receives a `/build` body into a fresh directory under `tmpRoot` (or, when
+ * small and plain, into memory; `memory: false` forces the disk). The
  * client already applied .dockerignore, so nothing else is filtered.
  */
-export async function contextFromTar(body: Readable, opts: { tmpRoot: string }): Promise<BuildContext> {
+export async function contextFromTar(body: Readable, opts: { tmpRoot: string; memory?: boolean }): Promise<BuildContext> {
   const dir = await mkdtemp(join(opts.tmpRoot, 'build-ctx-'));
   try {
     const known = new Map<string, string>();
-    const received = await receiveContext(body, dir, known);
+    const received = await receiveContext(body, dir, known, opts.memory === false ? undefined : DEFAULT_MEMORY_LIMITS);
+    if (received.tree) return new MemContext(dir, received.tree, received);
     return new DirContext(dir, undefined, true, received, known);
   } catch (e) {
     await rm(dir, { recursive: true, force: true });

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContainerService } from '../containers/service.js';
+import type { CacheSourceStore } from './cache-from.js';
 import type { ContainerConfig, HostConfig } from '../containers/types.js';
 import { hostPlatform } from '../images/import.js';
 import { parseRepoTag } from '../images/reference.js';
@@ -49,11 +50,17 @@ export interface RunRequest {
   onCreated?: (containerId: string) => void;
 }
 
-export interface BuildEngine {
+/** CacheSourceStore (cache-from.ts) is part of it: image lookups, parents, restoring a cached row. */
+export interface BuildEngine extends CacheSourceStore {
   /** A local image by reference or ID; throws NotFound `No such image: x`. */
   image(ref: string): { id: string; config: ImageConfig };
   /** Does the image still exist (a cache entry may point at a deleted one)? */
   exists(id: string): boolean;
+  /**
+   * Creates a container that never starts, as the legacy builder does for a
+   * metadata step (` ---> Running in …`); remove it with removeContainer.
+   */
+  createContainer(req: RunRequest): Promise<string>;
   /** Runs `argv` in a new container, streaming its output; resolves when it exits. */
   run(req: RunRequest, out: (chunk: Buffer) => void): Promise<{ containerId: string; exitCode: number }>;
   /** A new image: `parent` plus one layer holding what the container changed. */
@@ -76,6 +83,20 @@ export interface BuildEngine {
 /** Files runc creates as bind-mount targets in the container's upper dir; not part of a RUN's layer. */
 const MOUNT_TARGETS = new Set(['etc/hosts', 'etc/hostname', 'etc/resolv.conf', '.dockerenv']);
 
+/** The container config and host config of a build step's container. */
+function containerSpec(req: RunRequest): [ContainerConfig, HostConfig] {
+  const config: ContainerConfig = {
+    Image: req.imageId, Cmd: req.argv, Entrypoint: [''], Env: req.env, User: req.user ?? '', WorkingDir: req.workingDir ?? '',
+    Healthcheck: { Test: ['NONE'] }, AttachStdout: true, AttachStderr: true,
+  };
+  const host: HostConfig = {};
+  if (req.networkMode && req.networkMode !== 'default') host.NetworkMode = req.networkMode;
+  if (req.extraHosts?.length) host.ExtraHosts = req.extraHosts;
+  if (req.shmSize) host.ShmSize = req.shmSize;
+  if (req.binds?.length) host.Binds = req.binds;
+  return [config, host];
+}
+
 /** The BuildEngine over the daemon's own services. */
 export class ServiceBuildEngine implements BuildEngine {
   constructor(private images: ImageService, private containers: ContainerService, private rootfs: ContainerRootfs, private tmpRoot = tmpdir()) {}
@@ -89,17 +110,14 @@ export class ServiceBuildEngine implements BuildEngine {
     return this.images.get(id) !== undefined;
   }
 
+  async createContainer(req: RunRequest): Promise<string> {
+    const { Id } = await this.containers.create(...containerSpec(req));
+    req.onCreated?.(Id);
+    return Id;
+  }
+
   async run(req: RunRequest, out: (chunk: Buffer) => void): Promise<{ containerId: string; exitCode: number }> {
-    const config: ContainerConfig = {
-      Image: req.imageId, Cmd: req.argv, Entrypoint: [''], Env: req.env, User: req.user ?? '', WorkingDir: req.workingDir ?? '',
-      Healthcheck: { Test: ['NONE'] }, AttachStdout: true, AttachStderr: true,
-    };
-    const host: HostConfig = {};
-    if (req.networkMode && req.networkMode !== 'default') host.NetworkMode = req.networkMode;
-    if (req.extraHosts?.length) host.ExtraHosts = req.extraHosts;
-    if (req.shmSize) host.ShmSize = req.shmSize;
-    if (req.binds?.length) host.Binds = req.binds;
-    const { Id } = await this.containers.create(config, host);
+    const { Id } = await this.containers.create(...containerSpec(req));
     req.onCreated?.(Id);
     const session = this.containers.attach(Id, { stdin: false });
     // A failed start rejects the pending attach; nobody else would handle that rejection.
@@ -170,6 +188,30 @@ export class ServiceBuildEngine implements BuildEngine {
     const layers = (base?.layers ?? []).map((l) => ({ digest: l.digest, mediaType: l.mediaType }));
     if (layer) layers.push({ digest: layer.digest, mediaType: mediaTypes.ociLayer });
     const rec = await this.images.createImage(cfg.digest, layers, { parent: base?.id });
+    return rec.id;
+  }
+
+  parentOf(id: string): string | undefined {
+    return this.images.get(id)?.parent;
+  }
+
+  async restoreFromCache(parent: string | undefined, source: string, index: number, config: ContainerConfig): Promise<string> {
+    const src = this.images.resolve(source);
+    const srcConfig = this.images.config(src.id);
+    const base = parent ? this.images.resolve(parent) : undefined;
+    const baseConfig: Partial<ImageConfig> = base ? this.images.config(base.id) : {};
+    const row = srcConfig.history![index];
+    // The source's layers are the parent's plus one per non-empty row: take as many as this row needs.
+    const count = (base?.layers.length ?? 0) + (row.empty_layer ? 0 : 1);
+    // Everything comes from the source, the creation time included, so restoring twice gives the same image.
+    const image: ImageConfig = {
+      architecture: srcConfig.architecture, os: srcConfig.os, ...(srcConfig.variant ? { variant: srcConfig.variant } : {}),
+      config, created: row.created, ...(srcConfig.author ? { author: srcConfig.author } : {}),
+      history: [...(baseConfig.history ?? []), row],
+      rootfs: { type: 'layers', diff_ids: srcConfig.rootfs.diff_ids.slice(0, count) },
+    };
+    const cfg = await this.images.content.writeBuffer(JSON.stringify(image));
+    const rec = await this.images.createImage(cfg.digest, src.layers.slice(0, count).map((l) => ({ digest: l.digest, mediaType: l.mediaType })), { parent: base?.id });
     return rec.id;
   }
 

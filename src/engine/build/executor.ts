@@ -14,8 +14,10 @@ import { tmpdir } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import { join, posix } from 'node:path';
 import { BerthError, InvalidArgument, NotFound } from '../../common/errors.js';
+import { log } from '../../common/log.js';
 import type { ContainerConfig } from '../containers/types.js';
 import { familiar, parseRepoTag } from '../images/reference.js';
+import { CacheFromSources } from './cache-from.js';
 import type { BuildCache } from './cache-store.js';
 import { copyCreatedBy, stepCacheKey } from './cache-key.js';
 import type { BuildContext } from './context.js';
@@ -25,7 +27,8 @@ import { parseStages } from './dockerfile/instructions.js';
 import type { BuildEngine } from './engine.js';
 import { messages, runFailedMessage } from './messages.js';
 import { planBuild, requiredImages } from './plan.js';
-import type { CopyStep, RunStep, Step, WorkdirStep } from './steps.js';
+import { formatPlatform, parsePlatform, platformMatches } from './platform.js';
+import type { ConfigStep, CopyStep, FromStep, RunStep, Step, WorkdirStep } from './steps.js';
 
 export interface BuildOptions {
   /** Path of the Dockerfile inside the context. */
@@ -45,6 +48,10 @@ export interface BuildOptions {
   networkMode?: string;
   extraHosts?: string[];
   shmSize?: number;
+  /** `--platform`: the platform base images must have (and TARGETPLATFORM). */
+  platform?: string;
+  /** `--cache-from`: images whose history may stand in for the local cache. */
+  cacheFrom?: string[];
 }
 
 /** Where progress goes: text for the `stream` field, the image ID for `aux`. */
@@ -77,41 +84,68 @@ export async function runBuild(deps: Deps, opts: BuildOptions): Promise<string> 
   const text = await context.readDockerfile(file);
   await context.hideBuildFiles(file);
   const df = parseStages(text, posix.basename(file));
-  const planOpts = { buildArgs: opts.buildArgs, target: opts.target, labels: opts.labels, file: posix.basename(file) };
-  const images = new Map<string, { id: string; config: ContainerConfig }>();
+  const planOpts = { buildArgs: opts.buildArgs, target: opts.target, labels: opts.labels, file: posix.basename(file), platform: opts.platform };
+  const images = new Map<string, BaseImage>();
   for (const ref of requiredImages(df, planOpts)) {
     const img = findImage(engine, ref);
-    images.set(ref, { id: img.id, config: img.config.config ?? {} });
+    images.set(ref, { id: img.id, config: img.config.config ?? {}, platform: img.config });
   }
   const plan = planBuild(df, { ...planOpts, baseConfigs: new Map([...images].map(([r, v]) => [r, v.config])) });
+  for (const step of plan.steps) if (step.kind === 'from') checkPlatform(step, opts.platform, images);
   for (const w of plan.warnings) out.stream(w + '\n');
 
   const results = new Map<number, string | undefined>();
   const exec = new StepRunner(deps, opts, images, (stage) => results.get(stage));
-  let parent: string | undefined;
-  for (const step of plan.steps) {
-    if (step.display) out.stream(step.display + '\n');
-    if (step.kind === 'meta-arg') continue;
-    if (step.kind === 'from') {
-      if ('stage' in step.base) parent = results.get(step.base.stage);
-      else if ('image' in step.base) parent = images.get(step.base.image)!.id;
-      else parent = undefined;
-      if (opts.pull && 'image' in step.base) out.stream(`Note: --pull: no registry reachable, using the local ${step.base.image}\n`);
-      if (parent) out.stream(messages.imageId(parent));
-    } else {
-      parent = await exec.step(step, parent);
-      out.stream(messages.imageId(parent));
+  try {
+    let parent: string | undefined;
+    for (const step of plan.steps) {
+      if (step.display) out.stream(step.display + '\n');
+      if (step.kind === 'meta-arg') continue;
+      if (step.kind === 'from') {
+        exec.newStage();
+        if ('stage' in step.base) parent = results.get(step.base.stage);
+        else if ('image' in step.base) parent = images.get(step.base.image)!.id;
+        else parent = undefined;
+        if (opts.pull && 'image' in step.base) out.stream(`Note: --pull: no registry reachable, using the local ${step.base.image}\n`);
+        if (parent) out.stream(messages.imageId(parent));
+      } else {
+        parent = await exec.step(step, parent);
+        out.stream(messages.imageId(parent));
+      }
+      results.set(step.stage, parent);
     }
-    results.set(step.stage, parent);
+    const id = results.get(plan.target);
+    if (!id) throw new BuildFailed('No image was generated. Is your Dockerfile empty?');
+    if (plan.unusedArgsWarning) out.stream(plan.unusedArgsWarning + '\n');
+    out.aux(id);
+    out.stream(messages.successfullyBuilt(id));
+    if (names.length) await engine.tag(id, opts.tags!);
+    for (const n of names) out.stream(messages.successfullyTagged(familiar(n)));
+    return id;
+  } finally {
+    await exec.settle();
   }
-  const id = results.get(plan.target);
-  if (!id) throw new BuildFailed('No image was generated. Is your Dockerfile empty?');
-  if (plan.unusedArgsWarning) out.stream(plan.unusedArgsWarning + '\n');
-  out.aux(id);
-  out.stream(messages.successfullyBuilt(id));
-  if (names.length) await engine.tag(id, opts.tags!);
-  for (const n of names) out.stream(messages.successfullyTagged(familiar(n)));
-  return id;
+}
+
+/** A base image (FROM or COPY --from) as the build found it. */
+interface BaseImage {
+  id: string;
+  config: ContainerConfig;
+  platform: { os?: string; architecture?: string; variant?: string };
+}
+
+/**
+ * `FROM --platform=` (or the build's `--platform`) against the local image:
+ * with no registry to fetch the right variant from, a mismatch is final.
+ */
+function checkPlatform(step: FromStep, buildPlatform: string | undefined, images: Map<string, BaseImage>): void {
+  const spec = step.platform ?? buildPlatform;
+  if (!spec || !('image' in step.base)) return;
+  const want = parsePlatform(spec);
+  const have = images.get(step.base.image)!.platform;
+  if (platformMatches(want, have)) return;
+  const actual = formatPlatform({ os: have.os ?? 'linux', architecture: have.architecture ?? '', variant: have.variant });
+  throw new NotFound(`image with reference ${step.base.image} was found but does not match the specified platform: wanted ${formatPlatform(want)}, actual: ${actual}`);
 }
 
 function findImage(engine: BuildEngine, ref: string) {
@@ -144,30 +178,79 @@ async function scriptMounts(step: RunStep): Promise<{ binds: string[]; cleanup: 
 
 /** Executes one step at a time, through the cache. */
 class StepRunner {
+  private readonly removals: Promise<void>[] = [];
+  private readonly cacheFrom: CacheFromSources;
+
   constructor(
     private deps: Deps, private opts: BuildOptions, private images: Map<string, { id: string }>,
     private stageResult: (stage: number) => string | undefined,
-  ) {}
+  ) {
+    this.cacheFrom = new CacheFromSources(deps.engine, opts.noCache ? [] : opts.cacheFrom ?? []);
+  }
+
+  /** A new stage begins (FROM). */
+  newStage(): void {
+    this.cacheFrom.reset();
+  }
 
   async step(step: Exclude<Step, { kind: 'meta-arg' | 'from' }>, parent: string | undefined): Promise<string> {
     if (step.kind === 'copy') return this.copy(step, parent);
     const key = stepCacheKey(parent ?? '', step);
-    const hit = this.cached(key);
+    const hit = await this.cached(key, parent, step.createdBy, step.config);
     if (hit) return hit;
     const meta = { config: step.config, createdBy: step.createdBy, author: step.author };
     let id: string;
     if (step.kind === 'run') id = await this.run(step, parent);
-    else if (step.kind === 'workdir') id = await this.workdir(step, parent);
-    else id = await this.deps.engine.commitConfig(parent, meta);
+    else if (step.kind === 'workdir') id = await this.inContainer(step, parent, () => this.workdir(step, parent));
+    else id = await this.inContainer(step, parent, () => this.deps.engine.commitConfig(parent, meta));
     await this.deps.cache.set(key, id);
     return id;
   }
 
-  private cached(key: string): string | undefined {
+  /**
+   * The legacy builder commits a metadata step (ENV, WORKDIR, ...) from a
+   * container it creates and never starts, and prints that container's life.
+   * We do the same so the output names real containers; the commit itself
+   * needs no diff (the container never ran), so `commit` works from the image.
+   * On scratch there is nothing to create a container from: no lines then.
+   */
+  private async inContainer(step: ConfigStep | WorkdirStep, parent: string | undefined, commit: () => Promise<string>): Promise<string> {
+    if (!parent) return commit();
+    const { engine, out } = this.deps;
+    const created = engine.createContainer({
+      imageId: parent, argv: ['/bin/sh', '-c', step.createdBy.replace(/^.*?#\(nop\) /, '#(nop) ')], env: step.config.Env ?? [],
+      user: step.config.User, workingDir: step.config.WorkingDir, networkMode: this.opts.networkMode,
+      onCreated: (id) => out.stream(messages.runningIn(id)),
+    });
+    // The commit does not read the container, so both go at once.
+    const committed = commit();
+    const [made, image] = await Promise.allSettled([created, committed]);
+    if (made.status === 'fulfilled' && (this.opts.rm !== false || this.opts.forceRm)) this.remove(made.value);
+    if (made.status === 'rejected') throw made.reason;
+    if (image.status === 'rejected') throw image.reason;
+    return image.value;
+  }
+
+  /**
+   * Waits for the intermediate containers still being removed. Removal runs
+   * behind the next step (unmounting and deleting a RUN's upper dir takes a
+   * while); the build answers only once every one is gone.
+   */
+  async settle(): Promise<void> {
+    await Promise.all(this.removals);
+  }
+
+  /** The step's result from the local cache or a --cache-from image (printing `Using cache`), if there is one. */
+  private async cached(key: string, parent: string | undefined, createdBy: string, config: ContainerConfig): Promise<string | undefined> {
     if (this.opts.noCache) return undefined;
-    const id = this.deps.cache.get(key);
-    if (!id || !this.deps.engine.exists(id)) return undefined;
-    this.deps.out.stream(messages.usingCache());
+    let id = this.deps.cache.get(key);
+    if (id && (!this.deps.engine.exists(id) || (this.cacheFrom.active && !this.cacheFrom.acceptsLocal(id)))) id = undefined;
+    if (!id && this.cacheFrom.active) {
+      id = await this.cacheFrom.lookup(parent, createdBy, config);
+      // Remembered locally too, so the next build finds it without the sources.
+      if (id) await this.deps.cache.set(key, id);
+    }
+    if (id) this.deps.out.stream(messages.usingCache());
     return id;
   }
 
@@ -189,19 +272,22 @@ class StepRunner {
       await scripts.cleanup();
     }
     if (res.exitCode !== 0) {
-      if (this.opts.forceRm) await this.remove(res.containerId);
+      if (this.opts.forceRm) this.remove(res.containerId);
       throw new BuildFailed(runFailedMessage(step, res.exitCode), res.exitCode);
     }
     try {
       return await engine.commitContainer(containerId, parent, { config: step.config, createdBy: step.createdBy, author: step.author });
     } finally {
-      if (this.opts.rm !== false || this.opts.forceRm) await this.remove(containerId);
+      if (this.opts.rm !== false || this.opts.forceRm) this.remove(containerId);
     }
   }
 
-  private async remove(containerId: string): Promise<void> {
+  /** Prints the removal and starts it; settle() waits for it. */
+  private remove(containerId: string): void {
     this.deps.out.stream(messages.removingIntermediate(containerId));
-    await this.deps.engine.removeContainer(containerId);
+    this.removals.push(this.deps.engine.removeContainer(containerId).catch((e) => {
+      log.warn('build', 'could not remove an intermediate container', { id: containerId, error: String(e) });
+    }));
   }
 
   private async workdir(step: WorkdirStep, parent: string | undefined): Promise<string> {
@@ -238,9 +324,11 @@ class StepRunner {
     return withSources(async (srcs, digest) => {
       const createdBy = copyCreatedBy(step, srcs, digest.replace(/^sha256:/, ''));
       const key = stepCacheKey(parent ?? '', { ...step, createdBy }, { sourcesDigest: digest, fromImage: fromId });
-      const hit = this.cached(key);
+      const hit = await this.cached(key, parent, createdBy, step.config);
       if (hit) return hit;
       const meta = { config: step.config, createdBy, author: step.author };
+      // Only now are the bytes needed: a small context waits in memory until here.
+      if (step.from === undefined && srcs.length) await context.materialize();
       const id = await engine.withRootfs(parent, async (root) => {
         const owner = step.chown ? await resolveChown(step.chown, root, (p) => readFile(p, 'utf8')) : undefined;
         const layer = copyLayer({

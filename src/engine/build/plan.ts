@@ -30,6 +30,7 @@ import { DockerfileError } from './dockerfile/errors.js';
 import { ShellLex, envOf } from './dockerfile/expand.js';
 import { parseInstruction, type Instruction, type ParsedDockerfile, type Stage } from './dockerfile/instructions.js';
 import { parseDockerfile } from './dockerfile/parser.js';
+import { formatPlatform, hostBuildPlatform, parsePlatform, platformArgs } from './platform.js';
 import { applyInstruction, startConfig, type FromStep, type StageState, type Step } from './steps.js';
 
 export type { Step } from './steps.js';
@@ -43,6 +44,8 @@ export interface PlanOptions {
   file?: string;
   /** `--label`: one literal `LABEL k=v` step each, sorted, appended to the target stage as Docker does. */
   labels?: Record<string, string>;
+  /** `--platform` of the build (default: the host's); sets TARGETPLATFORM and friends. */
+  platform?: string;
 }
 
 export interface BuildPlan {
@@ -75,7 +78,9 @@ const fail = (file: string, line: number, e: unknown): never => {
 /** Resolves global ARGs and each stage's FROM; shared by both phases. */
 function resolveBases(df: ParsedDockerfile, opts: PlanOptions): { args: BuildArgs; bases: StageBase[] } {
   const file = opts.file ?? 'Dockerfile';
-  const args = new BuildArgs(opts.buildArgs);
+  // A bad `--platform` is the request's fault, not a line's: no `Dockerfile:N` on it.
+  const target = opts.platform ? parsePlatform(opts.platform) : hostBuildPlatform();
+  const args = new BuildArgs(opts.buildArgs, platformArgs(target));
   const lex = new ShellLex({ escapeToken: df.escapeToken });
   for (const m of df.metaArgs) {
     for (const a of m.args) {
@@ -93,7 +98,8 @@ function resolveBases(df: ParsedDockerfile, opts: PlanOptions): { args: BuildArg
       const env = envOf(args.metaEnv());
       const ref = lex.processWord(s.from.base, env).result;
       if (ref === '') throw new Error(`base name (${s.from.base}) should not be blank`);
-      const platform = s.from.platform === undefined ? undefined : lex.processWord(s.from.platform, env).result || undefined;
+      // Checked here, before anything runs; the executor matches it against the base image.
+      const platform = s.from.platform === undefined ? undefined : formatPlatform(parsePlatform(lex.processWord(s.from.platform, env).result));
       const earlier = df.stages.findIndex((o) => o.index < s.index && o.name !== undefined && o.name === ref.toLowerCase());
       return { ref, platform, stage: earlier >= 0 ? earlier : undefined };
     } catch (e) {

@@ -281,10 +281,14 @@ export class ImageService {
   async tag(source: string, ref: Reference): Promise<void> {
     await this.locked(async () => {
       const rec = this.resolve(source);
-      this.refs.set(referenceString(withDefaultTag(ref)), rec.id);
+      const key = referenceString(withDefaultTag(ref));
+      // Re-tagging what the name already holds (a fully cached rebuild) changes only
+      // LastTagTime: losing that to a power cut is harmless, so skip both fsyncs and the refs file.
+      const unchanged = this.refs.get(key) === rec.id;
+      this.refs.set(key, rec.id);
       rec.lastTagTime = new Date().toISOString();
-      await writeJsonAtomic(path.join(this.recordDir, `${rec.id.slice(7)}.json`), rec);
-      await this.saveRefs();
+      await writeJsonAtomic(path.join(this.recordDir, `${rec.id.slice(7)}.json`), rec, { durable: !unchanged });
+      if (!unchanged) await this.saveRefs();
     });
   }
 

@@ -18,6 +18,7 @@ import tar from 'tar-stream';
 import type { Header } from 'tar-stream';
 import { InvalidArgument } from '../../../common/errors.js';
 import { fileDigest } from './checksum-tree.js';
+import { MemTree, type MemoryLimits } from './memory.js';
 
 /** Files above this size are streamed to disk instead of buffered. */
 const LARGE_FILE = 4 << 20;
@@ -28,6 +29,8 @@ export interface Received {
   files: number;
   /** Bytes of the request body read. */
   bytes: number;
+  /** The context, when it was small and plain enough to stay in memory (nothing is on disk then). */
+  tree?: MemTree;
 }
 
 /** Reads the first bytes of a stream and gives back a stream that still yields them. */
@@ -66,9 +69,11 @@ function isTar(head: Buffer): boolean {
 /**
  * Extracts a context body into `dir` (which must exist and be empty). When
  * `digests` is given, it receives each regular file's checksum by absolute
- * path, computed while writing (see checksum-tree.ts for the format).
+ * path, computed while writing (see checksum-tree.ts for the format). With
+ * `memory`, a context within those limits is held in memory instead (the
+ * result's `tree`) and `dir` stays empty until the tree is materialised.
  */
-export async function receiveContext(body: Readable, dir: string, digests?: Map<string, string>): Promise<Received> {
+export async function receiveContext(body: Readable, dir: string, digests?: Map<string, string>, memory?: MemoryLimits): Promise<Received> {
   let bytes = 0;
   const counted = Readable.from((async function* () {
     for await (const c of body) {
@@ -91,8 +96,8 @@ export async function receiveContext(body: Readable, dir: string, digests?: Map<
     await writeFile(join(dir, 'Dockerfile'), Buffer.concat(chunks), { mode: 0o644 });
     return { kind: 'dockerfile', files: 1, bytes };
   }
-  const files = await extractTar(completeTar(stream), dir, digests);
-  return { kind: 'tar', files, bytes };
+  const { files, tree } = await extractTar(completeTar(stream), dir, digests, memory);
+  return { kind: 'tar', files, bytes, ...(tree ? { tree } : {}) };
 }
 
 /**
@@ -124,122 +129,163 @@ export function safeRelPath(name: string): string {
  * thread-pool round trip here, which made 10,000 small files take seconds.
  * Each entry is still its own turn of the event loop, so other requests
  * interleave; only large files are streamed asynchronously.
+ *
+ *   const w = new DiskWriter('/ctx', digests);
+ *   for await (const entry of extract) await w.write(entry.header, entry);
+ *   w.finish();   // directory modes and times
  */
-async function extractTar(stream: Readable, dir: string, digests?: Map<string, string>): Promise<number> {
-  const symlinks = new Set<string>();
-  const seen = new Set<string>();
-  const made = new Set<string>();
-  const dirTimes: { path: string; mode: number; mtime: Date }[] = [];
-  const myUid = process.getuid?.() ?? 0;
-  const myGid = process.getgid?.() ?? 0;
-  const umask = process.umask();
-  // Only root can give files away; otherwise everything stays ours, as with rootless Docker.
-  const owner = (h: Header): [number, number] => (myUid === 0 ? [h.uid ?? 0, h.gid ?? 0] : [myUid, myGid]);
-  let count = 0;
-  const ex = tar.extract();
-  const throughLink = (rel: string) => {
+export class DiskWriter {
+  private readonly symlinks = new Set<string>();
+  private readonly seen = new Set<string>();
+  private readonly made = new Set<string>();
+  private readonly dirTimes: { path: string; mode: number; mtime: Date }[] = [];
+  private readonly myUid = process.getuid?.() ?? 0;
+  private readonly myGid = process.getgid?.() ?? 0;
+  private readonly umask = process.umask();
+  /** Entries written. */
+  count = 0;
+
+  constructor(private readonly dir: string, private readonly digests?: Map<string, string>) {}
+
+  /** Only root can give files away; otherwise everything stays ours, as with rootless Docker. */
+  owner(h: Header): [number, number] {
+    return this.myUid === 0 ? [h.uid ?? 0, h.gid ?? 0] : [this.myUid, this.myGid];
+  }
+
+  private throughLink(rel: string): boolean {
     const parts = rel.split('/');
-    for (let i = 1; i < parts.length; i++) if (symlinks.has(parts.slice(0, i).join('/'))) return true;
+    for (let i = 1; i < parts.length; i++) if (this.symlinks.has(parts.slice(0, i).join('/'))) return true;
     return false;
-  };
+  }
+
+  /** Writes one entry; `data` yields a file's bytes (drained for other types). */
+  async write(h: Header, data: AsyncIterable<unknown> & { resume?: () => void }): Promise<void> {
+    const drain = async () => { if (data.resume) data.resume(); else for await (const _ of data) { /* nothing to keep */ } };
+    const { dir, symlinks, seen, made, digests } = this;
+    const rel = safeRelPath(h.name);
+    if (rel === '') return drain();
+    if (this.throughLink(rel)) throw new InvalidArgument(`invalid path in build context: ${h.name} (through a symlink)`);
+    const path = join(dir, rel);
+    const parent = posix.dirname(rel);
+    if (parent !== '.' && !made.has(parent)) {
+      mkdirSync(join(dir, parent), { recursive: true });
+      made.add(parent);
+    }
+    if (seen.has(rel) && (h.type !== 'directory' || symlinks.has(rel))) {
+      // A later entry for the same path replaces the earlier one, as tar does.
+      rmSync(path, { recursive: true, force: true });
+      symlinks.delete(rel);
+      made.delete(rel);
+    }
+    seen.add(rel);
+    const mode = h.mode & 0o7777;
+    switch (h.type) {
+      case 'directory':
+        mkdirSync(path, { recursive: true });
+        made.add(rel);
+        this.dirTimes.push({ path, mode, mtime: h.mtime });
+        await drain();
+        break;
+      case 'file':
+      case 'contiguous-file': {
+        // Hashed on the way through, so checksums need not read the file again.
+        const [uid, gid] = this.owner(h);
+        const hash = fileDigest(mode, uid, gid, h.size);
+        if (h.size > LARGE_FILE) {
+          await pipeline(data, async function* (src: AsyncIterable<unknown>) {
+            for await (const c of src) {
+              hash.update(c as Buffer);
+              yield c as Buffer;
+            }
+          }, createWriteStream(path, { mode }));
+          chmodSync(path, mode);
+          utimesSync(path, h.mtime, h.mtime);
+        } else {
+          const chunks: Buffer[] = [];
+          for await (const c of data) chunks.push(c as Buffer);
+          const fd = openSync(path, 'w', mode);
+          try {
+            const buf = Buffer.concat(chunks);
+            hash.update(buf);
+            for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off);
+            if ((mode & ~this.umask) !== mode) fchmodSync(fd, mode);
+            futimesSync(fd, h.mtime, h.mtime);
+          } finally {
+            closeSync(fd);
+          }
+        }
+        digests?.set(path, hash.digest('hex'));
+        break;
+      }
+      case 'symlink':
+        symlinkSync(h.linkname!, path);
+        symlinks.add(rel);
+        lutimesSync(path, h.mtime, h.mtime);
+        await drain();
+        break;
+      case 'link': {
+        const target = safeRelPath(h.linkname!);
+        if (target === '' || this.throughLink(target) || !seen.has(target)) {
+          throw new InvalidArgument(`invalid hardlink in build context: ${h.name} -> ${h.linkname}`);
+        }
+        try {
+          linkSync(join(dir, target), path);
+        } catch {
+          throw new InvalidArgument(`invalid hardlink in build context: ${h.name} -> ${h.linkname}`);
+        }
+        const known = digests?.get(join(dir, target));
+        if (known) digests!.set(path, known);
+        await drain();
+        break;
+      }
+      default:
+        // Devices, fifos: a build context has no use for them.
+        return drain();
+    }
+    const [uid, gid] = this.owner(h);
+    if (uid !== this.myUid || gid !== this.myGid) lchownSync(path, uid, gid);
+    this.count++;
+  }
+
+  /** Directory modes and times last: writing children changes them, and a read-only directory would block its children. */
+  finish(): void {
+    for (const d of this.dirTimes.reverse()) {
+      chmodSync(d.path, d.mode);
+      utimesSync(d.path, d.mtime, d.mtime);
+    }
+    this.dirTimes.length = 0;
+  }
+}
+
+/**
+ * Extracts the tar into `dir`; or, given `memory` and while the context stays
+ * small and plain (files and directories only), keeps it in memory and
+ * writes nothing: a fully cached rebuild then never touches the disk.
+ */
+async function extractTar(stream: Readable, dir: string, digests?: Map<string, string>, memory?: MemoryLimits): Promise<{ files: number; tree?: MemTree }> {
+  const w = new DiskWriter(dir, digests);
+  let tree = memory ? new MemTree(dir, w) : undefined;
+  const ex = tar.extract();
   const work = (async () => {
     for await (const entry of ex) {
       const h: Header = entry.header;
-      const rel = safeRelPath(h.name);
-      if (rel === '') {
-        entry.resume();
-        continue;
-      }
-      if (throughLink(rel)) throw new InvalidArgument(`invalid path in build context: ${h.name} (through a symlink)`);
-      const path = join(dir, rel);
-      const parent = posix.dirname(rel);
-      if (parent !== '.' && !made.has(parent)) {
-        mkdirSync(join(dir, parent), { recursive: true });
-        made.add(parent);
-      }
-      if (seen.has(rel) && (h.type !== 'directory' || symlinks.has(rel))) {
-        // A later entry for the same path replaces the earlier one, as tar does.
-        rmSync(path, { recursive: true, force: true });
-        symlinks.delete(rel);
-        made.delete(rel);
-      }
-      seen.add(rel);
-      const mode = h.mode & 0o7777;
-      switch (h.type) {
-        case 'directory':
-          mkdirSync(path, { recursive: true });
-          made.add(rel);
-          dirTimes.push({ path, mode, mtime: h.mtime });
-          entry.resume();
-          break;
-        case 'file':
-        case 'contiguous-file': {
-          // Hashed on the way through, so checksums need not read the file again.
-          const [uid, gid] = owner(h);
-          const hash = fileDigest(mode, uid, gid, h.size);
-          if (h.size > LARGE_FILE) {
-            await pipeline(entry, async function* (src: AsyncIterable<unknown>) {
-              for await (const c of src) {
-                hash.update(c as Buffer);
-                yield c as Buffer;
-              }
-            }, createWriteStream(path, { mode }));
-            chmodSync(path, mode);
-            utimesSync(path, h.mtime, h.mtime);
-          } else {
-            const chunks: Buffer[] = [];
-            for await (const c of entry) chunks.push(c as Buffer);
-            const fd = openSync(path, 'w', mode);
-            try {
-              const data = Buffer.concat(chunks);
-              hash.update(data);
-              for (let off = 0; off < data.length;) off += writeSync(fd, data, off);
-              if ((mode & ~umask) !== mode) fchmodSync(fd, mode);
-              futimesSync(fd, h.mtime, h.mtime);
-            } finally {
-              closeSync(fd);
-            }
-          }
-          digests?.set(path, hash.digest('hex'));
-          break;
-        }
-        case 'symlink':
-          symlinkSync(h.linkname, path);
-          symlinks.add(rel);
-          lutimesSync(path, h.mtime, h.mtime);
-          entry.resume();
-          break;
-        case 'link': {
-          const target = safeRelPath(h.linkname);
-          if (target === '' || throughLink(target) || !seen.has(target)) {
-            throw new InvalidArgument(`invalid hardlink in build context: ${h.name} -> ${h.linkname}`);
-          }
-          try {
-            linkSync(join(dir, target), path);
-          } catch {
-            throw new InvalidArgument(`invalid hardlink in build context: ${h.name} -> ${h.linkname}`);
-          }
-          const known = digests?.get(join(dir, target));
-          if (known) digests!.set(path, known);
-          entry.resume();
-          break;
-        }
-        default:
-          // Devices, fifos: a build context has no use for them.
-          entry.resume();
+      if (tree) {
+        if (tree.fits(h, memory!)) {
+          const chunks: Buffer[] = [];
+          for await (const c of entry) chunks.push(c as Buffer);
+          tree.add(h, Buffer.concat(chunks));
           continue;
+        }
+        // Too big or not plain: everything so far goes to disk, and the rest after it.
+        await tree.materialize();
+        tree = undefined;
       }
-      const [uid, gid] = owner(h);
-      if (uid !== myUid || gid !== myGid) lchownSync(path, uid, gid);
-      count++;
+      await w.write(h, entry);
     }
   })();
   work.catch((e) => ex.destroy(e));
   await Promise.all([pipeline(stream, ex as unknown as NodeJS.WritableStream), work]);
-  // Directory modes and times last: writing children changes them, and a read-only directory would block its children.
-  for (const d of dirTimes.reverse()) {
-    chmodSync(d.path, d.mode);
-    utimesSync(d.path, d.mtime, d.mtime);
-  }
-  return count;
+  if (tree) return { files: tree.size, tree };
+  w.finish();
+  return { files: w.count };
 }

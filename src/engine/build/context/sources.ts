@@ -9,7 +9,7 @@
  *   const srcs = await resolveSources('/ctx', ['*.txt', 'conf/'], { cmd: 'COPY', dest: '/etc/app/' });
  *   copyTargets(srcs, '/etc/app/')  // [{ src: {rel: 'a.txt', ...}, dest: '/etc/app/a.txt', ... }, ...]
  */
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import * as nodeFs from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { InvalidArgument, NotFound } from '../../../common/errors.js';
 import type { IgnoreRules } from './dockerignore.js';
@@ -24,7 +24,22 @@ export interface CopySource {
   isDir: boolean;
 }
 
+/**
+ * The few calls resolution makes, so a context held in memory (memory.ts)
+ * resolves with the same code as one on disk. Missing paths reject.
+ */
+export interface SourceFs {
+  lstat(abs: string): Promise<{ isDirectory(): boolean; isSymbolicLink(): boolean }>;
+  stat(abs: string): Promise<{ isDirectory(): boolean }>;
+  readlink(abs: string): Promise<string>;
+  readdir(abs: string): Promise<string[]>;
+}
+
+const diskFs: SourceFs = { lstat: nodeFs.lstat, stat: nodeFs.stat, readlink: (p) => nodeFs.readlink(p), readdir: (p) => nodeFs.readdir(p) };
+
 export interface ResolveOptions {
+  /** Where the files are (default: the disk). */
+  fs?: SourceFs;
   /** `COPY` or `ADD`, for messages. */
   cmd: string;
   /** The (expanded) destination, to check the "several sources need a dir/" rule. */
@@ -109,7 +124,7 @@ export function cleanSourcePath(p: string): string {
  * Resolves `rel` inside `root` following symlinks as if `root` were `/`.
  * Returns the absolute path on disk, or undefined when it does not exist.
  */
-export async function resolveInRoot(root: string, rel: string): Promise<string | undefined> {
+export async function resolveInRoot(root: string, rel: string, fs: SourceFs = diskFs): Promise<string | undefined> {
   const todo = rel.split('/').filter((s) => s !== '' && s !== '.');
   const done: string[] = [];
   let hops = 0;
@@ -122,7 +137,7 @@ export async function resolveInRoot(root: string, rel: string): Promise<string |
     const path = join(root, ...done, part);
     let st;
     try {
-      st = await lstat(path);
+      st = await fs.lstat(path);
     } catch {
       return undefined;
     }
@@ -131,7 +146,7 @@ export async function resolveInRoot(root: string, rel: string): Promise<string |
       continue;
     }
     if (++hops > 40) throw new InvalidArgument(`too many levels of symbolic links: ${rel}`);
-    const target = await readlink(path);
+    const target = await fs.readlink(path);
     if (target.startsWith('/')) done.length = 0;
     todo.unshift(...target.split('/').filter((s) => s !== '' && s !== '.'));
   }
@@ -147,7 +162,7 @@ export async function resolveSources(root: string, patterns: string[], opts: Res
   for (const pattern of patterns) {
     const rel = cleanSourcePath(pattern);
     if (containsWildcards(rel)) {
-      for (const m of await walkMatches(root, rel, opts.ignore)) out.push(await one(root, pattern, m, opts));
+      for (const m of await walkMatches(root, rel, opts.ignore, opts.fs ?? diskFs)) out.push(await one(root, pattern, m, opts));
     } else {
       // Escapes only matter to wildcard matching; the literal name has none.
       out.push(await one(root, pattern, rel.replace(/\\(.)/g, '$1'), opts));
@@ -163,22 +178,23 @@ export async function resolveSources(root: string, patterns: string[], opts: Res
 
 async function one(root: string, pattern: string, rel: string, opts: ResolveOptions): Promise<CopySource> {
   if (opts.ignore?.excludes(rel)) throw notFound(opts.cmd, rel);
-  const abs = await resolveInRoot(root, rel);
+  const fs = opts.fs ?? diskFs;
+  const abs = await resolveInRoot(root, rel, fs);
   if (abs === undefined) throw notFound(opts.cmd, rel);
-  const st = await stat(abs).catch(() => undefined);
+  const st = await fs.stat(abs).catch(() => undefined);
   if (!st) throw notFound(opts.cmd, rel);
   return { pattern, rel, abs, isDir: st.isDirectory() };
 }
 
 /** Context paths matching a wildcard pattern, in walk order (directories are not followed through symlinks). */
-async function walkMatches(root: string, pattern: string, ignore?: IgnoreRules): Promise<string[]> {
+async function walkMatches(root: string, pattern: string, ignore: IgnoreRules | undefined, fs: SourceFs): Promise<string[]> {
   const out: string[] = [];
   // Only walk as deep as the pattern has components: `*` never crosses `/`.
   const depth = pattern.split('/').length;
   const walk = async (relDir: string, level: number): Promise<void> => {
     let names: string[];
     try {
-      names = (await readdir(join(root, relDir))).sort();
+      names = (await fs.readdir(join(root, relDir))).sort();
     } catch {
       return;
     }
@@ -187,7 +203,7 @@ async function walkMatches(root: string, pattern: string, ignore?: IgnoreRules):
       const excluded = ignore?.excludes(rel) ?? false;
       if (!excluded && goMatch(pattern, rel)) out.push(rel);
       if (level < depth && (!excluded || ignore?.hasExceptions)) {
-        const st = await lstat(join(root, rel));
+        const st = await fs.lstat(join(root, rel));
         if (st.isDirectory()) await walk(rel, level + 1);
       }
     }
