@@ -60,7 +60,11 @@ export async function storeAndUnpackLayer(content: ContentStore, layer: Incoming
   plain.on('error', (err) => hashed.destroy(err));
   const stored = content.write(toStore, { digest: layer.digest, size: layer.size });
   const unpacked = applyLayerStream(hashed, dir);
-  const fail = (err: unknown) => { stream.destroy(); toStore.destroy(); toDisk.destroy(); hashed.destroy(); throw err; };
+  // Stopped with the error, not quietly: a stream destroyed without one ends no tee behind it.
+  const fail = (err: unknown) => {
+    for (const s of [stream, toStore, toDisk, hashed]) s.destroy(err as Error);
+    throw err;
+  };
   const [blob, scan] = await settleBoth(stored.catch(fail), unpacked.catch(fail));
   const diffId = skipHash && plainKind ? layer.digest : `sha256:${diffHash.digest('hex')}`;
   if (diffId !== layer.diffId) {
