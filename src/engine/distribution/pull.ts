@@ -14,7 +14,7 @@ import { familiar, referenceString, type Reference } from '../images/reference.j
 import type { ImageService } from '../images/service.js';
 import type { LayerSource } from '../images/layer-ingest.js';
 import { chainIds, type ImageConfig } from '../images/types.js';
-import type { RegistryClient } from './client.js';
+import type { RegistryClient, ResolvedManifest } from './client.js';
 import { MediaType, type Descriptor } from './oci.js';
 import { LayerProgress, shortDigest, type ProgressSink } from './progress.js';
 
@@ -47,9 +47,19 @@ export async function pullImage(images: ImageService, client: RegistryClient, re
   for (const l of manifest.layers) {
     if (!layerTypes.has(l.mediaType)) throw new InvalidArgument(`unsupported layer media type ${JSON.stringify(l.mediaType)} in ${familiar(ref)}`);
   }
-  const say = opts.progress;
-  say({ status: `Pulling from ${repo.path}`, id: ref.digest ?? ref.tag });
+  opts.progress({ status: `Pulling from ${repo.path}`, id: ref.digest ?? ref.tag });
+  // Until the image names them, prune must not take the blobs this pull stores.
+  const unlease = images.leases.hold([manifest.config.digest, resolved.digest, ...manifest.layers.map((l) => l.digest)]);
+  try {
+    return await fetchAndCreate(images, client, ref, resolved, topDigest, opts.progress);
+  } finally {
+    unlease();
+  }
+}
 
+/** Fetches the config and the layers not here yet, unpacks them and names the image. */
+async function fetchAndCreate(images: ImageService, client: RegistryClient, ref: Reference, resolved: ResolvedManifest, topDigest: string, say: ProgressSink): Promise<PullResult> {
+  const { repo, manifest } = resolved;
   const before = currentImage(images, ref);
   const configDigest = manifest.config.digest;
   if (!(await images.content.has(configDigest))) {

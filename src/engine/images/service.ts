@@ -9,6 +9,7 @@ import { ContentStore } from '../content/store.js';
 import { Snapshotter } from '../layers/overlay.js';
 import { applyLayer } from '../layers/apply.js';
 import { unpackLayers, type LayerSource } from './layer-ingest.js';
+import { BlobLeases, collectBlobs, unreferencedBlobGraceMs } from './blob-gc.js';
 import { familiar, parseReference, referenceString, withDefaultTag, type Reference } from './reference.js';
 import { chainIds, mediaTypes, type ContainerLookup, type CreateOptions, type DeleteItem, type ImageConfig, type ImageRecord, type LayerRef } from './types.js';
 
@@ -35,6 +36,8 @@ export class ImageService {
   /** Chain IDs an in-progress createImage relies on: GC leaves them alone. */
   private pinned = new Map<string, number>();
   private unpacking = new Map<string, Promise<number>>();
+  /** Blobs a pull in progress needs: prune leaves them alone. */
+  readonly leases = new BlobLeases();
 
   private constructor(readonly root: string, readonly content: ContentStore, readonly snapshots: Snapshotter) {}
 
@@ -414,9 +417,11 @@ export class ImageService {
 
   /**
    * `docker image prune`: deletes dangling images (with `all`, every image no
-   * container uses), returning what went and the bytes freed.
+   * container uses), then blobs no image references that no pull holds and
+   * that are older than `blobGraceMs` (default an hour: see blob-gc.ts),
+   * returning what went and the bytes freed.
    */
-  prune(opts: { all?: boolean; keep?: (rec: ImageRecord) => boolean } = {}): Promise<{ ImagesDeleted: DeleteItem[]; SpaceReclaimed: number }> {
+  prune(opts: { all?: boolean; keep?: (rec: ImageRecord) => boolean; blobGraceMs?: number } = {}): Promise<{ ImagesDeleted: DeleteItem[]; SpaceReclaimed: number }> {
     return this.locked(async () => {
       const deleted: DeleteItem[] = [];
       let reclaimed = 0;
@@ -437,7 +442,11 @@ export class ImageService {
         }
       }
       await this.saveRefs();
-      return { ImagesDeleted: deleted, SpaceReclaimed: reclaimed };
+      // Blobs no image references (a failed pull's) go too once past their grace: see blob-gc.ts.
+      const referenced = new Set<string>();
+      for (const r of this.records.values()) for (const d of [r.id, r.manifestDigest, ...r.layers.map((l) => l.digest)]) referenced.add(d);
+      const blobs = await collectBlobs(this.content, referenced, this.leases, opts.blobGraceMs ?? unreferencedBlobGraceMs);
+      return { ImagesDeleted: deleted, SpaceReclaimed: reclaimed + blobs.bytes };
     });
   }
 }
