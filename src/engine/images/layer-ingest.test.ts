@@ -121,3 +121,22 @@ test('one-pass pull: after an interruption the verified blobs stay and a retry r
   assert.equal(await fs.readFile(path.join(svc.snapshots.dir(chain[1]), 'b.txt'), 'utf8'), big('b'));
   assert.equal(svc.snapshots.stat(chain[1])?.parent, chain[0]);
 });
+
+test('one-pass pull: a hostile layer is refused mid-stream and writes nothing outside its snapshot', async (t) => {
+  const root = await tempRoot();
+  t.after(root.cleanup);
+  const svc = await ImageService.open(root.dir);
+  const outside = path.join(root.dir, 'outside');
+  await fs.mkdir(outside);
+  const hostile = [
+    await makeTar([{ name: 'ok', body: 'fine' }, { name: '../escape', body: 'x' }]),
+    await makeTar([{ name: 'link', type: 'symlink', linkname: outside }, { name: 'link/escape', body: 'x' }]),
+    await makeTar([{ name: 'hl', type: 'link', linkname: '../../etc/hostname' }]),
+  ];
+  for (const plain of hostile) {
+    const l = { blob: gzipSync(plain), digest: sha256(gzipSync(plain)), diffId: sha256(plain) };
+    await assert.rejects(svc.prepareLayers([l.diffId], async () => incoming(l)), /escapes|outside|invalid|failed/);
+    assert.deepEqual(await leftovers(svc), { snapshots: [], blobs: [] }, 'no snapshot, and the verified but unusable blob is gone');
+  }
+  assert.deepEqual(await fs.readdir(outside), []);
+});

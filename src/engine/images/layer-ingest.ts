@@ -28,8 +28,9 @@ export interface IncomingLayer {
  * extraction. Resolves only when both sides succeeded and the diff ID matched;
  * on any failure both sides are stopped and have settled before it rejects,
  * so the caller can remove `dir`'s snapshot without racing a writer. A blob
- * that verified but whose content contradicts its diff ID is deleted again
- * (unless it was already stored), so a lying image leaves nothing behind.
+ * that verified but does not unpack, or contradicts its diff ID, is deleted
+ * again (unless it was already stored), so a lying image leaves nothing
+ * behind; a transfer cut short never stored one.
  *
  * `dir` must be a fresh, empty snapshot directory: extraction starts before
  * the scan has seen the whole archive, so a hostile archive is refused by the
@@ -65,7 +66,16 @@ export async function storeAndUnpackLayer(content: ContentStore, layer: Incoming
     for (const s of [stream, toStore, toDisk, hashed]) s.destroy(err as Error);
     throw err;
   };
-  const [blob, scan] = await settleBoth(stored.catch(fail), unpacked.catch(fail));
+  let storedHere = false;
+  void stored.then((b) => { storedHere = b.created; }, () => undefined);
+  let blob, scan;
+  try {
+    [blob, scan] = await settleBoth(stored.catch(fail), unpacked.catch(fail));
+  } catch (err) {
+    // The bytes matched their digest but are no usable layer (a hostile or broken tar): nothing of them stays.
+    if (storedHere) await content.delete(layer.digest).catch(() => undefined);
+    throw err;
+  }
   const diffId = skipHash && plainKind ? layer.digest : `sha256:${diffHash.digest('hex')}`;
   if (diffId !== layer.diffId) {
     if (blob.created) await content.delete(layer.digest).catch(() => undefined);
