@@ -221,6 +221,13 @@ describe('pull and push through berthd', () => {
       const missing = await berth(d, ['pull', `${proxy.host}/pp/absent:v1`]);
       assert.equal(missing.code, 1);
       assert.equal(missing.stderr, `Error response from daemon: manifest for ${proxy.host}/pp/absent:v1 not found: manifest unknown: manifest unknown\n`);
+      const refused = await berth(d, ['pull', '127.0.0.1:1/pp/absent:v1']);
+      assert.equal(refused.code, 1);
+      assert.equal(refused.stderr, 'Error response from daemon: Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused\n');
+      const upper = await berth(d, ['pull', `${proxy.host}/Pp/Absent:v1`]);
+      assert.deepEqual([upper.code, upper.stderr], [1, 'invalid reference format: repository name (Pp/Absent) must be lowercase\n']);
+      const colons = await berth(d, ['pull', 'pp:a:b']);
+      assert.deepEqual([colons.code, colons.stderr], [1, 'invalid reference format\n']);
     } finally {
       await proxy.stop();
     }

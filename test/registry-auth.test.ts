@@ -36,7 +36,10 @@ describe('login and pushes to a registry with htpasswd auth', () => {
     assert.equal((await berth(d, ['tag', 'busybox', name])).code, 0);
     const anon = await berth(d, ['push', name], { env });
     assert.notEqual(anon.code, 0);
-    assert.match(anon.stderr, /unauthorized|authentication required/);
+    assert.match(anon.stderr, /^no basic auth credentials\n$/m, 'Docker\'s words for a push without credentials');
+    const anonPull = await berth(d, ['pull', `${name}:nope`], { env });
+    assert.equal(anonPull.code, 1);
+    assert.equal(anonPull.stderr, `Error response from daemon: Head "http://${reg.host}/v2/secure/box/manifests/nope": no basic auth credentials\n`);
 
     const wrong = await berth(d, ['login', '-u', 'alice', '--password-stdin', reg.host], { env, input: 'nope\n' });
     assert.equal(wrong.code, 1);

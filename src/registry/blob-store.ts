@@ -45,9 +45,9 @@ export class BlobStore {
     return this.stat(digest);
   }
 
-  open(digest: string, range?: { start: number; end: number }): Readable {
-    // 1 MiB reads: the 64 KiB default costs a syscall and an event-loop turn per 64 KiB.
-    return createReadStream(this.layout.blob(digest), { highWaterMark: 1 << 20, ...(range ?? {}) });
+  /** The file holding a stored blob (blob GETs stream it with sendFile). */
+  path(digest: string): string {
+    return this.layout.blob(digest);
   }
 
   async read(digest: string): Promise<Buffer> {

@@ -4,10 +4,10 @@
  * written by the server in the spec's error body.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import { isDigest, MediaType } from '../engine/distribution/oci.js';
 import type { BlobStore } from './blob-store.js';
 import { RegistryError } from './errors.js';
+import { sendFile } from './send-file.js';
 import { repoNameRe } from './layout.js';
 import type { ManifestStore } from './manifest-store.js';
 
@@ -81,7 +81,7 @@ export class Handlers {
       res.end();
       return;
     }
-    await pipeline(this.blobs.open(digest, range), res);
+    await sendFile(this.blobs.path(digest), res, range?.start ?? 0, range?.end ?? size - 1);
   }
 
   async deleteBlob({ res, name, ref }: Req): Promise<void> {

@@ -1,3 +1,4 @@
+import { CliExit } from '../cli-context.js';
 import { checkReference, parseBool, splitReference, UsageError } from '../options/parse-values.js';
 import { pullImage } from '../progress.js';
 import type { CommandSpec } from './define.js';
@@ -19,7 +20,8 @@ export const pull: CommandSpec = {
     c.option('-q, --quiet', 'Suppress verbose output');
   },
   action: async (ctx, [ref], o) => {
-    checkReference(ref);
+    // A bad name is a plain error here (exit 1, no usage hint), as docker prints it.
+    try { checkReference(ref); } catch (e) { throw new CliExit(1, (e as Error).message); }
     const r = splitReference(ref);
     const write = o.quiet ? () => undefined : (s: string) => ctx.out(s);
     if (o.allTags) {

@@ -13,7 +13,8 @@ export const push: CommandSpec = {
     c.option('-q, --quiet', 'Suppress verbose output');
   },
   action: async (ctx, [ref], o) => {
-    checkReference(ref);
+    // A bad name is a plain error here (exit 1, no usage hint), as docker prints it.
+    try { checkReference(ref); } catch (e) { throw new CliExit(1, (e as Error).message); }
     const r = splitReference(ref);
     const tagged = r.full === ref && !ref.includes('@');
     if (o.allTags && tagged) throw new UsageError('tag can\'t be used with --all-tags/-a');

@@ -124,7 +124,7 @@ test('bad values are usage errors with Docker wording', () => {
   assert.equal(msg(['--ulimit', 'nofile=10:5', 'busybox']), 'ulimit soft limit must be less than or equal to hard limit: 10 > 5');
   assert.equal(msg(['-m', 'lots', 'busybox']), "invalid size: 'lots'");
   assert.equal(msg(['--cpus', 'two', 'busybox']), 'invalid argument "two" for "--cpus" flag: failed to parse two as a rational number');
-  assert.equal(msg(['Busybox']), 'invalid reference format: repository name must be lowercase');
+  assert.equal(msg(['Busybox']), 'invalid reference format: repository name (library/Busybox) must be lowercase');
   assert.equal(msg(['bad image']), 'invalid reference format');
   assert.equal(msg(['busybox:a:b']), 'invalid reference format');
   assert.equal(msg(['-d', '-a', 'stdout', 'busybox']), 'Conflicting options: -a and -d');

@@ -94,7 +94,12 @@ export function checkReference(ref: string): void {
   const domainOk = parts.length > 1 && /[.:]|^localhost$/.test(parts[0]) && /^[A-Za-z0-9.-]+(:\d+)?$/.test(parts[0]);
   const pathParts = domainOk ? parts.slice(1) : parts;
   if (pathParts.length === 0 || !pathParts.every((p) => comp.test(p))) {
-    if (pathParts.some((p) => p !== p.toLowerCase())) throw new UsageError('invalid reference format: repository name must be lowercase');
+    if (pathParts.some((p) => p !== p.toLowerCase())) {
+      // Named as Docker names it: a first part with capitals counts as a registry, one part is under library/.
+      const asDomain = parts.length > 1 && (domainOk || parts[0] !== parts[0].toLowerCase());
+      const repo = asDomain ? parts.slice(1) : parts.length === 1 ? ['library', ...parts] : parts;
+      throw new UsageError(`invalid reference format: repository name (${repo.join('/')}) must be lowercase`);
+    }
     throw new UsageError('invalid reference format');
   }
   if (tag !== undefined && !/^[\w][\w.-]{0,127}$/.test(tag)) throw new UsageError('invalid reference format');

@@ -24,7 +24,7 @@ import {
 } from './oci.js';
 import { defaultPlatform, parsePlatform, selectPlatform } from './platform.js';
 import { familiarName, parseReference, type Reference } from '../images/reference.js';
-import { isRetryable, readAll, responseError, Transport, type RetryPolicy } from './transport.js';
+import { isRetryable, NoCredentials, readAll, RegistryResponseError, responseError, Transport, type RetryPolicy } from './transport.js';
 import { Semaphore, verifier } from './verify.js';
 
 /** A repository on a registry: `{ domain: 'docker.io', path: 'library/php' }`. */
@@ -87,7 +87,7 @@ export class RegistryClient {
     const refused = async (status: number, text: string) => new Unauthorized(`login attempt to ${new URL('/v2/', await t.baseUrlOf())} failed with status: ${status} ${text}`);
     const res = await t.send({ method: 'GET', path: '/v2/', scopes: [] }).catch(async (err) => {
       // No credentials to answer a basic challenge with: the transport gives up before asking.
-      if (err instanceof Unauthorized && /authentication required/.test(err.message)) throw await refused(401, 'Unauthorized');
+      if (err instanceof NoCredentials || (err instanceof RegistryResponseError && err.code === 'UNAUTHORIZED')) throw await refused(401, 'Unauthorized');
       throw err;
     });
     res.resume();
@@ -154,7 +154,7 @@ export class RegistryClient {
       // HEAD first: cheap, and not counted against Docker Hub's pull limit. Some
       // registries answer HEAD badly (405, no digest); GET by tag then decides.
       const head = await this.headManifest(repo, target).catch((err) => {
-        if (err instanceof BerthError && err.status === 401) throw err;
+        if (err instanceof NoCredentials || (err instanceof RegistryResponseError && err.code === 'UNAUTHORIZED') || (err instanceof BerthError && err.status === 401)) throw err;
         return null;
       });
       if (head === undefined) throw new NotFound(`manifest for ${familiarName(repo)}:${target} not found: manifest unknown: manifest unknown`);

@@ -9,12 +9,12 @@
  *   const r = await pullImage(images, client, parseReference('127.0.0.1:5000/app:v1'), { progress: send })
  *   // r.digest: what `Digest:` prints; r.updated: false when the tag already named this image
  */
-import { Transform } from 'node:stream';
 import { BerthError, InvalidArgument } from '../../common/errors.js';
 import { familiar, referenceString, type Reference } from '../images/reference.js';
 import type { ImageService } from '../images/service.js';
+import type { LayerSource } from '../images/layer-ingest.js';
 import { chainIds, type ImageConfig } from '../images/types.js';
-import type { RegistryClient } from './client.js';
+import type { RegistryClient, ResolvedManifest } from './client.js';
 import { MediaType, type Descriptor } from './oci.js';
 import { LayerProgress, shortDigest, type ProgressSink } from './progress.js';
 
@@ -47,9 +47,19 @@ export async function pullImage(images: ImageService, client: RegistryClient, re
   for (const l of manifest.layers) {
     if (!layerTypes.has(l.mediaType)) throw new InvalidArgument(`unsupported layer media type ${JSON.stringify(l.mediaType)} in ${familiar(ref)}`);
   }
-  const say = opts.progress;
-  say({ status: `Pulling from ${repo.path}`, id: ref.digest ?? ref.tag });
+  opts.progress({ status: `Pulling from ${repo.path}`, id: ref.digest ?? ref.tag });
+  // Until the image names them, prune must not take the blobs this pull stores.
+  const unlease = images.leases.hold([manifest.config.digest, resolved.digest, ...manifest.layers.map((l) => l.digest)]);
+  try {
+    return await fetchAndCreate(images, client, ref, resolved, topDigest, opts.progress);
+  } finally {
+    unlease();
+  }
+}
 
+/** Fetches the config and the layers not here yet, unpacks them and names the image. */
+async function fetchAndCreate(images: ImageService, client: RegistryClient, ref: Reference, resolved: ResolvedManifest, topDigest: string, say: ProgressSink): Promise<PullResult> {
+  const { repo, manifest } = resolved;
   const before = currentImage(images, ref);
   const configDigest = manifest.config.digest;
   if (!(await images.content.has(configDigest))) {
@@ -66,20 +76,20 @@ export async function pullImage(images: ImageService, client: RegistryClient, re
   // Nothing to do at all: Docker prints no layer lines, only Digest and Status.
   const upToDate = before === configDigest && have.every(Boolean);
   if (!upToDate) manifest.layers.forEach((_l, i) => bars[i].status(have[i] ? 'Already exists' : 'Pulling fs layer'));
-  const downloads = manifest.layers.map((l, i) => (have[i] ? Promise.resolve() : download(images, client, repo, l, bars[i])));
-  // Unpacking follows the downloads layer by layer instead of waiting for all of them.
-  const unpacked = images.prepareLayers(diffIds, async (i) => { await downloads[i]; return manifest.layers[i].digest; }, (i, phase) => {
+  // One pass per layer: the bytes are stored and extracted as they arrive, layers side by side.
+  const streamed = new Set<number>();
+  const source = async (i: number) => {
+    const src = await layerSource(images, client, repo, manifest.layers[i], diffIds[i], have[i], bars[i]);
+    if (typeof src !== 'string') streamed.add(i);
+    return src;
+  };
+  const unpacked = images.prepareLayers(diffIds, source, (i, phase) => {
     if (have[i]) return;
-    if (phase === 'start') bars[i].bytes('Extracting', 0, manifest.layers[i].size);
-    else if (phase === 'done') bars[i].status('Pull complete');
+    if (phase === 'start') {
+      if (streamed.has(i)) { bars[i].status('Verifying Checksum'); bars[i].status('Download complete'); }
+      bars[i].bytes('Extracting', manifest.layers[i].size, manifest.layers[i].size);
+    } else if (phase === 'done') bars[i].status('Pull complete');
   });
-  // Every transfer settles before the pull fails, so none writes after we report.
-  const settled = await Promise.allSettled([...downloads, unpacked]);
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) {
-    await unpacked.then((u) => u.release(), () => undefined);
-    throw failed.reason;
-  }
   const { release } = await unpacked;
   let rec;
   try {
@@ -105,27 +115,20 @@ export async function pullAllTags(images: ImageService, client: RegistryClient, 
   return updated;
 }
 
-/** Fetches one layer into the content store, reporting bytes as they arrive. */
-async function download(images: ImageService, client: RegistryClient, repo: { domain: string; path: string }, layer: Descriptor, bar: LayerProgress): Promise<void> {
+/**
+ * Where layer `layer` comes from: nothing to fetch when it is here already, the
+ * stored blob when an interrupted pull verified it (a retry resumes there), or
+ * the registry's stream, stored and extracted in one pass by the image service.
+ */
+async function layerSource(images: ImageService, client: RegistryClient, repo: { domain: string; path: string }, layer: Descriptor, diffId: string, have: boolean, bar: LayerProgress): Promise<LayerSource> {
+  if (have) return layer.digest;
   if (await images.content.has(layer.digest)) {
-    // Verified by an earlier, interrupted pull.
     bar.status('Download complete');
-    return;
+    return layer.digest;
   }
   // The content store checks digest and size before the blob becomes visible.
-  const body = await client.fetchBlob(repo, layer, { verify: false });
-  let seen = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      seen += chunk.length;
-      bar.bytes('Downloading', seen, layer.size);
-      cb(null, chunk);
-    },
-  });
-  body.on('error', (err) => counter.destroy(err));
-  await images.content.write(body.pipe(counter), { digest: layer.digest, size: layer.size });
-  bar.status('Verifying Checksum');
-  bar.status('Download complete');
+  const stream = await client.fetchBlob(repo, layer, { verify: false });
+  return { stream, digest: layer.digest, size: layer.size, diffId, onBytes: (n) => bar.bytes('Downloading', n, layer.size) };
 }
 
 async function readConfig(images: ImageService, digest: string): Promise<ImageConfig> {

@@ -15,7 +15,7 @@ import { familiar, familiarName, parseReference, type Reference } from '../image
 import type { ImageService } from '../images/service.js';
 import { RegistryClient } from './client.js';
 import type { Credentials } from './credentials.js';
-import type { RetryPolicy } from './transport.js';
+import { NoCredentials, type RetryPolicy } from './transport.js';
 import { pullAllTags, pullImage } from './pull.js';
 import { localTags, pushImage } from './push.js';
 import type { ProgressSink } from './progress.js';
@@ -91,6 +91,10 @@ export class DistributionService {
     try {
       o.progress({ status: `The push refers to repository [${repo.domain}/${repo.path}]` });
       for (const t of tags) await pushImage(this.images, client, { ...repo, tag: t }, o.progress);
+    } catch (err) {
+      // Docker's push says only this (its pull names the request).
+      if (err instanceof NoCredentials) throw new NoCredentials('no basic auth credentials');
+      throw err;
     } finally {
       await client.close();
     }

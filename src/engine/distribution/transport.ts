@@ -37,6 +37,27 @@ export class RegistryResponseError extends BerthError {
   }
 }
 
+/** A registry asked for basic auth and the caller gave no credentials. */
+export class NoCredentials extends BerthError {}
+
+/** Go's name for a request in its errors: `Get`, `Head`, `Put`. */
+function goOp(method: string): string {
+  return method.charAt(0).toUpperCase() + method.slice(1).toLowerCase();
+}
+
+/**
+ * A refused connection in Go's words, as Docker reports it
+ * (`Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused`);
+ * keeps the code so it is still retried.
+ */
+function dialError(method: string, url: URL, err: any): unknown {
+  if (err?.code !== 'ECONNREFUSED') return err;
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  const e = new BerthError(`${goOp(method)} "${url.href}": dial tcp ${url.hostname}:${port}: connect: connection refused`);
+  (e as any).code = err.code;
+  return e;
+}
+
 const retryableCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
 
 /** Connection failures worth another try: resets, refusals, timeouts, bodies cut short. */
@@ -93,7 +114,10 @@ export class Transport {
           attempt--;
           continue;
         }
-        throw new Unauthorized(`unauthorized: authentication required`);
+        // Docker's wording, and a 500 as Docker answers: a 401 would make the docker CLI prompt for a login.
+        const challenge = String(res.headers['www-authenticate'] ?? '');
+        if (/^basic\b/i.test(challenge) && !authz) throw new NoCredentials(`${goOp(o.method)} "${new URL(o.path, base).href}": no basic auth credentials`);
+        throw new RegistryResponseError('unauthorized: authentication required', 500, 'UNAUTHORIZED');
       }
       const s = res.statusCode ?? 0;
       if ((s >= 500 && s !== 501) || s === 429) {
@@ -154,7 +178,7 @@ export class Transport {
         headers,
         agent: sameHost && url.protocol === 'https:' ? this.agent : undefined,
       }, resolve);
-      req.on('error', reject);
+      req.on('error', (err) => reject(dialError(method, url, err)));
       if (body === undefined) req.end();
       else if (Buffer.isBuffer(body)) req.end(body);
       else {
@@ -201,7 +225,8 @@ export function responseError(res: http.IncomingMessage, body: Buffer): BerthErr
       message = `${String(e.code).toLowerCase().replace(/_/g, ' ')}: ${e.message ?? ''}`;
     }
   } catch { /* not a spec error body */ }
-  if (s === 401) return new Unauthorized(message);
+  // 500, not 401, as Docker answers: a 401 would make the docker CLI prompt for a login.
+  if (s === 401) return new RegistryResponseError(code ? message : 'unauthorized', 500, code ?? 'UNAUTHORIZED');
   if (s === 404) return new NotFound(message);
   return new RegistryResponseError(message, s >= 400 ? s : 500, code);
 }

@@ -8,6 +8,8 @@ import { log } from '../../common/log.js';
 import { ContentStore } from '../content/store.js';
 import { Snapshotter } from '../layers/overlay.js';
 import { applyLayer } from '../layers/apply.js';
+import { unpackLayers, type LayerSource } from './layer-ingest.js';
+import { BlobLeases, collectBlobs, unreferencedBlobGraceMs } from './blob-gc.js';
 import { familiar, parseReference, referenceString, withDefaultTag, type Reference } from './reference.js';
 import { chainIds, mediaTypes, type ContainerLookup, type CreateOptions, type DeleteItem, type ImageConfig, type ImageRecord, type LayerRef } from './types.js';
 
@@ -34,6 +36,8 @@ export class ImageService {
   /** Chain IDs an in-progress createImage relies on: GC leaves them alone. */
   private pinned = new Map<string, number>();
   private unpacking = new Map<string, Promise<number>>();
+  /** Blobs a pull in progress needs: prune leaves them alone. */
+  readonly leases = new BlobLeases();
 
   private constructor(readonly root: string, readonly content: ContentStore, readonly snapshots: Snapshotter) {}
 
@@ -212,27 +216,29 @@ export class ImageService {
   }
 
   /**
-   * Unpacks an image's layers bottom up as their blobs become ready (a pull
-   * unpacks layer 1 while layer 3 still downloads), so the createImage that
-   * follows finds them done. The layers stay pinned against GC until
-   * `release()`; call it once the image is created or the pull has failed.
+   * Unpacks an image's layers as their sources become ready, side by side (a
+   * pull extracts each layer while it downloads: see layer-ingest.ts), so the
+   * createImage that follows finds them done. A source is the digest of a
+   * blob already stored or a blob arriving now. The layers stay pinned
+   * against GC until `release()`; call it once the image is created. On
+   * failure every layer has settled, nothing stays pinned and half layers are
+   * gone.
    *
-   *   const prep = await images.prepareLayers(diffIds, (i) => downloads[i]);
+   *   const prep = await images.prepareLayers(diffIds, async (i) => ({ stream, digest, size, diffId: diffIds[i] }));
    *   try { await images.createImage(config, layers, opts) } finally { prep.release() }
    */
-  async prepareLayers(diffIds: string[], blobReady: (index: number) => Promise<string>, onUnpack?: CreateOptions['onUnpack']): Promise<{ release: () => void }> {
+  async prepareLayers(diffIds: string[], source: (index: number) => Promise<LayerSource>, onUnpack?: CreateOptions['onUnpack']): Promise<{ release: () => void }> {
     const chain = chainIds(diffIds);
     this.pin(chain);
     let released = false;
     const release = () => { if (!released) { released = true; this.unpin(chain); } };
+    const deps = {
+      content: this.content,
+      snapshots: this.snapshots,
+      unpackStored: (blob: string, i: number) => this.unpackOnce(blob, diffIds[i], chain[i], chain[i - 1]),
+    };
     try {
-      for (let i = 0; i < chain.length; i++) {
-        const blob = await blobReady(i);
-        if (this.snapshots.stat(chain[i])) { onUnpack?.(i, 'exists'); continue; }
-        onUnpack?.(i, 'start');
-        await this.unpackOnce(blob, diffIds[i], chain[i], chain[i - 1]);
-        onUnpack?.(i, 'done');
-      }
+      await unpackLayers(deps, diffIds, chain, source, onUnpack);
     } catch (err) {
       release();
       await this.collectLayers().catch(() => undefined);
@@ -415,9 +421,11 @@ export class ImageService {
 
   /**
    * `docker image prune`: deletes dangling images (with `all`, every image no
-   * container uses), returning what went and the bytes freed.
+   * container uses), then blobs no image references that no pull holds and
+   * that are older than `blobGraceMs` (default an hour: see blob-gc.ts),
+   * returning what went and the bytes freed.
    */
-  prune(opts: { all?: boolean; keep?: (rec: ImageRecord) => boolean } = {}): Promise<{ ImagesDeleted: DeleteItem[]; SpaceReclaimed: number }> {
+  prune(opts: { all?: boolean; keep?: (rec: ImageRecord) => boolean; blobGraceMs?: number } = {}): Promise<{ ImagesDeleted: DeleteItem[]; SpaceReclaimed: number }> {
     return this.locked(async () => {
       const deleted: DeleteItem[] = [];
       let reclaimed = 0;
@@ -438,7 +446,11 @@ export class ImageService {
         }
       }
       await this.saveRefs();
-      return { ImagesDeleted: deleted, SpaceReclaimed: reclaimed };
+      // Blobs no image references (a failed pull's) go too once past their grace: see blob-gc.ts.
+      const referenced = new Set<string>();
+      for (const r of this.records.values()) for (const d of [r.id, r.manifestDigest, ...r.layers.map((l) => l.digest)]) referenced.add(d);
+      const blobs = await collectBlobs(this.content, referenced, this.leases, opts.blobGraceMs ?? unreferencedBlobGraceMs);
+      return { ImagesDeleted: deleted, SpaceReclaimed: reclaimed + blobs.bytes };
     });
   }
 }

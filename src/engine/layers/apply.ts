@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { PassThrough, Transform, finished, type Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { InvalidArgument } from '../../common/errors.js';
 import * as tar from 'tar-stream';
@@ -48,7 +48,9 @@ export async function applyLayer(archive: string, dir: string, expectedDiffId?: 
 export async function applyLayerStream(input: Readable, dir: string): Promise<LayerScan> {
   const toScan = new PassThrough();
   const toTar = new PassThrough();
-  input.on('error', (err) => { toScan.destroy(err); toTar.destroy(err); });
+  // Also when the input is destroyed without an error (a caller stopping it):
+  // a tee side left open would keep tar waiting on stdin for ever.
+  finished(input, (err) => { if (err) { toScan.destroy(err); toTar.destroy(err); } });
   input.pipe(toScan);
   input.pipe(toTar);
   const scanned = (async () => {

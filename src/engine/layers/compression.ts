@@ -20,7 +20,7 @@ export function detectCompression(head: Buffer): Compression {
  * Turns a possibly compressed stream into the plain bytes, sniffing the format
  * from the first bytes. bzip2 is refused (no layer uses it any more).
  */
-export function decompressStream(input: Readable): Readable {
+export function decompressStream(input: Readable, onDetected?: (kind: Compression) => void): Readable {
   const out = new PassThrough();
   const fail = (err: unknown) => out.destroy(err instanceof BerthError ? err : new InvalidArgument(`invalid archive: ${(err as Error).message}`));
   (async () => {
@@ -45,6 +45,7 @@ export function decompressStream(input: Readable): Readable {
     }
     const kind = detectCompression(first);
     if (kind === 'bzip2') throw new Error('bzip2 compressed archives are not supported');
+    onDetected?.(kind);
     const src = Readable.from(all(), { objectMode: false });
     // Not pipeline(): it would fail `out` with the raw codec error before we can name it.
     src.on('error', fail);

@@ -148,14 +148,23 @@ export class Snapshotter {
     });
   }
 
-  /** Freezes active snapshot `key` under the name `name`; returns its info. */
-  commit(name: string, key: string, size?: number): Promise<SnapshotInfo> {
+  /**
+   * Freezes active snapshot `key` under the name `name`; returns its info.
+   * `parent` stacks a snapshot prepared without one onto committed `parent`
+   * as it freezes: layers of one image are extracted side by side, each into
+   * its own directory, and only chained in order here.
+   */
+  commit(name: string, key: string, size?: number, parent?: string): Promise<SnapshotInfo> {
     return this.locked(async () => {
       const r = this.get(key);
       if (r.kind !== 'active') throw new Conflict(`snapshot ${key} is not active`);
       if (this.records.has(name)) throw new Conflict(`snapshot ${name} already exists`);
+      if (parent !== undefined) {
+        if (r.parent !== undefined) throw new Conflict(`snapshot ${key} already has parent ${r.parent}`);
+        if (this.get(parent).kind !== 'committed') throw new Conflict(`snapshot ${parent} is not committed`);
+      }
       this.records.delete(key);
-      this.records.set(name, { ...r, key: name, kind: 'committed', size });
+      this.records.set(name, { ...r, key: name, kind: 'committed', size, ...(parent !== undefined ? { parent } : {}) });
       await fs.rm(path.join(this.root, 'snapshots', r.id, 'work'), { recursive: true, force: true });
       await this.save();
       return this.stat(name)!;
