@@ -4,7 +4,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { cliEntry } from '../bin/cli-entry.js';
+import cliLauncher from '../bin/cli-entry.js';
 
 function walk(dir, out = []) {
   for (const name of readdirSync(dir)) {
@@ -25,7 +25,8 @@ if (files.length === 0) {
 // Tests run bin/berth, which users get bundled: after a tsc-only build the
 // bundle is stale (bin/berth would fall back to tsc's output), so refresh it
 // first and test what users run.
-if (!cliEntry().includes('/dist/bundle/')) {
+const { cliEntry } = cliLauncher;
+if (!cliEntry().includes('/dist/bundle/') || !cliEntry('compose-plugin').includes('/dist/bundle/')) {
   const b = spawnSync(process.execPath, ['scripts/bundle-cli.mjs'], { stdio: 'inherit' });
   if (b.status !== 0) process.exit(b.status ?? 1);
 }

@@ -43,5 +43,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
   throw e;
 });
-const code = await main(process.argv.slice(2));
-if (code !== undefined) process.exit(code);
+// No top-level await: the bundle (scripts/bundle-cli.mjs) is CommonJS, which loads faster.
+void main(process.argv.slice(2)).then((code) => {
+  if (code !== undefined) process.exit(code);
+});
