@@ -5,9 +5,9 @@ import { enterRawMode, followTerminalSize, proxySignals, pumpStreams } from './s
 
 /**
  * The foreground life of a container as `run`, `start -a` and `attach` see it:
- * attach (hijacked) before start, a wait request armed before start so a fast
- * exit is never missed, start, then stream until the output ends and answer
- * the container's exit code.
+ * attach (hijacked) and a wait request, both in place before start so neither
+ * output nor a fast exit is missed, start, then stream until the output ends
+ * and answer the container's exit code.
  */
 export interface SessionOptions {
   id: string;
@@ -52,13 +52,15 @@ export async function runSession(client: EngineClient, o: SessionOptions): Promi
   if (o.tty && o.stdin && !process.stdin.isTTY) throw new CliExit(1, 'the input device is not a TTY');
   const idPath = `/containers/${encodeURIComponent(o.id)}`;
   const attachAny = o.stdin || o.stdout || o.stderr;
-  const hijacked = attachAny
-    ? await client.hijack('POST', `${idPath}/attach`, {
+  // Attach and wait are independent: set both up at once (one round trip, not
+  // two), and start only when both are in place.
+  const hijacking = attachAny
+    ? client.hijack('POST', `${idPath}/attach`, {
       query: { stream: 1, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, detachKeys: o.detachKeys },
     })
-    : undefined;
+    : Promise.resolve(undefined);
   const waiter = waitForExit(client, o.id, o.condition);
-  await waiter.armed;
+  const [hijacked] = await Promise.all([hijacking, waiter.armed]);
 
   const restoreTerm = o.tty && o.stdin ? enterRawMode() : () => undefined;
   const cleanups: (() => void)[] = [restoreTerm];

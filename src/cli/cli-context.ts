@@ -25,10 +25,31 @@ export class CliContext {
   }
 
   client(): EngineClient {
-    // Like DOCKER_API_VERSION: pin the API version instead of negotiating.
-    const pinned = this.env.BERTH_API_VERSION || this.env.DOCKER_API_VERSION || undefined;
-    this.engine ??= new EngineClient(this.host, { version: pinned });
+    const host = this.host;
+    // An early client made for another host (see negotiateEarly) is dropped.
+    if (this.engine && this.engine.host !== host) this.close();
+    this.engine ??= new EngineClient(host, { version: this.pinnedVersion() });
     return this.engine;
+  }
+
+  /**
+   * Starts the API version negotiation (`/_ping`) with `host` before the
+   * command line is parsed, so its round trip overlaps loading the command's
+   * code instead of preceding the first real request. `client()` keeps this
+   * client when the parsed host is the same one; a failure surfaces there, at
+   * the first request, as it would have anyway.
+   *
+   *   ctx.negotiateEarly(hostInArgv ?? EngineClient.hostFromEnv(undefined, env));
+   */
+  negotiateEarly(host: string): void {
+    if (this.engine || this.pinnedVersion()) return;
+    this.engine = new EngineClient(host);
+    this.engine.apiVersion().catch(() => undefined);
+  }
+
+  /** Like DOCKER_API_VERSION: pin the API version instead of negotiating. */
+  private pinnedVersion(): string | undefined {
+    return this.env.BERTH_API_VERSION || this.env.DOCKER_API_VERSION || undefined;
   }
 
   out(s: string): void {
@@ -41,6 +62,7 @@ export class CliContext {
 
   close(): void {
     this.engine?.close();
+    this.engine = undefined;
   }
 }
 

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliContext } from './cli-context.js';
-import { registerAll } from './commands/index.js';
+import { preScan, registerAll } from './commands/index.js';
+import { EngineClient } from '../client/index.js';
 import { reportCommanderError, styleCommand, type ExitState } from './commands/define.js';
 import { CLIENT_VERSION } from './client-version.js';
 
@@ -19,6 +20,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .option('-D, --debug', 'Enable debug mode')
     .version(`Berth version ${CLIENT_VERSION}`, '-v, --version', 'Print version information and quit');
   const ctx = new CliContext(program);
+  const early = preScan(argv);
+  if (early.daemonCommand) ctx.negotiateEarly(EngineClient.hostFromEnv(early.host, ctx.env));
   const state: ExitState = {};
   await registerAll(program, ctx, state);
   try {
@@ -40,5 +43,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
   throw e;
 });
-const code = await main(process.argv.slice(2));
-if (code !== undefined) process.exit(code);
+// No top-level await: the bundle (scripts/bundle-cli.mjs) is CommonJS, which loads faster.
+void main(process.argv.slice(2)).then((code) => {
+  if (code !== undefined) process.exit(code);
+});

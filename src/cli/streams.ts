@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { StdcopyDemuxer, type Hijacked } from '../client/index.js';
 import { UsageError } from './options/parse-values.js';
@@ -124,11 +125,22 @@ export function enterRawMode(): () => void {
   const stdin = process.stdin as NodeJS.ReadStream;
   if (!stdin.isTTY) return () => undefined;
   stdin.setRawMode(true);
+  stopOutputPostProcessing();
   const restore = () => {
     try { stdin.setRawMode(false); } catch { /* terminal gone */ }
   };
   process.once('exit', restore);
   return restore;
+}
+
+/**
+ * libuv's raw mode keeps ONLCR, so the container's pty output (already `\r\n`)
+ * would reach the screen as `\r\r\n`; Docker's raw mode (cfmakeraw) turns all
+ * output processing off. Node has no termios call for that, hence `stty`.
+ * setRawMode(false) (and libuv at exit) restores the saved settings, this too.
+ */
+function stopOutputPostProcessing(): void {
+  spawnSync('stty', ['-opost'], { stdio: [0, 'ignore', 'ignore'] });
 }
 
 /** Current terminal size, or undefined when stdout is not a terminal. */

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { repoRoot, type TestDaemon } from '../helpers/daemon.js';
+import { berthBin, repoRoot, type TestDaemon } from '../helpers/daemon.js';
 
 /**
  * The seed's fig.yml with local images: busybox httpd as `web`, a busybox
@@ -46,7 +46,7 @@ export interface TempProject {
   remove(): Promise<void>;
 }
 
-const cliMain = path.join(repoRoot, 'dist/src/cli/main.js');
+const cliMain = berthBin;
 
 export async function tempProject(d: TestDaemon, name: string, files: Record<string, string>): Promise<TempProject> {
   const base = await fs.mkdtemp(path.join(os.tmpdir(), 'btc-'));

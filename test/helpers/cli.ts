@@ -4,13 +4,12 @@
  * answering meanwhile (spawnSync would stall them).
  */
 import { spawn } from 'node:child_process';
-import * as path from 'node:path';
-import { repoRoot, type TestDaemon } from './daemon.js';
+import { berthBin, type TestDaemon } from './daemon.js';
 
 export interface RunResult { code: number; stdout: string; stderr: string }
 
 export function berth(d: TestDaemon, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
-  return run(process.execPath, [path.join(repoRoot, 'dist/src/cli/main.js'), ...args], { ...opts, env: { BERTH_HOST: d.host, DOCKER_HOST: '', ...opts.env } });
+  return run(process.execPath, [berthBin, ...args], { ...opts, env: { BERTH_HOST: d.host, DOCKER_HOST: '', ...opts.env } });
 }
 
 export const dockerCli = '/usr/local/bin/docker';

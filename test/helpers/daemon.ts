@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { networkInstance } from '../../src/daemon/network-port.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The CLI as users run it: the bundle when `npm run build` made a fresh one, else tsc's output. */
 export const berthBin = path.join(repoRoot, 'bin/berth');
 export const berthdBin = path.join(repoRoot, 'bin/berthd');
 
@@ -74,7 +75,7 @@ export async function startTestDaemon(extraArgs: string[] = [], opts: { entry?: 
     log: readLog,
     api: (method, p, body) => request(socket, method, p, body),
     berth(args, opts = {}) {
-      const r = spawnSync(process.execPath, [path.join(repoRoot, 'dist/src/cli/main.js'), ...args], {
+      const r = spawnSync(process.execPath, [berthBin, ...args], {
         input: opts.input ?? '', encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000,
         env: { ...process.env, BERTH_HOST: `unix://${socket}`, DOCKER_HOST: '', ...opts.env },
       });

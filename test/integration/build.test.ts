@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { repoRoot, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { berthBin, repoRoot, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 // Real builds on busybox through `berth build` (and the docker CLI's legacy
 // builder): every instruction, the image config they leave, the cache and its
@@ -347,7 +347,7 @@ test('a gzip-compressed context tar on stdin (build - < ctx.tar.gz)', async () =
   const dir = await context('gz', { 'g.txt': 'from gzip\n', Dockerfile: 'FROM busybox\nCOPY g.txt /\nCMD ["cat", "/g.txt"]\n' });
   const tgz = path.join(work, 'ctx.tar.gz');
   assert.equal(spawnSync('tar', ['czf', tgz, '-C', dir, '.']).status, 0);
-  const out = spawnSync('sh', ['-c', `"${process.execPath}" "${path.join(repoRoot, 'dist/src/cli/main.js')}" build -q -t bt-gz - < "${tgz}"`], {
+  const out = spawnSync('sh', ['-c', `"${process.execPath}" "${berthBin}" build -q -t bt-gz - < "${tgz}"`], {
     encoding: 'utf8', env: { ...process.env, BERTH_HOST: d.host, DOCKER_HOST: '' },
   });
   assert.equal(out.status, 0, out.stderr);

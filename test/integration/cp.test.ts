@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { berthBin, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 // `berth cp` both ways through the archive API, against a real daemon.
 let d: TestDaemon;
@@ -113,7 +113,7 @@ test('cp into an existing directory, of a directory\'s content (/.), and of sing
 });
 
 test('cp - streams tar in and out; -L follows a symlink source', async () => {
-  const tarOut = spawnSync(process.execPath, [path.join(path.dirname(new URL(import.meta.url).pathname), '../../src/cli/main.js'), 'cp', 'cpbox:/etc', '-'], {
+  const tarOut = spawnSync(process.execPath, [berthBin, 'cp', 'cpbox:/etc', '-'], {
     env: { ...process.env, BERTH_HOST: d.host, DOCKER_HOST: '' }, maxBuffer: 1 << 26,
   });
   assert.equal(tarOut.status, 0, String(tarOut.stderr));
@@ -121,7 +121,7 @@ test('cp - streams tar in and out; -L follows a symlink source', async () => {
   assert.ok(names.includes('etc/passwd'), names.join(','));
   // The same tar fed back with `-` into another directory.
   d.berth(['exec', 'cpbox', 'mkdir', '/restore']);
-  const tarIn = spawnSync(process.execPath, [path.join(path.dirname(new URL(import.meta.url).pathname), '../../src/cli/main.js'), 'cp', '-', 'cpbox:/restore'], {
+  const tarIn = spawnSync(process.execPath, [berthBin, 'cp', '-', 'cpbox:/restore'], {
     env: { ...process.env, BERTH_HOST: d.host, DOCKER_HOST: '' }, input: tarOut.stdout,
   });
   assert.equal(tarIn.status, 0, String(tarIn.stderr));
@@ -188,7 +188,7 @@ test('a hostile symlink in the container does not let cp write outside it', asyn
   await fs.writeFile(path.join(stage, 'x', 'esc', 'escaped'), 'bad\n');
   spawnSync('tar', ['-C', stage, '-rf', evilTar, 'x/esc/escaped']);
   d.berth(['exec', 'cpbox', 'mkdir', '/evil-src']);
-  const put = spawnSync(process.execPath, [path.join(path.dirname(new URL(import.meta.url).pathname), '../../src/cli/main.js'), 'cp', '-', 'cpbox:/evil-src'], {
+  const put = spawnSync(process.execPath, [berthBin, 'cp', '-', 'cpbox:/evil-src'], {
     env: { ...process.env, BERTH_HOST: d.host, DOCKER_HOST: '' }, input: await fs.readFile(evilTar),
   });
   // The daemon refuses or contains it; either way nothing lands in the canary on the host.

@@ -66,6 +66,28 @@ export function commandWords(argv: string[]): string[] {
   return words;
 }
 
+/**
+ * What a command line asks for, read before commander parses it: the command
+ * word, the `-H` value, and whether it is a command that talks to the daemon
+ * (not help, not `logout`, not compose or registry, which manage their own).
+ *
+ *   preScan(['-H', 'unix:///x.sock', 'run', '--rm', 'busybox'])  // { host: 'unix:///x.sock', daemonCommand: true }
+ */
+export function preScan(argv: string[]): { host?: string; daemonCommand: boolean } {
+  let host: string | undefined;
+  let word: string | undefined;
+  for (let i = 0; i < argv.length && word === undefined; i++) {
+    const a = argv[i];
+    if (a === '-H' || a === '--host') host = argv[++i];
+    else if (a.startsWith('--host=')) host = a.slice('--host='.length);
+    else if (/^-H./.test(a)) host = a.slice(2);
+    else if (a === '-l' || a === '--log-level') i++;
+    else if (!a.startsWith('-')) word = a;
+  }
+  const known = word !== undefined && word !== 'logout' && (MANAGEMENT.some((g) => g.name === word) || TOP_LEVEL.some((s) => s[1] === word));
+  return { host, daemonCommand: known && !argv.includes('--help') };
+}
+
 const named = (site: Site, word: string | undefined) => word !== undefined && (site[1] === word || (site[2] ?? []).includes(word));
 
 async function registerContainerAndImageCommands(program: Command, ctx: CliContext, state: ExitState): Promise<void> {
