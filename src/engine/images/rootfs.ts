@@ -6,6 +6,7 @@ import { layerFromUpper, runtimePlaceholders, upperChanges, type Change } from '
 import { applyLayerStream } from '../layers/apply.js';
 import { createTarStream, isMountPoint } from '../layers/host-tools.js';
 import { treeSize } from '../layers/usage.js';
+import { UpperTarFilter } from '../layers/upper-tar.js';
 import { settleBoth } from '../../common/settle.js';
 import { parseRepoTag } from './reference.js';
 import type { ImageService } from './service.js';
@@ -123,7 +124,8 @@ export class ContainerRootfs {
    * its chain ID names, from the one stream: createImage then finds the layer
    * unpacked instead of reading the blob back to scan and extract it. Only
    * for tars the engine made itself (a container's diff): commit and the
-   * builder's RUN steps.
+   * builder's RUN steps. A layerFromUpper stream brings its own scan, so it
+   * is not parsed a second time in JS; any other stream is scanned.
    */
   async storeAndUnpack(tarStream: Readable, parentDiffIds: string[]): Promise<{ digest: string }> {
     const key = `extract-commit-${randomBytes(8).toString('hex')}`;
@@ -136,7 +138,8 @@ export class ContainerRootfs {
       tarStream.pipe(toDisk);
       // When one side fails, stop the other too (it would stall on the tee) and let it settle before cleaning up.
       const stored = this.images.content.write(toStore);
-      const unpacked = applyLayerStream(toDisk, this.sn.dir(key));
+      const known = tarStream instanceof UpperTarFilter ? () => tarStream.scan : undefined;
+      const unpacked = applyLayerStream(toDisk, this.sn.dir(key), known);
       const fail = (err: unknown) => { tarStream.destroy(); toStore.destroy(); toDisk.destroy(); throw err; };
       const [blob, scan] = await settleBoth(stored.catch(fail), unpacked.catch(fail));
       // An uncompressed layer's digest is its diff ID.

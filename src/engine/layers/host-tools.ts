@@ -63,6 +63,27 @@ export function createTarStream(dir: string): { stream: Readable; done: Promise<
   return { stream: child.stdout, done };
 }
 
+/**
+ * Archives the named top-level entries of `dir` (and everything under them)
+ * as a pax tar on stdout: names relative to `dir` without a `./` prefix,
+ * directory contents sorted, numeric owners, every xattr (binary values
+ * included). For layers: the caller filters overlay's own xattrs.
+ */
+export function createTarOfEntries(dir: string, names: string[]): { stream: Readable; done: Promise<void> } {
+  const child = spawn('tar', ['--create', '--format=pax', '--xattrs', '--xattrs-include=*', '--numeric-owner', '--sort=name',
+    '--pax-option=delete=atime,delete=ctime', '--directory', dir, '--null', '--verbatim-files-from', '--files-from=-', '--file', '-'],
+  { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  child.stdin.on('error', () => { /* reported through the exit status */ });
+  child.stdin.end(Buffer.concat(names.map((n) => Buffer.from(n + '\0'))));
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`tar --create ${dir} failed (${code}): ${stderr.trim()}`))));
+  });
+  return { stream: child.stdout, done };
+}
+
 /** Decompresses xz/lzma (Node has no xz codec); returns the plain stream. */
 export function decompressXz(input: Readable): Readable {
   const child = spawn('xz', ['--decompress', '--stdout'], { stdio: ['pipe', 'pipe', 'ignore'] });
