@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { controllerDir, detectCgroupLayout, parseCgroupMounts, type CgroupLayout } from './cgroupfs.js';
 import { StatsCollector } from './collect.js';
-import { blockIO, cpuPercent, memoryPercent, memoryUsage, networkIO } from './cli-formulas.js';
+import { blockIO, cpuPercent, memoryPercent, memoryUsage, networkIO } from '../../api/types/stats.js';
 import { statsFrames } from './stream.js';
 
 const hybridMountinfo = `30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
