@@ -1,4 +1,4 @@
-import { constants, createWriteStream, promises as fs, type Stats } from 'node:fs';
+import { constants, promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
@@ -164,10 +164,30 @@ export async function extractToHost(input: Readable, dir: string, opts: ExtractO
           break;
         case 'file':
         case 'contiguous-file': {
-          // A stream, not awaited writes per chunk: tar entries arrive in small chunks.
-          await pipeline(e, createWriteStream(at, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }));
-          const fh = await fs.open(at, constants.O_RDONLY | constants.O_NOFOLLOW);
+          const fh = await fs.open(at, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
           try {
+            // Entries arrive in socket-sized chunks (64 KiB): gather them into 1 MiB writes, and
+            // keep reading while they go (a few MiB ahead) so the daemon's stream never waits on the disk.
+            let batch: Buffer[] = [];
+            let size = 0;
+            let queued = 0;
+            let writing: Promise<void> = Promise.resolve();
+            const flush = () => {
+              const [b, n] = [batch, size];
+              batch = [];
+              size = 0;
+              queued += n;
+              writing = writing.then(() => writeAll(fh, b, n, at)).then(() => { queued -= n; });
+              writing.catch(() => undefined); // reported where it is awaited
+            };
+            for await (const chunk of e) {
+              batch.push(chunk as Buffer);
+              size += (chunk as Buffer).length;
+              if (size >= 1 << 20) flush();
+              if (queued >= 8 << 20) await writing;
+            }
+            if (batch.length) flush();
+            await writing;
             if (opts.preserveOwner) await fh.chown(uid, gid);
             await fh.chmod(mode);
             await fh.utimes(mtime, mtime);
@@ -206,6 +226,11 @@ export async function extractToHost(input: Readable, dir: string, opts: ExtractO
     await fs.chmod(d.at, d.mode);
     await fs.utimes(d.at, d.mtime, d.mtime);
   }
+}
+
+async function writeAll(fh: fs.FileHandle, batch: Buffer[], size: number, at: string): Promise<void> {
+  const { bytesWritten } = await fh.writev(batch);
+  if (bytesWritten !== size) throw new Error(`short write to ${at} (${bytesWritten} of ${size} bytes): disk full?`);
 }
 
 /** Throws if any directory between `root` and `rel` is a symlink (it could lead anywhere). */
