@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
-import { extractTarStream } from './host-tools.js';
+import { copyUpperTree, createTarOfEntries, extractTarStream } from './host-tools.js';
 import { layerFromUpper } from './diff.js';
 import { applyLayerStream } from './apply.js';
 import { makeTar, tempRoot } from '../../../test/helpers/storage.js';
@@ -79,6 +79,22 @@ test('an upper dir becomes an OCI layer: whiteouts, opaque dirs, overlay xattrs,
   assert.ok(gone.isCharacterDevice() && gone.rdev === 0);
   await assert.rejects(fs.lstat(path.join(out, 'opq/.wh..wh..opq')), { code: 'ENOENT' });
   assert.equal((await fs.stat(path.join(out, 'hl'))).ino, (await fs.stat(path.join(out, 'big'))).ino, 'hardlink kept');
+  // Copied tar-to-tar, the snapshot is the same tree: opaque kept, overlay bookkeeping and skips gone.
+  const copied = path.join(root.dir, 'copied');
+  await fs.mkdir(copied);
+  await copyUpperTree(upper, copied, (await fs.readdir(upper)).sort(), ['etc/hosts']);
+  const listing = async (d: string) => [...(await entries(await collect(layerFromUpper(d))))].map(([n, e]) => `${n} ${e.type} ${e.size}`).sort();
+  assert.deepEqual(await listing(copied), await listing(out));
+  const fromCopy = await entries(await collect(layerFromUpper(copied)));
+  assert.ok(fromCopy.has('opq/.wh..wh..opq'), 'opaque xattr survives the copy');
+  assert.equal(fromCopy.get('etc/')?.pax?.['SCHILY.xattr.user.keep'], 'v1');
+  const raw = await collect(createTarOfEntries(copied, ['etc']).stream);
+  assert.ok(!raw.includes('trusted.overlay.origin'), 'origin xattr left behind');
+  const goneCopy = await fs.lstat(path.join(copied, 'etc/gone'));
+  assert.ok(goneCopy.isCharacterDevice() && goneCopy.rdev === 0);
+  await assert.rejects(fs.lstat(path.join(copied, 'etc/hosts')), { code: 'ENOENT' });
+  await assert.rejects(copyUpperTree(upper, path.join(root.dir, 'nonexistent'), ['etc'], []), /tar --extract/);
+
   // Same upper dir, same bytes: commit digests are reproducible.
   assert.ok((await collect(layerFromUpper(upper, { skip: new Set(['etc/hosts']), keep: (n, s) => !(n === 'plumbing' && s === 0) }))).equals(bytes));
 });
