@@ -77,15 +77,37 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       build: (context, o, out) => runBuild({ engine: buildEngine, cache: buildCache, context, out }, o),
     });
     registerSystemDfRoutes(router, diskUsageSource(wired.images, store, wired.containerRootfs, wired.volumes));
+    // Archive requests holding a container's rootfs: a stopped container's is unmounted by the
+    // last one out, and a new request waits for an unmount under way (`cp` in then straight out
+    // used to find the rootfs unmounted under it by the first request's release).
+    const archiveHolds = new Map<string, { n: number; unmounting: Promise<void> }>();
     registerArchiveRoutes(router, {
       async rootfsOf(ref) {
         const rec = store.get(ref);
         const wasRunning = rec.State.Running;
-        const rootfs = await wired.rootfs.mountContainer(rec.Id);
+        let hold = archiveHolds.get(rec.Id);
+        if (!hold) archiveHolds.set(rec.Id, hold = { n: 0, unmounting: Promise.resolve() });
+        const h = hold;
+        h.n++;
+        let rootfs: string;
+        try {
+          await h.unmounting;
+          rootfs = await wired.rootfs.mountContainer(rec.Id);
+        } catch (err) {
+          if (--h.n === 0) archiveHolds.delete(rec.Id);
+          throw err;
+        }
         return {
           rootfs, mounts: rec.Mounts ?? [], user: rec.Config.User, readonlyRootfs: !!rec.HostConfig.ReadonlyRootfs,
-          // A stopped container's rootfs is mounted only for this request.
-          release: async () => { if (!wasRunning && !store.find(rec.Id)?.State.Running) await wired.rootfs.unmountContainer(rec.Id).catch(() => undefined); },
+          // A stopped container's rootfs is mounted only while requests need it.
+          release: async () => {
+            if (--h.n > 0) return;
+            if (!wasRunning && !store.find(rec.Id)?.State.Running) {
+              h.unmounting = wired.rootfs.unmountContainer(rec.Id).catch(() => undefined);
+              await h.unmounting;
+            }
+            if (h.n === 0) archiveHolds.delete(rec.Id);
+          },
         };
       },
     });

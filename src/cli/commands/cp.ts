@@ -2,9 +2,9 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough, Transform, type Readable } from 'node:stream';
-import { DaemonError, type EngineClient } from '../../client/index.js';
+import { BodyWriter, DaemonError, type EngineClient } from '../../client/index.js';
 import { CliExit, type CliContext } from '../cli-context.js';
-import { extractToHost, packHostPath, splitPathDirEntry } from '../copy/host-archive.js';
+import { extractToHost, splitPathDirEntry, writeHostPath } from '../copy/host-archive.js';
 import { humanSize } from '../format/human.js';
 import type { CommandSpec } from './define.js';
 
@@ -149,12 +149,13 @@ async function copyToContainer(ctx: CliContext, srcPath: string, ctr: string, ds
     putPath = d.dir;
     rebase = d.base;
   }
-  const counted = counter(packHostPath(packPath, rebase), o.progress);
-  await putArchive(client, ctr, putPath, counted.stream, o);
-  if (o.progress) process.stderr.write(`Successfully copied ${humanSize(counted.bytes())} to ${ctr}:${dstPath}\n`);
+  let bytes = 0;
+  const body = new BodyWriter(async (req) => { bytes = await writeHostPath(packPath, req, { rebaseName: rebase, reuseBuffers: true }); });
+  await putArchive(client, ctr, putPath, body, o);
+  if (o.progress) process.stderr.write(`Successfully copied ${humanSize(bytes)} to ${ctr}:${dstPath}\n`);
 }
 
-async function putArchive(client: EngineClient, ctr: string, dir: string, body: Readable, o: CopyOpts): Promise<void> {
+async function putArchive(client: EngineClient, ctr: string, dir: string, body: Readable | BodyWriter, o: CopyOpts): Promise<void> {
   const res = await client.request('PUT', `/containers/${enc(ctr)}/archive`, {
     query: { path: dir, noOverwriteDirNonDir: true, copyUIDGID: o.archive || undefined }, body, contentType: 'application/x-tar',
   });

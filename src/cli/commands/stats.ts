@@ -5,8 +5,8 @@ import { listRenderer } from '../format/list-format.js';
 import { bytesSize, humanSize } from '../format/human.js';
 import { shortId } from '../format/rows.js';
 // Pure formulas over the API's JSON, shared with the engine's tests so both compute what docker shows.
-import { blockIO, cpuPercent, memoryPercent, memoryUsage, networkIO } from '../../engine/stats/cli-formulas.js';
-import type { StatsJSON } from '../../engine/stats/types.js';
+import { blockIO, cpuPercent, memoryPercent, memoryUsage, networkIO } from '../../api/types/stats.js';
+import type { StatsJSON } from '../../api/types/stats.js';
 import type { CommandSpec } from './define.js';
 
 const enc = encodeURIComponent;

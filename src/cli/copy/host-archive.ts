@@ -1,8 +1,9 @@
-import { constants, createReadStream, createWriteStream, promises as fs, type Stats } from 'node:fs';
+import { constants, promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import * as tar from 'tar-stream';
+import { padding, tarEnd, tarHeader } from './tar-header.js';
 
 /**
  * The host side of `berth cp`: a host path as the tar the archive API takes
@@ -15,45 +16,91 @@ import * as tar from 'tar-stream';
  *   await extractToHost(res, '/dst', { rename: { from: 'a', to: 'b' } });
  */
 export function packHostPath(srcPath: string, rebaseName?: string): Readable {
-  const pack = tar.pack();
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  // A PassThrough keeps what it is given, so this path reads into fresh buffers.
+  writeHostPath(srcPath, out, { rebaseName, reuseBuffers: false }).then(() => out.end(), (err) => out.destroy(err));
+  return out;
+}
+
+const chunkSize = 256 << 10;
+
+/**
+ * Writes the tar of a host path straight into `out` (the PUT request) and
+ * resolves with the bytes written; the caller ends `out`. With `reuseBuffers`
+ * file data goes through two buffers used in turn, each reused only once
+ * `out` has handed the previous bytes to the kernel: a fresh buffer per read
+ * cost more in page faults than the copy itself (100 MiB: ~350 ms of system
+ * time against ~80). Only for a sink that is done with a chunk when its write
+ * callback runs (a socket, a file); not for a PassThrough.
+ *
+ *   const n = await writeHostPath('/src/dir', req, { rebaseName: 'renamed', reuseBuffers: true });
+ */
+export async function writeHostPath(srcPath: string, out: Writable, opts: { rebaseName?: string; reuseBuffers?: boolean } = {}): Promise<number> {
   const { dir, base } = splitPathDirEntry(srcPath);
-  const top = rebaseName ?? base;
+  const top = opts.rebaseName ?? base;
+  const bufs = [Buffer.allocUnsafeSlow(chunkSize), Buffer.allocUnsafeSlow(chunkSize)];
+  const inflight: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
+  let slot = 0;
+  let written = 0;
+  let failed: Error | undefined;
+  const put = (chunk: Buffer): Promise<void> => {
+    if (failed) throw failed;
+    written += chunk.length;
+    return new Promise((resolve) => out.write(chunk, (err) => { if (err) failed ??= err; resolve(); }));
+  };
+  const putSmall = async (chunk: Buffer) => {
+    const p = put(chunk);
+    // Headers are fresh buffers: wait only when the sink wants us to.
+    if (out.writableNeedDrain) await p;
+  };
+  const sendFile = async (abs: string, size: number) => {
+    const fh = await fs.open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      let pos = 0;
+      while (pos < size) {
+        await inflight[slot];
+        const buf = opts.reuseBuffers ? bufs[slot] : Buffer.allocUnsafe(chunkSize);
+        const { bytesRead } = await fh.read(buf, 0, Math.min(chunkSize, size - pos), pos);
+        if (bytesRead === 0) throw new Error(`${abs}: file shrank while being copied`);
+        pos += bytesRead;
+        inflight[slot] = put(buf.subarray(0, bytesRead));
+        slot ^= 1;
+      }
+    } finally {
+      await fh.close();
+    }
+    if (padding(size)) await putSmall(Buffer.alloc(padding(size)));
+  };
   // Hard links are recorded as links to the first name seen with that inode, as tar does.
   const seen = new Map<string, string>();
   const add = async (abs: string, name: string): Promise<void> => {
     const st = await fs.lstat(abs);
     const common = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
     if (st.isDirectory()) {
-      await entry(pack, { ...common, name: name.endsWith('/') ? name : `${name}/`, type: 'directory' });
+      await putSmall(tarHeader({ ...common, name: name.endsWith('/') ? name : `${name}/`, type: 'directory' }));
       const children = (await fs.readdir(abs)).sort();
       for (const c of children) await add(path.join(abs, c), name === '.' ? `./${c}` : `${name.replace(/\/$/, '')}/${c}`);
       return;
     }
     const key = `${st.dev}:${st.ino}`;
-    if (st.nlink > 1 && !st.isDirectory()) {
+    if (st.nlink > 1) {
       const first = seen.get(key);
-      if (first !== undefined) return entry(pack, { ...common, type: 'link', linkname: first });
+      if (first !== undefined) return putSmall(tarHeader({ ...common, type: 'link', linkname: first }));
       seen.set(key, name);
     }
-    if (st.isSymbolicLink()) return entry(pack, { ...common, type: 'symlink', linkname: await fs.readlink(abs) });
-    if (st.isFile()) return entry(pack, { ...common, type: 'file', size: st.size }, abs);
-    if (st.isFIFO()) return entry(pack, { ...common, type: 'fifo' });
+    if (st.isSymbolicLink()) return putSmall(tarHeader({ ...common, type: 'symlink', linkname: await fs.readlink(abs) }));
+    if (st.isFile()) {
+      await putSmall(tarHeader({ ...common, type: 'file', size: st.size }));
+      return sendFile(abs, st.size);
+    }
+    if (st.isFIFO()) return putSmall(tarHeader({ ...common, type: 'fifo' }));
     // Sockets and device nodes are skipped, as Docker's archiver does for sockets.
   };
-  void add(path.join(dir, base), top).then(() => pack.finalize(), (err) => pack.destroy(err));
-  // tar-stream's packer is a streamx stream; callers (the HTTP client) want a Node Readable.
-  const out = new PassThrough({ highWaterMark: 1 << 20 });
-  pack.on('error', (e: Error) => out.destroy(e));
-  return (pack as unknown as Readable).pipe(out);
-}
-
-function entry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }, file?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error | null) => (err ? reject(err) : resolve());
-    if (!file) { pack.entry(header as tar.Header, done); return; }
-    const w = pack.entry(header as tar.Header, done);
-    pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), w).catch(reject);
-  });
+  await add(path.join(dir, base), top);
+  await put(tarEnd);
+  await Promise.all(inflight);
+  if (failed) throw failed;
+  return written;
 }
 
 /** Docker's SplitPathDirEntry: `a/b/` → (`a`, `b`); `a/b/.` → (`a/b`, `.`). */
@@ -117,10 +164,30 @@ export async function extractToHost(input: Readable, dir: string, opts: ExtractO
           break;
         case 'file':
         case 'contiguous-file': {
-          // A stream, not awaited writes per chunk: tar entries arrive in small chunks.
-          await pipeline(e, createWriteStream(at, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }));
-          const fh = await fs.open(at, constants.O_RDONLY | constants.O_NOFOLLOW);
+          const fh = await fs.open(at, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
           try {
+            // Entries arrive in socket-sized chunks (64 KiB): gather them into 1 MiB writes, and
+            // keep reading while they go (a few MiB ahead) so the daemon's stream never waits on the disk.
+            let batch: Buffer[] = [];
+            let size = 0;
+            let queued = 0;
+            let writing: Promise<void> = Promise.resolve();
+            const flush = () => {
+              const [b, n] = [batch, size];
+              batch = [];
+              size = 0;
+              queued += n;
+              writing = writing.then(() => writeAll(fh, b, n, at)).then(() => { queued -= n; });
+              writing.catch(() => undefined); // reported where it is awaited
+            };
+            for await (const chunk of e) {
+              batch.push(chunk as Buffer);
+              size += (chunk as Buffer).length;
+              if (size >= 1 << 20) flush();
+              if (queued >= 8 << 20) await writing;
+            }
+            if (batch.length) flush();
+            await writing;
             if (opts.preserveOwner) await fh.chown(uid, gid);
             await fh.chmod(mode);
             await fh.utimes(mtime, mtime);
@@ -159,6 +226,11 @@ export async function extractToHost(input: Readable, dir: string, opts: ExtractO
     await fs.chmod(d.at, d.mode);
     await fs.utimes(d.at, d.mtime, d.mtime);
   }
+}
+
+async function writeAll(fh: fs.FileHandle, batch: Buffer[], size: number, at: string): Promise<void> {
+  const { bytesWritten } = await fh.writev(batch);
+  if (bytesWritten !== size) throw new Error(`short write to ${at} (${bytesWritten} of ${size} bytes): disk full?`);
 }
 
 /** Throws if any directory between `root` and `rel` is a symlink (it could lead anywhere). */

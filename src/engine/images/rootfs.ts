@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { NotFound } from '../../common/errors.js';
 import type { ContainerConfig } from '../containers/types.js';
 import { layerFromUpper, runtimePlaceholders, upperChanges, type Change } from '../layers/diff.js';
 import { applyLayerStream } from '../layers/apply.js';
-import { createTarStream, isMountPoint } from '../layers/host-tools.js';
+import { copyUpperTree, createTarStream, isMountPoint } from '../layers/host-tools.js';
 import { treeSize } from '../layers/usage.js';
+import { UpperTarFilter } from '../layers/upper-tar.js';
 import { settleBoth } from '../../common/settle.js';
 import { parseRepoTag } from './reference.js';
 import type { ImageService } from './service.js';
@@ -100,7 +102,7 @@ export class ContainerRootfs {
     const ref = opts.repoTag ? parseRepoTag(opts.repoTag) : undefined;
     const base = this.images.resolve(opts.imageId);
     const baseConfig = this.images.config(base.id);
-    const layer = await this.storeAndUnpack(layerFromUpper(this.sn.dir(key), { skip }), base.layers.map((l) => l.diffId));
+    const layer = await this.storeAndCopy(this.sn.dir(key), skip, base.layers.map((l) => l.diffId));
     const created = new Date().toISOString();
     const config: ImageConfig = {
       ...baseConfig,
@@ -123,7 +125,8 @@ export class ContainerRootfs {
    * its chain ID names, from the one stream: createImage then finds the layer
    * unpacked instead of reading the blob back to scan and extract it. Only
    * for tars the engine made itself (a container's diff): commit and the
-   * builder's RUN steps.
+   * builder's RUN steps. A layerFromUpper stream brings its own scan, so it
+   * is not parsed a second time in JS; any other stream is scanned.
    */
   async storeAndUnpack(tarStream: Readable, parentDiffIds: string[]): Promise<{ digest: string }> {
     const key = `extract-commit-${randomBytes(8).toString('hex')}`;
@@ -136,13 +139,38 @@ export class ContainerRootfs {
       tarStream.pipe(toDisk);
       // When one side fails, stop the other too (it would stall on the tee) and let it settle before cleaning up.
       const stored = this.images.content.write(toStore);
-      const unpacked = applyLayerStream(toDisk, this.sn.dir(key));
+      const known = tarStream instanceof UpperTarFilter ? () => tarStream.scan : undefined;
+      const unpacked = applyLayerStream(toDisk, this.sn.dir(key), known);
       const fail = (err: unknown) => { tarStream.destroy(); toStore.destroy(); toDisk.destroy(); throw err; };
       const [blob, scan] = await settleBoth(stored.catch(fail), unpacked.catch(fail));
       // An uncompressed layer's digest is its diff ID.
       const chainId = chainIds([...parentDiffIds, blob.digest]).at(-1)!;
       if (this.sn.stat(chainId)) await this.sn.remove(key);
       else await this.sn.commit(chainId, key, scan.size);
+      return blob;
+    } catch (err) {
+      if (this.sn.stat(key)) await this.sn.remove(key).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Commit's variant of storeAndUnpack: the blob is the layerFromUpper tar
+   * while the snapshot is copied from the upper dir by tar-to-tar in the
+   * kernel, not fed back through Node to a second tar (that pipe write was
+   * the daemon's largest CPU cost in a commit). Both leave out `skip`.
+   */
+  private async storeAndCopy(upper: string, skip: Set<string>, parentDiffIds: string[]): Promise<{ digest: string }> {
+    const key = `extract-commit-${randomBytes(8).toString('hex')}`;
+    await this.sn.prepare(key, parentDiffIds.length ? chainIds(parentDiffIds).at(-1) : undefined);
+    try {
+      const names = (await fs.readdir(upper)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      const layer = layerFromUpper(upper, { skip });
+      const [blob] = await settleBoth(this.images.content.write(layer), copyUpperTree(upper, this.sn.dir(key), names, skip));
+      // An uncompressed layer's digest is its diff ID.
+      const chainId = chainIds([...parentDiffIds, blob.digest]).at(-1)!;
+      if (this.sn.stat(chainId)) await this.sn.remove(key);
+      else await this.sn.commit(chainId, key, layer.scan.size);
       return blob;
     } catch (err) {
       if (this.sn.stat(key)) await this.sn.remove(key).catch(() => undefined);

@@ -42,24 +42,32 @@ export async function applyLayer(archive: string, dir: string, expectedDiffId?: 
  * stream, scanning and extracting in the same pass, so a commit does not read
  * its blob back twice after storing it. The scan still refuses hostile paths;
  * there is no diff ID to check against (the caller hashes the same stream).
+ * `scanned` skips the scan for a stream that describes itself (an
+ * UpperTarFilter made from a real directory): it is read once the stream ends.
  *
  *   const [blob, scan] = await Promise.all([cs.write(toStore), applyLayerStream(toDisk, dir)]);
  */
-export async function applyLayerStream(input: Readable, dir: string): Promise<LayerScan> {
-  const toScan = new PassThrough();
-  const toTar = new PassThrough();
-  // Also when the input is destroyed without an error (a caller stopping it):
-  // a tee side left open would keep tar waiting on stdin for ever.
-  finished(input, (err) => { if (err) { toScan.destroy(err); toTar.destroy(err); } });
-  input.pipe(toScan);
-  input.pipe(toTar);
-  const scanned = (async () => {
-    const scan = await scanLayerTar(toScan);
-    // The scan stops at the end-of-archive marker; keep draining so the tee never stalls.
-    for await (const chunk of toScan) void chunk;
-    return scan;
-  })();
-  const [scan] = await Promise.all([scanned, extractTarStream(toTar, dir)]);
+export async function applyLayerStream(input: Readable, dir: string, scanned?: () => LayerScan): Promise<LayerScan> {
+  let scan: LayerScan;
+  if (scanned) {
+    await extractTarStream(input, dir);
+    scan = scanned();
+  } else {
+    const toScan = new PassThrough();
+    const toTar = new PassThrough();
+    // Also when the input is destroyed without an error (a caller stopping it):
+    // a tee side left open would keep tar waiting on stdin for ever.
+    finished(input, (err) => { if (err) { toScan.destroy(err); toTar.destroy(err); } });
+    input.pipe(toScan);
+    input.pipe(toTar);
+    const scanning = (async () => {
+      const s = await scanLayerTar(toScan);
+      // The scan stops at the end-of-archive marker; keep draining so the tee never stalls.
+      for await (const chunk of toScan) void chunk;
+      return s;
+    })();
+    [scan] = await Promise.all([scanning, extractTarStream(toTar, dir)]);
+  }
   if (scan.markers.length > 0) await translateWhiteouts(dir, scan);
   return scan;
 }

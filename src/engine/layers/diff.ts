@@ -1,10 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
-import * as tar from 'tar-stream';
-import { createTarStream } from './host-tools.js';
-import { opaqueXattr } from './apply.js';
-import { opaqueMarker, whiteoutPrefix } from './tar-check.js';
+import { createTarOfEntries } from './host-tools.js';
+import { UpperTarFilter } from './upper-tar.js';
 
 /**
  * Turns an overlay upper dir into an OCI layer tar, the reverse of applyLayer:
@@ -17,55 +14,24 @@ import { opaqueMarker, whiteoutPrefix } from './tar-check.js';
  *   await cs.write(layerFromUpper(sn.dir('container-abc')));
  *
  * `keep` can drop entries (by layer path and size), e.g. the empty files runc
- * made as bind-mount targets, which are plumbing rather than content.
+ * made as bind-mount targets, which are plumbing rather than content. The
+ * returned stream's `scan` (complete at its end) describes the layer, so
+ * storeAndUnpack need not parse it again.
  */
-export function layerFromUpper(upperDir: string, opts: { skip?: Set<string>; keep?: (name: string, size: number) => boolean } = {}): Readable {
-  const out = new PassThrough();
-  const { stream, done } = createTarStream(upperDir);
-  const ex = tar.extract();
-  const pack = tar.pack();
-  (pack as unknown as Readable).pipe(out);
-  const add = (h: any, body?: Buffer | Readable) => new Promise<void>((resolve, reject) => {
-    if (body === undefined || Buffer.isBuffer(body)) {
-      pack.entry(h, body ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
-    } else {
-      const w = pack.entry(h, (err) => (err ? reject(err) : resolve()));
-      body.pipe(w as any);
-    }
-  });
+export function layerFromUpper(upperDir: string, opts: { skip?: Set<string>; keep?: (name: string, size: number) => boolean } = {}): UpperTarFilter {
+  const filter = new UpperTarFilter(opts);
   (async () => {
-    stream.pipe(ex);
-    for await (const entry of ex) {
-      const h: any = { ...entry.header };
-      const name = h.name.replace(/^\.\/?/, '').replace(/\/$/, '');
-      if (name === '' || opts.skip?.has(name)) { entry.resume(); continue; }
-      if (opts.keep && h.type !== 'directory' && !opts.keep(name, h.size ?? 0)) { entry.resume(); continue; }
-      const pax: Record<string, string> = {};
-      let opaque = false;
-      for (const [k, v] of Object.entries((h.pax ?? {}) as Record<string, string>)) {
-        if (k === `SCHILY.xattr.${opaqueXattr}`) opaque = v === 'y';
-        else if (k.startsWith('SCHILY.xattr.') && !k.startsWith('SCHILY.xattr.trusted.overlay.')) pax[k] = v;
-      }
-      const clean = { name: h.type === 'directory' ? name + '/' : name, type: h.type, mode: h.mode, uid: h.uid, gid: h.gid, mtime: h.mtime, size: h.size,
-        linkname: h.linkname ? h.linkname.replace(/^\.\//, '') : h.linkname, devmajor: h.devmajor, devminor: h.devminor,
-        pax: Object.keys(pax).length ? pax : undefined };
-      if (h.type === 'character-device' && h.devmajor === 0 && h.devminor === 0) {
-        const dir = path.posix.dirname(name);
-        const wh = (dir === '.' ? '' : dir + '/') + whiteoutPrefix + path.posix.basename(name);
-        entry.resume();
-        await add({ name: wh, type: 'file', mode: 0o600, uid: 0, gid: 0, mtime: h.mtime, size: 0 });
-        continue;
-      }
-      if (h.type === 'file' || h.type === 'contiguous-file') await add({ ...clean, type: 'file' }, entry as unknown as Readable);
-      else { entry.resume(); await add({ ...clean, size: 0 }); }
-      if (opaque && h.type === 'directory') {
-        await add({ name: `${name}/${opaqueMarker}`, type: 'file', mode: 0o600, uid: 0, gid: 0, mtime: h.mtime, size: 0 });
-      }
-    }
-    await done;
-    pack.finalize();
-  })().catch((err) => { stream.destroy(); out.destroy(err); });
-  return out;
+    // Top-level names given one by one keep `./` and the root itself out of the layer.
+    const names = (await fs.readdir(upperDir)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const { stream, done } = createTarOfEntries(upperDir, names);
+    stream.on('error', (err) => filter.destroy(err));
+    filter.on('close', () => stream.destroy());
+    // Ending the filter waits for tar's exit status: a failed tar must not look like a short layer.
+    stream.pipe(filter, { end: false });
+    await Promise.all([done, new Promise<void>((resolve) => stream.on('end', resolve))]);
+    filter.end();
+  })().catch((err) => filter.destroy(err));
+  return filter;
 }
 
 /** One line of `docker diff`: Kind 0 = changed, 1 = added, 2 = deleted. */

@@ -63,6 +63,57 @@ export function createTarStream(dir: string): { stream: Readable; done: Promise<
   return { stream: child.stdout, done };
 }
 
+/**
+ * Archives the named top-level entries of `dir` (and everything under them)
+ * as a pax tar on stdout: names relative to `dir` without a `./` prefix,
+ * directory contents sorted, numeric owners, every xattr (binary values
+ * included). For layers: the caller filters overlay's own xattrs.
+ */
+export function createTarOfEntries(dir: string, names: string[]): { stream: Readable; done: Promise<void> } {
+  const child = spawn('tar', ['--create', '--format=pax', '--xattrs', '--xattrs-include=*', '--numeric-owner', '--sort=name',
+    '--pax-option=delete=atime,delete=ctime', '--directory', dir, '--null', '--verbatim-files-from', '--files-from=-', '--file', '-'],
+  { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  child.stdin.on('error', () => { /* reported through the exit status */ });
+  child.stdin.end(Buffer.concat(names.map((n) => Buffer.from(n + '\0'))));
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`tar --create ${dir} failed (${code}): ${stderr.trim()}`))));
+  });
+  return { stream: child.stdout, done };
+}
+
+/**
+ * Copies the named top-level entries of an overlay upper dir into `dst`
+ * tar-to-tar through a kernel pipe (no bytes through Node): owners, modes,
+ * times, hardlinks, 0/0 whiteout devices and `trusted.overlay.opaque` as
+ * they are; overlay's other bookkeeping xattrs (origin, impure, …) and the
+ * `exclude`d relative paths stay out. The result is what unpacking the
+ * layerFromUpper tar of the same dir gives, overlay-shaped.
+ */
+export async function copyUpperTree(src: string, dst: string, names: string[], exclude: Iterable<string>): Promise<void> {
+  const excludes = [...exclude].map((p) => `--exclude=${p}`);
+  const pack = spawn('tar', ['--create', '--format=pax', '--xattrs', '--xattrs-include=*', '--numeric-owner', '--sort=name',
+    '--directory', src, '--anchored', '--no-wildcards', ...excludes, '--null', '--verbatim-files-from', '--files-from=-', '--file', '-'],
+  { stdio: ['pipe', 'pipe', 'pipe'] });
+  const unpack = spawn('tar', [...tarExtractFlags.filter((f) => !f.startsWith('--xattrs-include')), '--xattrs-include=*',
+    '--xattrs-exclude=trusted.overlay.[!o]*', '--xattrs-exclude=trusted.overlay.o[!p]*', '--file', '-', '--directory', dst],
+  { stdio: [pack.stdout, 'ignore', 'pipe'] });
+  // The pipe now belongs to the two tars; our read end would keep it open if the reader died.
+  pack.stdout.destroy();
+  pack.stdin.on('error', () => { /* reported through the exit status */ });
+  pack.stdin.end(Buffer.concat(names.map((n) => Buffer.from(n + '\0'))));
+  const status = (child: ReturnType<typeof spawn>, what: string) => new Promise<void>((resolve, reject) => {
+    let stderr = '';
+    child.stderr!.on('data', (d) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${what} failed (${code}): ${stderr.trim()}`))));
+  });
+  const results = await Promise.allSettled([status(pack, `tar --create ${src}`), status(unpack, `tar --extract ${dst}`)]);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
+}
+
 /** Decompresses xz/lzma (Node has no xz codec); returns the plain stream. */
 export function decompressXz(input: Readable): Readable {
   const child = spawn('xz', ['--decompress', '--stdout'], { stdio: ['pipe', 'pipe', 'ignore'] });

@@ -91,6 +91,48 @@ describe('update writes cgroup v2 files', () => {
   });
 });
 
+describe('cgroup v2 limits, checked against the kernel\'s cgroup-v2 interface files', () => {
+  let tmp: string | undefined;
+  after(async () => { if (tmp) await fs.rm(tmp, { recursive: true, force: true }); });
+  it('CFS quota/period as cpu.max "$MAX $PERIOD", swap.max follows memory, io.bfq.weight when BFQ is there, caps from cgroup.controllers', async () => {
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-update-v2b-'));
+    const dir = path.join(tmp, 'berth/c');
+    await fs.mkdir(dir, { recursive: true });
+    const layout: CgroupLayout = { version: 2, root: tmp };
+    const read = (f: string) => fs.readFile(path.join(dir, f), 'utf8');
+    const target = (hostConfig: object) => ({ id: 'c', running: true, cgroupPath: '/berth/c', hostConfig });
+    await updateResources(layout, allCaps, target({}), { CpuQuota: 25_000, CpuPeriod: 50_000 });
+    assert.equal(await read('cpu.max'), '25000 50000');
+    // A quota of -1 lifts the limit and keeps the period.
+    await updateResources(layout, allCaps, target({ CpuQuota: 25_000, CpuPeriod: 50_000 }), { CpuQuota: -1 });
+    assert.equal(await read('cpu.max'), 'max 50000');
+    // memory.swap.max is swap alone: raising memory under a set MemorySwap shrinks it.
+    await updateResources(layout, allCaps, target({ Memory: 64 * MiB, MemorySwap: 256 * MiB }), { Memory: 128 * MiB });
+    assert.equal(await read('memory.max'), String(128 * MiB));
+    assert.equal(await read('memory.swap.max'), String(128 * MiB));
+    // MemorySwap equal to Memory: no swap at all.
+    await updateResources(layout, allCaps, target({ Memory: 128 * MiB, MemorySwap: 256 * MiB }), { MemorySwap: 128 * MiB });
+    assert.equal(await read('memory.swap.max'), '0');
+    // With BFQ the weight goes as is (10-1000) into io.bfq.weight, as runc does; io.weight is left alone.
+    await fs.writeFile(path.join(dir, 'io.bfq.weight'), 'default 100\n');
+    await fs.rm(path.join(dir, 'io.weight'), { force: true });
+    await updateResources(layout, allCaps, target({}), { BlkioWeight: 300 });
+    assert.equal(await read('io.bfq.weight'), '300');
+    await assert.rejects(read('io.weight'), { code: 'ENOENT' });
+    assert.equal(blkioToIoWeight(10), 1);
+    assert.equal(blkioToIoWeight(1000), 10000);
+    assert.equal(sharesToWeight(2), 1);
+    assert.equal(sharesToWeight(262144), 10000);
+
+    // What the host can limit comes from the root's cgroup.controllers.
+    await fs.writeFile(path.join(tmp, 'cgroup.controllers'), 'cpuset cpu pids\n');
+    await fs.writeFile(path.join(tmp, 'cpuset.cpus.effective'), '0-1\n');
+    const caps = await detectHostCaps(layout);
+    assert.deepEqual({ memory: caps.memory, swap: caps.swap, cpuCfs: caps.cpuCfs, pids: caps.pids, blkioWeight: caps.blkioWeight, cpusAvailable: caps.cpusAvailable },
+      { memory: false, swap: false, cpuCfs: true, pids: true, blkioWeight: false, cpusAvailable: '0-1' });
+  });
+});
+
 describe('update writes a real cgroup v1', async () => {
   const layout = await detectCgroupLayout().catch(() => undefined);
   const ok = layout?.version === 1 && ['cpu', 'cpuacct', 'memory', 'pids'].every((c) => (layout.controllers as Record<string, string>)[c]);

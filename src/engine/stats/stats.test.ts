@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { controllerDir, detectCgroupLayout, parseCgroupMounts, type CgroupLayout } from './cgroupfs.js';
 import { StatsCollector } from './collect.js';
-import { blockIO, cpuPercent, memoryPercent, memoryUsage, networkIO } from './cli-formulas.js';
+import { blockIO, cpuPercent, memoryPercent, memoryUsage, networkIO } from '../../api/types/stats.js';
 import { statsFrames } from './stream.js';
 
 const hybridMountinfo = `30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
@@ -178,12 +178,33 @@ describe('OOM kills', async () => {
     }
   });
 
+  it('reports a numeric memory.max as the limit and v2 inactive_file comes off MEM USAGE', async () => {
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-stats-v2b-'));
+    const cg = path.join(tmp, 'cgroup/berth/c2');
+    await fs.mkdir(cg, { recursive: true });
+    for (const [f, v] of Object.entries({ 'cpu.stat': 'usage_usec 10\n', 'memory.current': '60000000\n', 'memory.max': '67108864\n',
+      'memory.stat': 'anon 40000000\nfile 20000000\ninactive_file 10000000\n', 'pids.current': '1\n', 'pids.max': 'max\n' })) await fs.writeFile(path.join(cg, f), v);
+    await fs.mkdir(path.join(tmp, 'proc/77/net'), { recursive: true });
+    await fs.writeFile(path.join(tmp, 'proc/stat'), 'cpu  100 0 100 800 0 0 0 0 0 0\n');
+    const c = new StatsCollector({ version: 2, root: path.join(tmp, 'cgroup') }, { procRoot: path.join(tmp, 'proc'), hostMemory: 1 << 30, onlineCpus: 2 });
+    const f = await c.frame({ id: 'c2', name: '/m', pid: 77, cgroupPath: '/berth/c2' });
+    assert.equal(f.memory_stats.limit, 67108864);
+    assert.equal(memoryUsage(f), 50000000);
+    assert.equal(memoryPercent(f).toFixed(2), '74.51');
+    assert.equal(f.pids_stats.current, 1);
+    assert.equal(f.pids_stats.limit, undefined, 'pids.max "max" is no limit');
+  });
+
   it('reads v2 memory.events', async () => {
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-oom-v2-'));
     await fs.mkdir(path.join(tmp, 'berth/c'), { recursive: true });
     await fs.writeFile(path.join(tmp, 'berth/c/memory.events'), 'low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\noom_group_kill 0\n');
     assert.equal(await readOomKills({ version: 2, root: tmp }, '/berth/c'), 1);
     assert.equal(await readOomKills({ version: 2, root: tmp }, '/berth/missing'), undefined);
+    // Before any OOM the kernel still lists the key with 0.
+    await fs.mkdir(path.join(tmp, 'berth/d'), { recursive: true });
+    await fs.writeFile(path.join(tmp, 'berth/d/memory.events'), 'low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n');
+    assert.equal(await readOomKills({ version: 2, root: tmp }, '/berth/d'), 0);
   });
 
   it('counts a real OOM kill under a v1 memory limit', { skip: layout?.version !== 1 && 'not cgroup v1' }, async () => {
