@@ -12,6 +12,7 @@ import { registerSystemRoutes } from '../api/routes/system.js';
 import { EventBus } from '../engine/events/bus.js';
 import { ContainerStore } from '../engine/containers/store.js';
 import { ContainerService } from '../engine/containers/service.js';
+import { raceTimeout } from '../engine/containers/waiters.js';
 import { ExecService } from '../engine/exec/service.js';
 import { registerCommitRoutes } from '../api/routes/commit.js';
 import { registerArchiveRoutes } from '../api/routes/archive.js';
@@ -130,6 +131,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
           const a = parseListenAddress(host);
           if (a.kind === 'unix') await fs.rm(a.path, { force: true });
         }
+        // Cleanups clients no longer wait for (removed containers' layers) finish before we go.
+        await raceTimeout(containers.drain(), 10_000);
         await wired.close();
         if (opts.pidfile) await fs.rm(opts.pidfile, { force: true });
         await releaseLock();
