@@ -307,8 +307,9 @@ export class ContainerService {
       return;
     }
     if (!rec.State.Running) throw new NotModified('container already stopped');
+    // Run state, like the exit that follows: atomic, not fsynced (see ContainerStore.saveState).
     rec.ManuallyStopped = true;
-    await this.deps.store.save(rec);
+    await this.deps.store.saveState(rec);
     const sig = signal || rec.Config.StopSignal || 'SIGTERM';
     const t = timeoutSeconds ?? rec.Config.StopTimeout ?? 10;
     const exited = this.waiters.add(rec.Id, 'next-exit');
@@ -325,7 +326,7 @@ export class ContainerService {
     if (!parseSignal(signal)) throw new InvalidArgument(`Invalid signal: ${signal}`);
     if (!rec.State.Running) throw new Conflict(`Cannot kill container: ${shortId(rec.Id)}: Container ${rec.Id} is not running`);
     rec.ManuallyStopped = true;
-    await this.deps.store.save(rec);
+    await this.deps.store.saveState(rec);
     await this.signal(rec, signal);
     this.emit(rec, 'kill', { signal: String(parseSignal(signal)) });
   }
