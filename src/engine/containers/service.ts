@@ -95,6 +95,7 @@ export class ContainerService {
     if (argv.length === 0) throw new InvalidArgument('No command specified');
 
     const id = newId();
+    const lap = laps('create', id);
     const finalName = '/' + (name ? name.replace(/^\//, '') : randomName((n) => !!this.deps.store.nameOwner(n)));
     const dir = this.deps.store.dir(id);
     const rec: ContainerRecord = {
@@ -117,9 +118,15 @@ export class ContainerService {
       ...(networking ? { NetworkingConfig: networking } : {}),
     };
     rec.Mounts = this.deps.volumes ? await this.deps.volumes.resolveForContainer(merged, hostConfig) : [];
+    lap('volumes resolved');
     try {
       await this.deps.rootfs.createContainerLayer(id, image.id);
-      await this.deps.store.save(rec);
+      lap('layer prepared');
+      // A --rm container lives for one run and is removed after it anyway:
+      // its record need not survive a power loss, so it skips the two fsyncs
+      // (17-22 ms here). A kill -9 still finds it whole (atomic rename).
+      await this.deps.store.save(rec, { durable: !rec.HostConfig.AutoRemove });
+      lap('record saved');
     } catch (err) {
       await this.deps.rootfs.removeContainerLayer(id).catch(() => undefined);
       await this.deps.volumes?.releaseAnonymous(rec.Mounts, id).catch(() => undefined);
