@@ -13,6 +13,7 @@ import { EventBus } from '../engine/events/bus.js';
 import { ContainerStore } from '../engine/containers/store.js';
 import { ContainerService } from '../engine/containers/service.js';
 import { raceTimeout } from '../engine/containers/waiters.js';
+import { ArchiveRootfs } from './archive-rootfs.js';
 import { ExecService } from '../engine/exec/service.js';
 import { registerCommitRoutes } from '../api/routes/commit.js';
 import { registerArchiveRoutes } from '../api/routes/archive.js';
@@ -78,16 +79,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       build: (context, o, out) => runBuild({ engine: buildEngine, cache: buildCache, context, out }, o),
     });
     registerSystemDfRoutes(router, diskUsageSource(wired.images, store, wired.containerRootfs, wired.volumes));
+    // A stopped container's rootfs is mounted only for the requests that use it.
+    const archiveRootfs = new ArchiveRootfs({
+      mount: (id) => wired.rootfs.mountContainer(id),
+      unmount: (id) => wired.rootfs.unmountContainer(id).catch(() => undefined),
+      running: (id) => !!store.find(id)?.State.Running,
+    });
     registerArchiveRoutes(router, {
       async rootfsOf(ref) {
         const rec = store.get(ref);
-        const wasRunning = rec.State.Running;
-        const rootfs = await wired.rootfs.mountContainer(rec.Id);
-        return {
-          rootfs, mounts: rec.Mounts ?? [], user: rec.Config.User, readonlyRootfs: !!rec.HostConfig.ReadonlyRootfs,
-          // A stopped container's rootfs is mounted only for this request.
-          release: async () => { if (!wasRunning && !store.find(rec.Id)?.State.Running) await wired.rootfs.unmountContainer(rec.Id).catch(() => undefined); },
-        };
+        const { rootfs, release } = await archiveRootfs.hold(rec.Id);
+        return { rootfs, mounts: rec.Mounts ?? [], user: rec.Config.User, readonlyRootfs: !!rec.HostConfig.ReadonlyRootfs, release };
       },
     });
     const layout = await detectCgroupLayout();

@@ -24,6 +24,9 @@ import type { ContainerStore } from './store.js';
 import type { ContainerConfig, HostConfig } from './types.js';
 import type { VolumeService } from '../volumes/service.js';
 
+/** Containers whose cleanup may still run after their answer before a new create waits for some to finish. */
+const maxBackgroundCleanups = 32;
+
 export interface ContainerServiceDeps {
   store: ContainerStore;
   rootfs: RootfsPort;
@@ -89,6 +92,7 @@ export class ContainerService {
       }
     }
     const image = await this.deps.rootfs.resolveImage(config.Image);
+    await this.background.room(maxBackgroundCleanups);
     const merged = mergeImageConfig(config, image.config);
     merged.Image = config.Image;
     const argv = commandLine(merged);

@@ -39,6 +39,15 @@ export class Background {
     }
   }
 
+  /**
+   * Resolves once fewer than `limit` containers have background work: new
+   * containers wait here, so a burst of create/rm cannot outrun its cleanup
+   * and pile up mounts and cgroups without bound.
+   */
+  async room(limit: number): Promise<void> {
+    while (this.chains.size >= limit) await Promise.race([...this.chains.values()]);
+  }
+
   /** Resolves once every container's background work is done. */
   async drain(): Promise<void> {
     while (this.chains.size) await Promise.all([...this.chains.values()]);

@@ -104,7 +104,7 @@ export class ExitWatcher {
       }
       for (const id of [...this.waiters.keys()]) if (!(this.liveness.get(id)?.() ?? false)) this.wakeAll(id);
     }, this.livenessMs);
-    this.sweeper.unref();
+    // Not unref'd: like any pending wait, it keeps a process that only waits for exits alive (it stops with the last waiter).
   }
 
   private ensureWatching(): void {
