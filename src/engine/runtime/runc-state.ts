@@ -49,6 +49,10 @@ export async function startViaExecFifo(root: string, id: string, timeoutMs = 10_
   const deadline = Date.now() + timeoutMs;
   try {
     for (let spins = 0; ; spins++) {
+      // Liveness before the read: a short-lived command can open, write, exec
+      // and exit between a read that found nothing and a check after it, and
+      // its byte would then sit unread in the fifo.
+      const wasAlive = initAlive(st);
       let n = -1;
       try {
         ({ bytesRead: n } = await fh.read(buf, 0, buf.length, null));
@@ -58,8 +62,8 @@ export async function startViaExecFifo(root: string, id: string, timeoutMs = 10_
       if (n > 0) got += n;
       // End of file after the byte: the user process has been exec'd (its end of the fifo was close-on-exec).
       else if (n === 0 && got > 0) break;
-      // End of file before any byte means no writer yet (or any more): check the init is still there.
-      else if (!initAlive(st)) return false;
+      // Nothing to read from an init that was already gone: it never got as far as writing.
+      else if (!wasAlive) return false;
       if (Date.now() > deadline) return false;
       await new Promise((r) => (spins < 50 ? setImmediate(r) : setTimeout(r, 1)));
     }
