@@ -43,6 +43,13 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
   res.setHeader('Docker-Experimental', 'false');
   res.setHeader('Ostype', 'linux');
   const ctx = makeContext(req, res, url.searchParams, apiVersion, upgradeSocket, upgradeHead);
+  // One debug line per request with its duration: how a client's command maps to calls and where time goes.
+  if (log.enabled('debug')) {
+    const t0 = performance.now();
+    const done = () => log.debug('api', `${req.method} ${req.url}`, { status: res.statusCode, ms: Math.round(performance.now() - t0) });
+    if (upgradeSocket) upgradeSocket.once('close', done);
+    else res.once('close', done);
+  }
   try {
     if (m && compareVersions(apiVersion, API_MAX_VERSION) > 0) {
       throw new InvalidArgument(`client version ${apiVersion} is too new. Maximum supported API version is ${API_MAX_VERSION}`);

@@ -18,6 +18,8 @@ function emit(level: LogLevel, scope: string, msg: string, fields?: Record<strin
 }
 
 export const log = {
+  /** Whether messages at `level` are written (to skip work that only feeds them). */
+  enabled: (level: LogLevel) => order[level] >= threshold,
   debug: (scope: string, msg: string, f?: Record<string, unknown>) => emit('debug', scope, msg, f),
   info: (scope: string, msg: string, f?: Record<string, unknown>) => emit('info', scope, msg, f),
   warn: (scope: string, msg: string, f?: Record<string, unknown>) => emit('warn', scope, msg, f),

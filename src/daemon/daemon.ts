@@ -12,6 +12,8 @@ import { registerSystemRoutes } from '../api/routes/system.js';
 import { EventBus } from '../engine/events/bus.js';
 import { ContainerStore } from '../engine/containers/store.js';
 import { ContainerService } from '../engine/containers/service.js';
+import { raceTimeout } from '../engine/containers/waiters.js';
+import { ArchiveRootfs } from './archive-rootfs.js';
 import { ExecService } from '../engine/exec/service.js';
 import { registerCommitRoutes } from '../api/routes/commit.js';
 import { registerArchiveRoutes } from '../api/routes/archive.js';
@@ -77,38 +79,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       build: (context, o, out) => runBuild({ engine: buildEngine, cache: buildCache, context, out }, o),
     });
     registerSystemDfRoutes(router, diskUsageSource(wired.images, store, wired.containerRootfs, wired.volumes));
-    // Archive requests holding a container's rootfs: a stopped container's is unmounted by the
-    // last one out, and a new request waits for an unmount under way (`cp` in then straight out
-    // used to find the rootfs unmounted under it by the first request's release).
-    const archiveHolds = new Map<string, { n: number; unmounting: Promise<void> }>();
+    // A stopped container's rootfs is mounted only for the requests that use it.
+    const archiveRootfs = new ArchiveRootfs({
+      mount: (id) => wired.rootfs.mountContainer(id),
+      unmount: (id) => wired.rootfs.unmountContainer(id).catch(() => undefined),
+      running: (id) => !!store.find(id)?.State.Running,
+    });
     registerArchiveRoutes(router, {
       async rootfsOf(ref) {
         const rec = store.get(ref);
-        const wasRunning = rec.State.Running;
-        let hold = archiveHolds.get(rec.Id);
-        if (!hold) archiveHolds.set(rec.Id, hold = { n: 0, unmounting: Promise.resolve() });
-        const h = hold;
-        h.n++;
-        let rootfs: string;
-        try {
-          await h.unmounting;
-          rootfs = await wired.rootfs.mountContainer(rec.Id);
-        } catch (err) {
-          if (--h.n === 0) archiveHolds.delete(rec.Id);
-          throw err;
-        }
-        return {
-          rootfs, mounts: rec.Mounts ?? [], user: rec.Config.User, readonlyRootfs: !!rec.HostConfig.ReadonlyRootfs,
-          // A stopped container's rootfs is mounted only while requests need it.
-          release: async () => {
-            if (--h.n > 0) return;
-            if (!wasRunning && !store.find(rec.Id)?.State.Running) {
-              h.unmounting = wired.rootfs.unmountContainer(rec.Id).catch(() => undefined);
-              await h.unmounting;
-            }
-            if (h.n === 0) archiveHolds.delete(rec.Id);
-          },
-        };
+        const { rootfs, release } = await archiveRootfs.hold(rec.Id);
+        return { rootfs, mounts: rec.Mounts ?? [], user: rec.Config.User, readonlyRootfs: !!rec.HostConfig.ReadonlyRootfs, release };
       },
     });
     const layout = await detectCgroupLayout();
@@ -152,6 +133,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
           const a = parseListenAddress(host);
           if (a.kind === 'unix') await fs.rm(a.path, { force: true });
         }
+        // Cleanups clients no longer wait for (removed containers' layers) finish before we go.
+        await raceTimeout(containers.drain(), 10_000);
         await wired.close();
         if (opts.pidfile) await fs.rm(opts.pidfile, { force: true });
         await releaseLock();

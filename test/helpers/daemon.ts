@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { networkInstance } from '../../src/daemon/network-port.js';
+import { daemonNodeFlags } from '../../src/daemon/node-flags.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 /** The CLI as users run it: the bundle when `npm run build` made a fresh one, else tsc's output. */
@@ -47,7 +48,7 @@ export async function startTestDaemon(extraArgs: string[] = [], opts: { entry?: 
     const fd = openSync(logFile, 'a');
     try {
       // `berth -d` is the Docker 1.x spelling the seed shows; it must start the same daemon.
-      const entry = opts.entry === 'berth -d' ? [berthBin, '-d'] : [path.join(repoRoot, 'dist/src/daemon/main.js')];
+      const entry = opts.entry === 'berth -d' ? [berthBin, '-d'] : [...daemonNodeFlags, path.join(repoRoot, 'dist/src/daemon/main.js')];
       proc = spawn(process.execPath, [...entry, '-H', `unix://${socket}`, '--data-root', dataRoot, '--exec-root', execRoot, '--log-level', 'debug', ...extraArgs], {
         stdio: ['ignore', fd, fd],
       });

@@ -63,9 +63,10 @@ export class ContainerStore {
     return undefined;
   }
 
-  async save(rec: ContainerRecord): Promise<void> {
+  /** Writes the record atomically; `durable: false` skips the fsyncs (see saveState for when that is right). */
+  async save(rec: ContainerRecord, opts: { durable?: boolean } = {}): Promise<void> {
     await fs.mkdir(this.dir(rec.Id), { recursive: true, mode: 0o710 });
-    await writeJsonAtomic(path.join(this.dir(rec.Id), 'record.json'), rec);
+    await writeJsonAtomic(path.join(this.dir(rec.Id), 'record.json'), rec, opts);
     this.byId.set(rec.Id, rec);
   }
 

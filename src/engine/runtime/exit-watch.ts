@@ -13,7 +13,9 @@ export interface ExitStatus {
  * Waits for containers to exit by watching conmon's exit directory (one
  * inotify watch for all containers, no polling of files). A waiter is also
  * released when its conmon dies without writing an exit file (e.g. killed),
- * which a slow liveness check of the conmon pid notices.
+ * which one slow liveness sweep over all waiters notices (with 50 containers
+ * running, a timer and two file reads per container every second were most
+ * of an idle daemon's work).
  *
  *   const w = new ExitWatcher('/run/berth/exits');
  *   const status = await w.wait(id, () => conmonAlive(id), persistDir);
@@ -21,6 +23,9 @@ export interface ExitStatus {
 export class ExitWatcher {
   private watcher?: FSWatcher;
   private waiters = new Map<string, Set<() => void>>();
+  /** Per waited-for container, whether its monitor still runs. */
+  private liveness = new Map<string, () => boolean>();
+  private sweeper?: NodeJS.Timeout;
 
   constructor(private readonly dir: string, private readonly livenessMs = 1000) {}
 
@@ -48,13 +53,14 @@ export class ExitWatcher {
    */
   async wait(id: string, persistDir: string, alive: () => boolean, signal?: AbortSignal): Promise<ExitStatus> {
     this.ensureWatching();
+    this.ensureSweeping();
     for (;;) {
+      this.liveness.set(id, alive);
       const ready = new Promise<void>((resolve) => {
         let set = this.waiters.get(id);
         if (!set) this.waiters.set(id, (set = new Set()));
-        const wake = () => { set!.delete(wake); clearTimeout(timer); resolve(); };
+        const wake = () => { set!.delete(wake); signal?.removeEventListener('abort', wake); resolve(); };
         set.add(wake);
-        const timer = setTimeout(wake, this.livenessMs);
         signal?.addEventListener('abort', wake, { once: true });
       });
       const status = await this.read(id, persistDir);
@@ -73,13 +79,32 @@ export class ExitWatcher {
   close(): void {
     this.watcher?.close();
     this.watcher = undefined;
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 
   private wakeAll(id: string): void {
     const set = this.waiters.get(id);
     if (!set) return;
     for (const w of [...set]) w();
-    if (set.size === 0) this.waiters.delete(id);
+    if (set.size === 0) {
+      this.waiters.delete(id);
+      this.liveness.delete(id);
+    }
+  }
+
+  /** Wakes the waiters of containers whose monitor died (they then read the exit file, or give up). */
+  private ensureSweeping(): void {
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => {
+      if (!this.waiters.size) {
+        clearInterval(this.sweeper);
+        this.sweeper = undefined;
+        return;
+      }
+      for (const id of [...this.waiters.keys()]) if (!(this.liveness.get(id)?.() ?? false)) this.wakeAll(id);
+    }, this.livenessMs);
+    // Not unref'd: like any pending wait, it keeps a process that only waits for exits alive (it stops with the last waiter).
   }
 
   private ensureWatching(): void {
