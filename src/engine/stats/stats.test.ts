@@ -170,8 +170,9 @@ describe('OOM kills', async () => {
   const layout = await detectCgroupLayout().catch(() => undefined);
   const name = `/berth-fs-test-${randomBytes(4).toString('hex')}`;
   let tmp: string | undefined;
+  const tmps: string[] = [];
   after(async () => {
-    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+    for (const t of tmps) await fs.rm(t, { recursive: true, force: true });
     if (layout?.version === 1) {
       const d = controllerDir(layout, 'memory', name);
       for (let i = 0; i < 20 && d; i++) { if (await fs.rmdir(d).then(() => true, () => false)) break; await sleep(100); }
@@ -180,6 +181,7 @@ describe('OOM kills', async () => {
 
   it('reports a numeric memory.max as the limit and v2 inactive_file comes off MEM USAGE', async () => {
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-stats-v2b-'));
+    tmps.push(tmp);
     const cg = path.join(tmp, 'cgroup/berth/c2');
     await fs.mkdir(cg, { recursive: true });
     for (const [f, v] of Object.entries({ 'cpu.stat': 'usage_usec 10\n', 'memory.current': '60000000\n', 'memory.max': '67108864\n',
@@ -197,6 +199,7 @@ describe('OOM kills', async () => {
 
   it('reads v2 memory.events', async () => {
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-oom-v2-'));
+    tmps.push(tmp);
     await fs.mkdir(path.join(tmp, 'berth/c'), { recursive: true });
     await fs.writeFile(path.join(tmp, 'berth/c/memory.events'), 'low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\noom_group_kill 0\n');
     assert.equal(await readOomKills({ version: 2, root: tmp }, '/berth/c'), 1);
