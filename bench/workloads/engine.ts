@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { BenchContext, WorkloadGroup } from '../context.js';
 import { repeat, timeCommand, type Row } from '../harness.js';
 
@@ -10,6 +11,18 @@ export function rssOf(pids: number[]): number {
     kb += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   }
   return kb / 1024;
+}
+
+/** Mounts under a path (the daemon's container rootfs mounts live under its data root). */
+function mountsUnder(root: string): number {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(root + '/')).length;
+}
+
+/** Waits (polling every 5 ms) until no mount is left under root; returns the ms waited. */
+async function untilUnmounted(root: string, timeoutMs = 60_000): Promise<number> {
+  const t0 = performance.now();
+  while (mountsUnder(root) > 0 && performance.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 5));
+  return performance.now() - t0;
 }
 
 function conmonPids(marker: string): number[] {
@@ -30,12 +43,17 @@ async function runRm(ctx: BenchContext): Promise<Row[]> {
 
 async function fifty(ctx: BenchContext): Promise<Row[]> {
   const { peer, daemon } = ctx;
-  const starts: number[] = [], removals: number[] = [], mem: number[] = [], peerStarts: number[] = [], peerRemovals: number[] = [];
+  const starts: number[] = [], removals: number[] = [], drained: number[] = [], mem: number[] = [], peerStarts: number[] = [], peerRemovals: number[] = [];
   for (let r = 0; r < Math.min(ctx.rounds, 3); r++) {
     const names = Array.from({ length: 50 }, (_, i) => `bench${r}_${i}`);
     starts.push(names.reduce((t, n) => t + ctx.berth(['run', '-d', '--name', n, 'busybox', 'sleep', '1000']), 0));
     mem.push(rssOf([daemon.proc.pid!, ...conmonPids(daemon.execRoot)]));
-    removals.push(ctx.berth(['rm', '-f', ...names]));
+    const rm = ctx.berth(['rm', '-f', ...names]);
+    removals.push(rm);
+    // rm answers once the containers are gone for clients; unmounting and layer
+    // removal finish behind it. Count that too, so the row compares with
+    // Docker's rm -f, which returns after all of it.
+    drained.push(rm + await untilUnmounted(daemon.dataRoot));
     if (peer) {
       peerStarts.push(names.reduce((t, n) => t + ctx.docker(peer, ['run', '-d', '--name', n, 'busybox', 'sleep', '1000']), 0));
       peerRemovals.push(ctx.docker(peer, ['rm', '-f', ...names]));
@@ -44,6 +62,7 @@ async function fifty(ctx: BenchContext): Promise<Row[]> {
   return [
     { workload: '50 × run -d sleep', berth: starts, peer: peer ? peerStarts : undefined },
     { workload: 'rm -f of those 50', berth: removals, peer: peer ? peerRemovals : undefined },
+    { workload: 'rm -f of 50 until all unmounted', berth: drained, peer: peer ? peerRemovals : undefined, note: 'berth: until no container mount is left under its data root (cleanup finishes after rm answers)' },
     { workload: 'RSS daemon+conmons, 50 up', berth: mem, unit: 'MB', note: 'resident memory of berthd plus every conmon, in MB' },
   ];
 }

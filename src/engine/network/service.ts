@@ -291,11 +291,18 @@ export class NetworkService {
 
   private async dropNetwork(n: NetworkRecord): Promise<void> {
     this.networks.delete(n.Id);
-    await this.nft.apply(networkCommands(this.table, this.fwNetworks()));
-    await this.dns.get(n.Id)?.server.close();
+    const dns = this.dns.get(n.Id);
     this.dns.delete(n.Id);
     this.pools.delete(n.Id);
-    await this.bridge.removeBridge(n.Bridge!);
+    // Rules, DNS server and bridge are independent: take them down side by
+    // side (each is a process or socket round trip), then forget the record.
+    const settled = await Promise.allSettled([
+      this.nft.apply(networkCommands(this.table, this.fwNetworks())),
+      dns?.server.close(),
+      this.bridge.removeBridge(n.Bridge!),
+    ]);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     await this.store.removeNetwork(n.Id);
   }
 
