@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { writeTree } from '../helpers/files.js';
 
 // Where a build's base and cache come from: --cache-from images loaded into
 // a data root with an empty build cache, FROM --platform and the automatic
@@ -20,14 +21,8 @@ after(async () => {
   await fs.rm(work, { recursive: true, force: true });
 });
 
-async function context(name: string, files: Record<string, string>): Promise<string> {
-  const dir = path.join(work, name);
-  for (const [rel, body] of Object.entries(files)) {
-    await fs.mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-    await fs.writeFile(path.join(dir, rel), body);
-  }
-  return dir;
-}
+/** A context directory under the test's work dir. */
+const context = (name: string, files: Record<string, string>) => writeTree(path.join(work, name), files);
 
 /** Per step: its instruction and whether it came from the cache. */
 function stepsOf(out: string): { step: string; cached: boolean }[] {

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { berthBin, repoRoot, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { writeTree } from '../helpers/files.js';
 
 // Real builds on busybox through `berth build` (and the docker CLI's legacy
 // builder): every instruction, the image config they leave, the cache and its
@@ -21,15 +22,8 @@ after(async () => {
   await fs.rm(work, { recursive: true, force: true });
 });
 
-/** Writes a context directory from a map of relative path → content. */
-async function context(name: string, files: Record<string, string>): Promise<string> {
-  const dir = path.join(work, name);
-  for (const [rel, body] of Object.entries(files)) {
-    await fs.mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-    await fs.writeFile(path.join(dir, rel), body);
-  }
-  return dir;
-}
+/** A context directory under the test's work dir. */
+const context = (name: string, files: Record<string, string>) => writeTree(path.join(work, name), files);
 
 function build(args: string[], input?: string) {
   const r = d.berth(['build', ...args], { input, timeoutMs: 120_000 });
