@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { writeTree } from '../helpers/files.js';
+import { buildSteps } from '../helpers/build-output.js';
 
 // Where a build's base and cache come from: --cache-from images loaded into
 // a data root with an empty build cache, FROM --platform and the automatic
@@ -24,16 +25,7 @@ after(async () => {
 /** A context directory under the test's work dir. */
 const context = (name: string, files: Record<string, string>) => writeTree(path.join(work, name), files);
 
-/** Per step: its instruction and whether it came from the cache. */
-function stepsOf(out: string): { step: string; cached: boolean }[] {
-  const res: { step: string; cached: boolean }[] = [];
-  for (const line of out.split('\n')) {
-    const m = /^Step \d+\/\d+ : (.*)$/.exec(line);
-    if (m) res.push({ step: m[1], cached: false });
-    else if (line === ' ---> Using cache') res[res.length - 1].cached = true;
-  }
-  return res;
-}
+const stepsOf = buildSteps;
 
 const DOCKERFILE = 'FROM busybox\nENV A=1\nRUN echo built > /marker\nCOPY f.txt /f.txt\nCMD ["cat", "/marker"]\n';
 

@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { berthBin, repoRoot, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { writeTree } from '../helpers/files.js';
+import { buildSteps } from '../helpers/build-output.js';
 
 // Real builds on busybox through `berth build` (and the docker CLI's legacy
 // builder): every instruction, the image config they leave, the cache and its
@@ -30,16 +31,7 @@ function build(args: string[], input?: string) {
   return { ...r, steps: stepsOf(r.stdout) };
 }
 
-/** Per step: its instruction and whether it came from the cache. */
-function stepsOf(out: string): { step: string; cached: boolean }[] {
-  const res: { step: string; cached: boolean }[] = [];
-  for (const line of out.split('\n')) {
-    const m = /^Step \d+\/\d+ : (.*)$/.exec(line);
-    if (m) res.push({ step: m[1], cached: false });
-    else if (line === ' ---> Using cache') res[res.length - 1].cached = true;
-  }
-  return res;
-}
+const stepsOf = buildSteps;
 
 const inspect = async (ref: string) => (await d.api('GET', `/images/${ref}/json`)).body;
 const run = (image: string, cmd: string) => d.berth(['run', '--rm', image, 'sh', '-c', cmd]);
