@@ -1,5 +1,8 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Conflict, InvalidArgument } from '../../common/errors.js';
-import type { ContainerRecord } from './record.js';
+import { validName } from '../../common/ids.js';
+import { initialState, type ContainerRecord } from './record.js';
 import type { SpecInput, SpecMount } from './ports.js';
 import type { ContainerConfig, HostConfig } from './types.js';
 
@@ -115,4 +118,42 @@ export function specInputFor(rec: ContainerRecord, rootfs: string, find: (ref: s
     network = { mode: 'path', path: `/proc/${other.State.Pid}/ns/net` };
   }
   return { id: rec.Id, config: rec.Config, hostConfig: rec.HostConfig, rootfs, mounts, network };
+}
+
+/** Refuses a name Docker refuses, or one another container holds (`owner`), with Docker's texts. */
+export function checkContainerName(name: string, owner: ContainerRecord | undefined): void {
+  if (!validName.test(name)) throw new InvalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  if (owner) {
+    throw new Conflict(`Conflict. The container name "/${name.replace(/^\//, '')}" is already in use by container "${owner.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
+  }
+}
+
+/**
+ * The record of a container just created: what inspect shows before its first
+ * start. `config` is already merged with the image's; its files live in `dir`.
+ */
+export function newContainerRecord(o: {
+  id: string; name: string; config: ContainerConfig; hostConfig: HostConfig; imageId: string; argv: string[]; dir: string;
+  networking?: ContainerRecord['NetworkingConfig'];
+}): ContainerRecord {
+  const { id, config, hostConfig, dir } = o;
+  return {
+    Id: id,
+    Name: '/' + o.name.replace(/^\//, ''),
+    Created: new Date().toISOString(),
+    Path: o.argv[0],
+    Args: o.argv.slice(1),
+    Image: o.imageId,
+    Config: { ...config, Hostname: config.Hostname || (hostConfig.NetworkMode === 'host' ? os.hostname() : id.slice(0, 12)) },
+    HostConfig: normalizeHostConfig(hostConfig),
+    State: initialState(),
+    RestartCount: 0,
+    ManuallyStopped: false,
+    HasBeenStartedBefore: false,
+    LogPath: path.join(dir, `${id}-json.log`),
+    HostnamePath: path.join(dir, 'hostname'),
+    HostsPath: path.join(dir, 'hosts'),
+    ResolvConfPath: path.join(dir, 'resolv.conf'),
+    ...(o.networking ? { NetworkingConfig: o.networking } : {}),
+  };
 }

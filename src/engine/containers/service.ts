@@ -1,15 +1,13 @@
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Conflict, InvalidArgument, NotFound, NotModified, errorMessage } from '../../common/errors.js';
-import { newId, randomName, shortId, validName } from '../../common/ids.js';
+import { newId, randomName, shortId } from '../../common/ids.js';
 import { log } from '../../common/log.js';
 import type { EventBus } from '../events/bus.js';
-import { commandLine, mergeImageConfig, normalizeHostConfig, parseSignal, specInputFor, validateCreate } from './create.js';
+import { checkContainerName, commandLine, mergeImageConfig, newContainerRecord, parseSignal, specInputFor, validateCreate } from './create.js';
 import { writeStandaloneFiles } from './files.js';
 import { KeyedLock } from './lock.js';
 import type { AttachSession, ExitStatus, LogEntry, LogQuery, NetworkPort, RootfsPort, RuntimePort, SpecBuilder, SpecInput } from './ports.js';
-import { initialState, zeroTime, type ContainerRecord } from './record.js';
+import { zeroTime, type ContainerRecord } from './record.js';
 import { RestartManager } from './restart.js';
 import { HealthMonitor, probeByExec } from './health.js';
 import { AttachQueue } from './attach-queue.js';
@@ -84,13 +82,7 @@ export class ContainerService {
     const mode = hostConfig.NetworkMode ?? '';
     if (mode.startsWith('container:')) this.deps.store.get(mode.slice('container:'.length));
     else if (mode && this.deps.network) this.deps.network.checkMode(mode);
-    if (name) {
-      if (!validName.test(name)) throw new InvalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-      const owner = this.deps.store.nameOwner(name);
-      if (owner) {
-        throw new Conflict(`Conflict. The container name "/${name.replace(/^\//, '')}" is already in use by container "${owner.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
-      }
-    }
+    if (name) checkContainerName(name, this.deps.store.nameOwner(name));
     const image = await this.deps.rootfs.resolveImage(config.Image);
     await this.background.room(maxBackgroundCleanups);
     const merged = mergeImageConfig(config, image.config);
@@ -100,27 +92,8 @@ export class ContainerService {
 
     const id = newId();
     const lap = laps('create', id);
-    const finalName = '/' + (name ? name.replace(/^\//, '') : randomName((n) => !!this.deps.store.nameOwner(n)));
-    const dir = this.deps.store.dir(id);
-    const rec: ContainerRecord = {
-      Id: id,
-      Name: finalName,
-      Created: new Date().toISOString(),
-      Path: argv[0],
-      Args: argv.slice(1),
-      Image: image.id,
-      Config: { ...merged, Hostname: merged.Hostname || (hostConfig.NetworkMode === 'host' ? os.hostname() : id.slice(0, 12)) },
-      HostConfig: normalizeHostConfig(hostConfig),
-      State: initialState(),
-      RestartCount: 0,
-      ManuallyStopped: false,
-      HasBeenStartedBefore: false,
-      LogPath: path.join(dir, `${id}-json.log`),
-      HostnamePath: path.join(dir, 'hostname'),
-      HostsPath: path.join(dir, 'hosts'),
-      ResolvConfPath: path.join(dir, 'resolv.conf'),
-      ...(networking ? { NetworkingConfig: networking } : {}),
-    };
+    const finalName = name ?? randomName((n) => !!this.deps.store.nameOwner(n));
+    const rec = newContainerRecord({ id, name: finalName, config: merged, hostConfig, imageId: image.id, argv, dir: this.deps.store.dir(id), networking });
     rec.Mounts = this.deps.volumes ? await this.deps.volumes.resolveForContainer(merged, hostConfig) : [];
     lap('volumes resolved');
     try {
@@ -462,11 +435,9 @@ export class ContainerService {
   async rename(ref: string, newName: string): Promise<void> {
     const rec = this.deps.store.get(ref);
     if (!newName) throw new InvalidArgument('Neither old nor new names may be empty');
-    if (!validName.test(newName)) throw new InvalidArgument(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     const n = '/' + newName.replace(/^\//, '');
     if (n === rec.Name) throw new InvalidArgument(`Renaming a container with the same name as its current name`);
-    const owner = this.deps.store.nameOwner(n);
-    if (owner) throw new Conflict(`Conflict. The container name "${n}" is already in use by container "${owner.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    checkContainerName(newName, this.deps.store.nameOwner(n));
     const old = rec.Name;
     rec.Name = n;
     await this.deps.store.save(rec);
