@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { Conflict, InvalidArgument } from '../../common/errors.js';
-import { settleBoth } from '../../common/settle.js';
+import { tee } from '../../common/tee.js';
 import type { ContentStore } from '../content/store.js';
 import { applyLayerStream } from '../layers/apply.js';
 import { decompressStream } from '../layers/compression.js';
@@ -42,16 +42,12 @@ export interface IncomingLayer {
  */
 export async function storeAndUnpackLayer(content: ContentStore, layer: IncomingLayer, dir: string): Promise<{ size: number; created: boolean }> {
   const { stream } = layer;
-  const toStore = new PassThrough({ highWaterMark: 1 << 20 });
-  const toDisk = new PassThrough({ highWaterMark: 1 << 20 });
   let seen = 0;
   stream.on('data', (chunk: Buffer) => { seen += chunk.length; layer.onBytes?.(seen); });
-  stream.on('error', (err) => { toStore.destroy(err); toDisk.destroy(err); });
-  stream.pipe(toStore);
-  stream.pipe(toDisk);
+  const t = tee(stream, 1 << 20);
   // For a plain tar whose digest is its diff ID, the store's check already proves the diff ID.
   let plainKind = true;
-  const plain = decompressStream(toDisk, (kind) => { plainKind = kind === 'none'; });
+  const plain = decompressStream(t.b, (kind) => { plainKind = kind === 'none'; });
   const diffHash = createHash('sha256');
   const skipHash = layer.digest === layer.diffId;
   const hashed = plain.pipe(new Transform({
@@ -59,18 +55,13 @@ export async function storeAndUnpackLayer(content: ContentStore, layer: Incoming
     transform(chunk: Buffer, _e, cb) { if (!skipHash || !plainKind) diffHash.update(chunk); cb(null, chunk); },
   }));
   plain.on('error', (err) => hashed.destroy(err));
-  const stored = content.write(toStore, { digest: layer.digest, size: layer.size });
+  const stored = content.write(t.a, { digest: layer.digest, size: layer.size });
   const unpacked = applyLayerStream(hashed, dir);
-  // Stopped with the error, not quietly: a stream destroyed without one ends no tee behind it.
-  const fail = (err: unknown) => {
-    for (const s of [stream, toStore, toDisk, hashed]) s.destroy(err as Error);
-    throw err;
-  };
   let storedHere = false;
   void stored.then((b) => { storedHere = b.created; }, () => undefined);
   let blob, scan;
   try {
-    [blob, scan] = await settleBoth(stored.catch(fail), unpacked.catch(fail));
+    [blob, scan] = await t.both(stored, unpacked, [hashed]);
   } catch (err) {
     // The bytes matched their digest but are no usable layer (a hostile or broken tar): nothing of them stays.
     if (storedHere) await content.delete(layer.digest).catch(() => undefined);

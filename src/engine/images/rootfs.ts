@@ -9,6 +9,7 @@ import { copyUpperTree, createTarStream, isMountPoint } from '../layers/host-too
 import { treeSize } from '../layers/usage.js';
 import { UpperTarFilter } from '../layers/upper-tar.js';
 import { settleBoth } from '../../common/settle.js';
+import { tee } from '../../common/tee.js';
 import { parseRepoTag } from './reference.js';
 import type { ImageService } from './service.js';
 import { chainIds, mediaTypes, type ImageConfig, type ImageRecord } from './types.js';
@@ -131,18 +132,10 @@ export class ContainerRootfs {
   async storeAndUnpack(tarStream: Readable, parentDiffIds: string[]): Promise<{ digest: string }> {
     const key = `extract-commit-${randomBytes(8).toString('hex')}`;
     await this.sn.prepare(key, parentDiffIds.length ? chainIds(parentDiffIds).at(-1) : undefined);
-    const toStore = new PassThrough();
-    const toDisk = new PassThrough();
     try {
-      tarStream.on('error', (err) => { toStore.destroy(err); toDisk.destroy(err); });
-      tarStream.pipe(toStore);
-      tarStream.pipe(toDisk);
-      // When one side fails, stop the other too (it would stall on the tee) and let it settle before cleaning up.
-      const stored = this.images.content.write(toStore);
+      const t = tee(tarStream);
       const known = tarStream instanceof UpperTarFilter ? () => tarStream.scan : undefined;
-      const unpacked = applyLayerStream(toDisk, this.sn.dir(key), known);
-      const fail = (err: unknown) => { tarStream.destroy(); toStore.destroy(); toDisk.destroy(); throw err; };
-      const [blob, scan] = await settleBoth(stored.catch(fail), unpacked.catch(fail));
+      const [blob, scan] = await t.both(this.images.content.write(t.a), applyLayerStream(t.b, this.sn.dir(key), known));
       // An uncompressed layer's digest is its diff ID.
       const chainId = chainIds([...parentDiffIds, blob.digest]).at(-1)!;
       if (this.sn.stat(chainId)) await this.sn.remove(key);
