@@ -7,11 +7,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import * as vm from 'node:vm';
 import { berthBin, repoRoot } from '../helpers/daemon.js';
 
 type CliEntry = (which?: string, dist?: string) => string;
@@ -45,6 +47,26 @@ test('bin/berth takes the bundle only while it is at least as new as tsc output'
 test('the test run exercises the bundle (scripts/test.mjs refreshes a stale one)', () => {
   assert.equal(cliEntry(), path.join(repoRoot, 'dist/bundle/berth.cjs'));
   assert.equal(cliEntry('compose-plugin'), path.join(repoRoot, 'dist/bundle/compose-plugin.mjs'));
+});
+
+test('the bundle is ASCII and its V8 code cache is one V8 accepts', () => {
+  const file = path.join(repoRoot, 'dist/bundle/berth.cjs');
+  const bytes = readFileSync(file);
+  // bin/cli-entry.js decodes it as latin1: a non-ASCII byte would be misread.
+  assert.equal(bytes.findIndex((b) => b > 0x7f), -1, 'a non-ASCII byte in the bundle');
+  const script = new vm.Script(Module.wrap(bytes.toString('latin1')), { filename: file, cachedData: readFileSync(`${file}.v8cache`) });
+  assert.equal(script.cachedDataRejected, false, 'V8 rejected dist/bundle/berth.cjs.v8cache');
+});
+
+test('the launchers do not make node load NODE_EXTRA_CA_CERTS (about 50 ms per command here) but keep it for berth -d', () => {
+  for (const bin of ['berth', 'fig', 'docker-compose']) {
+    const first = readFileSync(path.join(repoRoot, 'bin', bin), 'utf8').split('\n')[0];
+    assert.match(first, /^#!\/usr\/bin\/env -S -u NODE_EXTRA_CA_CERTS .*node$/, `bin/${bin}`);
+  }
+  const p = spawnSync(path.join(repoRoot, 'bin/berth'), ['--version'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: '/nonexistent/bcli-ca.pem' }, encoding: 'utf8' });
+  // Node warns on stderr when it tries to load a missing NODE_EXTRA_CA_CERTS file.
+  assert.equal(p.status, 0, p.stderr);
+  assert.doesNotMatch(p.stderr, /bcli-ca\.pem/);
 });
 
 function runBin(bin: string, args: string[]): Promise<{ code: number | null; out: string }> {

@@ -14,6 +14,7 @@ import { BerthError, NotFound, Unauthorized } from '../../common/errors.js';
 import { Authenticator, type TokenResponse } from './auth.js';
 import type { Credentials } from './credentials.js';
 import type { RegistryHost } from './hosts.js';
+import { trustedCAs } from './trust.js';
 
 export interface SendOptions {
   method: string;
@@ -73,7 +74,7 @@ export class Transport {
   constructor(readonly host: RegistryHost, creds: Credentials | undefined, private readonly retry: RetryPolicy = { attempts: 5, baseDelayMs: 250 }) {
     this.agent = new https.Agent({
       keepAlive: true,
-      ca: host.tls.ca ? [...host.tls.ca] : undefined,
+      ca: trustedCAs(host.tls.ca),
       cert: host.tls.cert,
       key: host.tls.key,
       rejectUnauthorized: !host.insecure,
