@@ -66,16 +66,17 @@ export interface PumpOptions {
 export function pumpStreams(h: Hijacked, o: PumpOptions): Promise<'eof' | 'detached'> {
   const stdout = o.stdout ?? process.stdout;
   const stderr = o.stderr ?? process.stderr;
-  const input = o.input ?? process.stdin;
+  // process.stdin is built on first touch (~5 ms of fs stream code): only when it is read.
+  const input = o.stdin ? o.input ?? process.stdin : undefined;
   const sock: Socket = h.socket;
   return new Promise((resolve, reject) => {
     let done = false;
     const finish = (how: 'eof' | 'detached') => {
       if (done) return;
       done = true;
-      input.removeListener('data', onInput);
-      input.removeListener('end', onInputEnd);
-      if (o.stdin) input.pause();
+      input?.removeListener('data', onInput);
+      input?.removeListener('end', onInputEnd);
+      input?.pause();
       if (how === 'detached') sock.destroy();
       resolve(how);
     };
@@ -108,7 +109,7 @@ export function pumpStreams(h: Hijacked, o: PumpOptions): Promise<'eof' | 'detac
     function onInputEnd() {
       if (!sock.destroyed) sock.end();
     }
-    if (o.stdin) {
+    if (input) {
       input.on('data', onInput);
       input.on('end', onInputEnd);
       input.resume();
