@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -89,5 +90,12 @@ test('COPY history text names the kind of source and the destination', () => {
   assert.equal(copyCreatedBy(copy, [{ isDir: false }], 'abc'), '/bin/sh -c #(nop) COPY file:abc in /dst/ ');
   assert.equal(copyCreatedBy(copy, [{ isDir: true }], 'abc'), '/bin/sh -c #(nop) COPY dir:abc in /dst/ ');
   assert.equal(copyCreatedBy(copy, [{ isDir: false }, { isDir: false }], 'abc'), '/bin/sh -c #(nop) COPY multi:abc in /dst/ ');
+  // With Docker's sums: one source is its sum, several a multi: sum over their typed sums.
+  assert.equal(copyCreatedBy(copy, [{ isDir: false, sum: 'f1' }]), '/bin/sh -c #(nop) COPY file:f1 in /dst/ ');
+  assert.equal(copyCreatedBy(copy, [{ isDir: true, sum: 'd1' }]), '/bin/sh -c #(nop) COPY dir:d1 in /dst/ ');
+  const multi = createHash('sha256').update('file:f1,dir:d1').digest('hex');
+  assert.equal(copyCreatedBy(copy, [{ isDir: false, sum: 'f1' }, { isDir: true, sum: 'd1' }]), `/bin/sh -c #(nop) COPY multi:${multi} in /dst/ `);
+  const [chowned] = steps('FROM busybox\nCOPY --chown=1:2 a /dst/\n') as Extract<Step, { kind: 'copy' }>[];
+  assert.equal(copyCreatedBy(chowned, [{ isDir: false, sum: 'f1' }]), '/bin/sh -c #(nop) COPY --chown=1:2file:f1 in /dst/ ', "Docker's text, no space before the sum");
   assert.throws(() => stepCacheKey('p', copy), /needs the sources digest/);
 });

@@ -14,11 +14,12 @@
  * changed one invalidates from the first RUN that can see it, as in Docker.
  */
 import { createHash } from 'node:crypto';
-import type { CopySource } from './context/sources.js';
+import { historySources } from './context/docker-sum.js';
 import type { CopyStep, Step } from './steps.js';
 
 /** Bump when the key's inputs change meaning, so old entries stop matching. */
-const KEY_VERSION = 'berth-build-cache-v1';
+// v2: COPY/ADD sources are summed as Docker sums them (context/docker-sum.ts).
+const KEY_VERSION = 'berth-build-cache-v2';
 
 export interface CopyKeyInputs {
   /** sourcesDigest() of the step's resolved sources (context, stage or image). */
@@ -76,11 +77,24 @@ export function stepCacheKey(parent: string, step: Step, copy?: CopyKeyInputs): 
 
 /**
  * History text of a COPY/ADD as the legacy builder writes it:
- * `/bin/sh -c #(nop) COPY file:<sha> in /dst ` (`dir:` for one directory,
- * `multi:` for several sources).
+ * `/bin/sh -c #(nop) COPY file:<sum> in /dst ` (`dir:` for one directory,
+ * `multi:` for several sources; docker-sum.ts makes the sums as Docker does,
+ * so the text equals Docker's for the same context). `--chown` comes right
+ * before the sum with no space between, as Docker prints it. Sources read
+ * from a stage or an image have no Docker sums here: their text carries
+ * `fallback` (a digest of the image and paths).
+ *
+ *   copyCreatedBy(step, [{ isDir: false, sum: '00ec…' }])   // '/bin/sh -c #(nop) COPY file:00ec… in /a.txt '
  */
-export function copyCreatedBy(step: CopyStep, sources: Pick<CopySource, 'isDir'>[], digest: string): string {
+export function copyCreatedBy(step: CopyStep, sources: { isDir: boolean; sum?: string }[], fallback?: string): string {
   const count = sources.length + step.inline.length;
-  const kind = count > 1 ? 'multi' : sources[0]?.isDir ? 'dir' : 'file';
-  return `${step.createdBy} ${kind}:${digest} in ${step.dest} `;
+  let what: string;
+  if (fallback === undefined && step.inline.length === 0 && sources.every((s) => s.sum !== undefined)) {
+    what = historySources(sources as { isDir: boolean; sum: string }[]);
+  } else {
+    const kind = count > 1 ? 'multi' : sources[0]?.isDir ? 'dir' : 'file';
+    what = `${kind}:${fallback ?? ''}`;
+  }
+  const chown = step.chown !== undefined ? `--chown=${step.chown}` : '';
+  return `${step.createdBy} ${chown}${what} in ${step.dest} `;
 }

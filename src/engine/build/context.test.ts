@@ -217,7 +217,7 @@ test('checksums: stable, and a change to one file changes only that file and its
   await files(root, tree);
   const paths = Object.keys(tree);
   const all = async () => {
-    const h = new SourceHasher();
+    const h = new SourceHasher({ root });
     try {
       const out = new Map<string, string>();
       for (const p of [...paths, 'd0', 'd1', 'd2', '']) out.set(p, await h.digest(join(root, p)));
@@ -240,7 +240,7 @@ test('checksums: stable, and a change to one file changes only that file and its
   const moded = await all();
   assert.notEqual(moded.get('d2/f5.txt'), after.get('d2/f5.txt'));
   const digestOnce = async (p: string) => {
-    const h = new SourceHasher();
+    const h = new SourceHasher({ root });
     try {
       return await h.digest(p);
     } finally {
@@ -252,7 +252,7 @@ test('checksums: stable, and a change to one file changes only that file and its
   await rm(join(root, 'd0/f0.txt'));
   assert.notEqual(await digestOnce(join(root, 'd0')), d0);
   // What one walk hashed is remembered.
-  const once = new SourceHasher();
+  const once = new SourceHasher({ root });
   try {
     await once.digest(join(root, 'd1'));
     await once.digest(join(root, 'd1/f1.txt'));
@@ -274,7 +274,7 @@ test('a received context hides an excluded Dockerfile and .dockerignore from COP
     await assert.rejects(ctx.resolve(['Dockerfile'], '/x', 'COPY'), /excluded by .dockerignore: stat Dockerfile/);
     const [dot] = await ctx.resolve(['.'], '/', 'COPY');
     await ctx.materialize();
-    const plain = new SourceHasher();
+    const plain = new SourceHasher({ root: ctx.root });
     const withHidden = await plain.digest(dot.abs);
     await plain.close();
     assert.notEqual(await ctx.digest(dot), withHidden, 'hidden files do not count in the checksum');
@@ -366,7 +366,7 @@ test('a small plain context is held in memory with the same answers as on disk; 
     assert.equal((await stat(join(mem.root, 'a/x.txt'))).mode & 0o777, 0o600);
     assert.equal((await stat(join(mem.root, 'd'))).mode & 0o777, 0o750);
     const [dot] = await mem.resolve(['.'], '/', 'COPY');
-    const h = new SourceHasher();
+    const h = new SourceHasher({ root: mem.root });
     assert.equal(await h.digest(mem.root), await mem.digest(dot), 'the materialized files hash as the memory tree did');
     await h.close();
   } finally {

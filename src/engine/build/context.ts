@@ -108,7 +108,7 @@ class DirContext implements BuildContext {
 
   async sourcesDigest(sources: CopySource[]): Promise<string> {
     const digests = await Promise.all(sources.map((s) => this.digest(s)));
-    return sourcesDigest(sources.map((s, i) => ({ rel: s.rel, digest: digests[i] })));
+    return sourcesDigest(sources.map((s, i) => ({ rel: s.rel, digest: digests[i], links: this.hasher.links(s.abs) })));
   }
 
   async materialize(): Promise<void> {

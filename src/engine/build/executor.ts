@@ -309,20 +309,26 @@ class StepRunner {
     const fromId = step.from === undefined ? undefined
       : 'stage' in step.from ? this.stageResult(step.from.stage) : this.images.get(step.from.image)?.id;
     if (step.from !== undefined && fromId === undefined && !('stage' in step.from)) throw new NotFound(`No such image: ${(step.from as { image: string }).image}`);
-    const withSources = <T>(fn: (srcs: CopySource[], digest: string) => Promise<T>): Promise<T> => {
+    // What the history text and cache key are made of: per-source sums from
+    // the context (Docker's), or for --from a digest of the image and paths.
+    type Sums = { srcs: CopySource[]; digest: string; sums?: string[] };
+    const withSources = <T>(fn: (s: Sums) => Promise<T>): Promise<T> => {
       if (step.from === undefined) {
         return (async () => {
           const srcs = step.sources.length ? await context.resolve(step.sources, step.dest, cmd, step.inline.length) : [];
-          return fn(srcs, await context.sourcesDigest(srcs));
+          const [sums, digest] = await Promise.all([Promise.all(srcs.map((s) => context.digest(s))), context.sourcesDigest(srcs)]);
+          return fn({ srcs, digest, sums });
         })();
       }
       return engine.withRootfs(fromId, async (root) => {
         const srcs = step.sources.length ? await resolveSources(root, step.sources, { cmd, dest: step.dest, others: step.inline.length }) : [];
-        return fn(srcs, `${fromId}:${srcs.map((s) => s.rel).join(',')}`);
+        return fn({ srcs, digest: `${fromId}:${srcs.map((s) => s.rel).join(',')}` });
       });
     };
-    return withSources(async (srcs, digest) => {
-      const createdBy = copyCreatedBy(step, srcs, digest.replace(/^sha256:/, ''));
+    return withSources(async ({ srcs, digest, sums }) => {
+      const createdBy = sums
+        ? copyCreatedBy(step, srcs.map((s, i) => ({ isDir: s.isDir, sum: sums[i] })))
+        : copyCreatedBy(step, srcs, digest.replace(/^sha256:/, ''));
       const key = stepCacheKey(parent ?? '', { ...step, createdBy }, { sourcesDigest: digest, fromImage: fromId });
       const hit = await this.cached(key, parent, createdBy, step.config);
       if (hit) return hit;

@@ -4,7 +4,8 @@ import { hashTree, type TreeOptions } from './checksum-tree.js';
 
 parentPort?.on('message', (msg: { id: number; abs: string; opts: TreeOptions }) => {
   try {
-    parentPort!.postMessage({ id: msg.id, entries: [...hashTree(msg.abs, msg.opts)] });
+    const { sums, links } = hashTree(msg.abs, msg.opts);
+    parentPort!.postMessage({ id: msg.id, entries: [...sums], links });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     parentPort!.postMessage({ id: msg.id, error: { message: err.message, code: err.code } });

@@ -1,14 +1,15 @@
 /**
- * Cache checksums of COPY/ADD sources: a file's digest covers its content,
- * permission bits and owner; a directory's covers its own metadata and every
- * child's name and digest; a symlink's covers its target. Modification times
- * are left out (as Docker does), so a fresh checkout still hits the cache.
- * Each path is hashed once per hasher, in a worker thread (checksum-tree.ts
- * says why the walk is synchronous there).
+ * Cache checksums of COPY/ADD sources, in Docker's format (docker-sum.ts):
+ * a file's covers its path in the context, content, permission bits and
+ * owner; a directory's covers every entry below it. Modification times are
+ * left out (as Docker does), so a fresh checkout still hits the cache. The
+ * build cache key also takes the symlink targets met (Docker's sums follow
+ * links). Each path is hashed once per hasher, in a worker thread
+ * (checksum-tree.ts says why the walk is synchronous there).
  *
- *   const h = new SourceHasher();
+ *   const h = new SourceHasher({ root: '/ctx' });
  *   await h.digest('/ctx/src')   // 'e3b0c442…' (hex sha256)
- *   sourcesDigest(await Promise.all(srcs.map(async (s) => ({ rel: s.rel, digest: await h.digest(s.abs) }))))
+ *   sourcesDigest(await Promise.all(srcs.map(async (s) => ({ rel: s.rel, digest: await h.digest(s.abs), links: h.links(s.abs) }))))
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
@@ -16,15 +17,15 @@ import type { IgnoreRules } from './dockerignore.js';
 import type { TreeOptions } from './checksum-tree.js';
 
 export interface HasherOptions {
-  /** Skip children .dockerignore hides (a directory context); needs `root`. */
+  /** The context root: sums name entries by their path relative to it, and `ignore` paths are relative to it. */
+  root: string;
+  /** Skip children .dockerignore hides (a directory context). */
   ignore?: IgnoreRules;
-  /** The directory `ignore` paths are relative to. */
-  root?: string;
   /** File digests already known (computed while receiving), by absolute path. */
   known?: Map<string, string>;
 }
 
-type Reply = { id: number; entries?: [string, string][]; error?: { message: string; code?: string } };
+type Reply = { id: number; entries?: [string, string][]; links?: [string, string][]; error?: { message: string; code?: string } };
 
 /**
  * One checksum thread per process, shared by every hasher: starting a worker
@@ -72,10 +73,12 @@ const pool = {
 export class SourceHasher {
   private readonly done = new Map<string, string>();
   private readonly pending = new Map<string, Promise<string>>();
+  /** Symlinks met, by path relative to the root → target. */
+  private readonly linkTargets = new Map<string, string>();
   /** Tree walks started (each path is hashed at most once per walk). */
   walks = 0;
 
-  constructor(private readonly opts: HasherOptions = {}) {}
+  constructor(private readonly opts: HasherOptions) {}
 
   /** Hex sha256 of a file, symlink or directory tree at `abs`. */
   digest(abs: string): Promise<string> {
@@ -89,9 +92,16 @@ export class SourceHasher {
     return p;
   }
 
+  /** Symlinks at or below `abs` (hashed already) as [path relative to the root, target], sorted. */
+  links(abs: string): [string, string][] {
+    const rel = abs === this.opts.root ? '' : abs.slice(this.opts.root.length + 1);
+    return [...this.linkTargets].filter(([p]) => rel === '' || p === rel || p.startsWith(rel + '/')).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
   /** Forgets what was hashed. (The shared thread stays, idle and unreferenced.) */
   async close(): Promise<void> {
     this.done.clear();
+    this.linkTargets.clear();
   }
 
   private async walk(abs: string): Promise<string> {
@@ -104,13 +114,17 @@ export class SourceHasher {
     const reply = await pool.run(abs, { ignore: this.opts.ignore?.patterns, root: this.opts.root, known });
     if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
     for (const [k, v] of reply.entries!) this.done.set(k, v);
+    for (const [k, v] of reply.links ?? []) this.linkTargets.set(k, v);
     return this.done.get(abs)!;
   }
 }
 
-/** One digest for all sources of a step: each source's relative name and digest, in order. */
-export function sourcesDigest(sources: { rel: string; digest: string }[]): string {
+/** One digest for all sources of a step: each source's relative name, digest and symlinks, in order. */
+export function sourcesDigest(sources: { rel: string; digest: string; links?: [string, string][] }[]): string {
   const h = createHash('sha256');
-  for (const s of sources) h.update(`${s.rel}\0${s.digest}\0`);
+  for (const s of sources) {
+    h.update(`${s.rel}\0${s.digest}\0`);
+    for (const [p, target] of s.links ?? []) h.update(`link\0${p}\0${target}\0`);
+  }
   return h.digest('hex');
 }

@@ -12,10 +12,9 @@
  *   tree.digest('src', () => false);            // hex sha256, as hashTree('/ctx/src')
  *   await tree.materialize(true);               // now the files are in /ctx
  */
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Header } from 'tar-stream';
-import { fileDigest } from './checksum-tree.js';
+import { entrySum, listSum } from './docker-sum.js';
 import type { DiskWriter } from './receive.js';
 import type { SourceFs } from './sources.js';
 
@@ -99,7 +98,7 @@ export class MemTree {
       const old = this.nodes.get(rel);
       this.nodes.set(rel, { dir: true, mode, uid, gid, children: old?.children ?? new Set() });
     } else {
-      this.nodes.set(rel, { dir: false, mode, uid, gid, data, digest: fileDigest(mode, uid, gid, data.length).update(data).digest('hex') });
+      this.nodes.set(rel, { dir: false, mode, uid, gid, data, digest: entrySum({ rel, kind: 'file', mode, uid, gid, size: data.length }).update(data).digest('hex') });
     }
     this.nodes.get(parts.slice(0, -1).join('/'))!.children!.add(parts[parts.length - 1]);
   }
@@ -117,15 +116,28 @@ export class MemTree {
     if (!n.dir) return n.digest!;
     const memo = this.dirDigests.get(rel);
     if (memo) return memo;
-    const h = createHash('sha256').update(`dir\0${n.mode}\0${n.uid}\0${n.gid}\0`);
-    for (const name of [...n.children!].sort()) {
-      const child = rel ? `${rel}/${name}` : name;
-      if (hidden(child)) continue;
-      h.update(`${name}\0${this.digest(child, hidden)}\0`);
-    }
-    const d = h.digest('hex');
+    const sums: string[] = [];
+    // The context root itself is not one of its entries (docker-sum.ts).
+    if (rel !== '') sums.push(this.ownSum(rel, n));
+    this.collect(rel, n, hidden, sums);
+    const d = listSum(sums.sort());
     this.dirDigests.set(rel, d);
     return d;
+  }
+
+  /** The own sums of everything below directory `rel`. */
+  private collect(rel: string, n: Node, hidden: (rel: string) => boolean, into: string[]): void {
+    for (const name of n.children!) {
+      const child = rel ? `${rel}/${name}` : name;
+      if (hidden(child)) continue;
+      const c = this.nodes.get(child)!;
+      into.push(c.dir ? this.ownSum(child, c) : c.digest!);
+      if (c.dir) this.collect(child, c, hidden, into);
+    }
+  }
+
+  private ownSum(rel: string, n: Node): string {
+    return entrySum({ rel, kind: 'dir', mode: n.mode, uid: n.uid, gid: n.gid }).digest('hex');
   }
 
   /** Forgets directory checksums (the hidden set changed). */

@@ -17,7 +17,7 @@ import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import type { Header } from 'tar-stream';
 import { InvalidArgument } from '../../../common/errors.js';
-import { fileDigest } from './checksum-tree.js';
+import { entrySum } from './docker-sum.js';
 import { MemTree, type MemoryLimits } from './memory.js';
 
 /** Files above this size are streamed to disk instead of buffered. */
@@ -190,7 +190,7 @@ export class DiskWriter {
       case 'contiguous-file': {
         // Hashed on the way through, so checksums need not read the file again.
         const [uid, gid] = this.owner(h);
-        const hash = fileDigest(mode, uid, gid, h.size);
+        const hash = entrySum({ rel, kind: 'file', mode, uid, gid, size: h.size });
         if (h.size > LARGE_FILE) {
           await pipeline(data, async function* (src: AsyncIterable<unknown>) {
             for await (const c of src) {
@@ -233,8 +233,7 @@ export class DiskWriter {
         } catch {
           throw new InvalidArgument(`invalid hardlink in build context: ${h.name} -> ${h.linkname}`);
         }
-        const known = digests?.get(join(dir, target));
-        if (known) digests!.set(path, known);
+        // No known sum: a sum covers the file's own path (docker-sum.ts), so the checksum walk reads it.
         await drain();
         break;
       }
