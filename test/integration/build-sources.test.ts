@@ -115,6 +115,7 @@ test('FROM --platform: the host platform (any spelling) builds, another one is r
   assert.notEqual(rb.code, 0);
   assert.match(rb.stderr, new RegExp(`image with reference busybox was found but does not match the specified platform: wanted ${other}, actual: linux/${arch}`));
   assert.doesNotMatch(rb.stdout, /Running in/);
+  assert.match(rb.stdout, new RegExp(`Step 1/2 : FROM --platform=${other} busybox\n$`), 'reported after the FROM step, as Docker does');
   assert.equal((await a.api('GET', '/containers/json?all=1')).body.length, before);
 
   // The build's --platform applies to every FROM and sets TARGETPLATFORM.

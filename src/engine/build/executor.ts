@@ -91,7 +91,6 @@ export async function runBuild(deps: Deps, opts: BuildOptions): Promise<string> 
     images.set(ref, { id: img.id, config: img.config.config ?? {}, platform: img.config });
   }
   const plan = planBuild(df, { ...planOpts, baseConfigs: new Map([...images].map(([r, v]) => [r, v.config])) });
-  for (const step of plan.steps) if (step.kind === 'from') checkPlatform(step, opts.platform, images);
   for (const w of plan.warnings) out.stream(w + '\n');
 
   const results = new Map<number, string | undefined>();
@@ -102,6 +101,8 @@ export async function runBuild(deps: Deps, opts: BuildOptions): Promise<string> 
       if (step.display) out.stream(step.display + '\n');
       if (step.kind === 'meta-arg') continue;
       if (step.kind === 'from') {
+        // After its `Step n/m : FROM` line, where Docker reports a mismatch too.
+        checkPlatform(step, opts.platform, images);
         exec.newStage();
         if ('stage' in step.base) parent = results.get(step.base.stage);
         else if ('image' in step.base) parent = images.get(step.base.image)!.id;
