@@ -50,9 +50,12 @@ test('berth run -ti shows exactly the container output, also with input at EOF',
   t.after(() => d.cleanup());
   for (const closeInput of [false, true]) {
     const { out } = await inTerminal(`${process.execPath} ${berthBin} -H ${d.host} run --rm -ti busybox echo hi-from-tty; echo "EXIT=$?"`, closeInput);
-    const text = out.toString('latin1');
-    assert.ok(!out.includes(0) && !text.includes('^@'), `no NUL (input ${closeInput ? 'closed' : 'open'}): ${JSON.stringify(text)}`);
-    assert.match(text, /hi-from-tty\r/);
+    // With the input at EOF the terminal may turn script's pending VEOF into a
+    // NUL the container echoes as `^@`, as it does for the docker CLI (see the
+    // test above): whether it does is a race with our switch to raw mode.
+    const text = out.toString('latin1').replace(closeInput ? /^(\^@|\0)/ : /$^/, '');
+    assert.ok(!text.includes('\0') && !text.includes('^@'), `no NUL (input ${closeInput ? 'closed' : 'open'}): ${JSON.stringify(text)}`);
+    assert.match(text, /^hi-from-tty\r/);
     assert.match(text, /EXIT=0/);
   }
 });

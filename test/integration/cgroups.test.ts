@@ -2,7 +2,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import { containerCgroupPath, controllerDir, detectCgroupLayout, type CgroupLayout, type V1Controller } from '../../src/engine/stats/cgroupfs.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { spawn } from 'node:child_process';
+import { berthBin, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 // Resource limits through the berth CLI with real containers, checked in the
 // kernel's own accounting (the container's cgroup files) and in inspect.
@@ -101,4 +102,34 @@ test('update of a running container shows in inspect and in the cgroup', async (
   const none = d.berth(['update', 'upd']);
   assert.match(none.stderr, /you must provide one or more flags/);
   d.berth(['rm', '-f', 'upd']);
+});
+
+test('live stats follows containers as they start and go, without a name list', async (t) => {
+  assert.equal(d.berth(['run', '-d', '--name', 'live1', 'busybox', 'sleep', '300']).code, 0);
+  const proc = spawn(process.execPath, [berthBin, 'stats', '--format', 'table {{.Name}}'], { env: { ...process.env, BERTH_HOST: d.host, DOCKER_HOST: '' } });
+  t.after(() => { proc.kill('SIGKILL'); });
+  let out = '';
+  proc.stdout.on('data', (c) => { out += c; });
+  proc.stderr.on('data', (c) => { out += c; });
+  // The names of the latest complete redraw (non-tty output: one block per half second).
+  const lastFrame = () => {
+    const frames = out.split('NAME\n').slice(1, -1);
+    return (frames.at(-1) ?? '').split('\n').filter(Boolean).sort();
+  };
+  const until = async (want: string[], what: string) => {
+    for (let i = 0; i < 100; i++) {
+      if (JSON.stringify(lastFrame()) === JSON.stringify(want)) return;
+      await sleep(100);
+    }
+    assert.fail(`${what}: last frame ${JSON.stringify(lastFrame())}, output:\n${out.slice(-2000)}`);
+  };
+  await until(['live1'], 'the running container');
+  assert.equal(d.berth(['run', '-d', '--name', 'live2', 'busybox', 'sleep', '300']).code, 0);
+  await until(['live1', 'live2'], 'a container started later joins');
+  assert.equal(d.berth(['rm', '-f', 'live1']).code, 0);
+  await until(['live2'], 'a removed one leaves');
+  assert.equal(d.berth(['kill', 'live2']).code, 0);
+  await until([], 'a dead one leaves (no -a)');
+  assert.equal(proc.exitCode, null, 'still running');
+  d.berth(['rm', '-f', 'live2']);
 });

@@ -64,7 +64,7 @@ export const stats: CommandSpec = {
       ctx.out(render(targets.map((t, i) => new StatsRow(t, frames[i], trunc))));
       return 0;
     }
-    return liveStats(ctx, client, list, (rows) => render(rows), trunc, explicit);
+    return liveStats(ctx, client, { list, explicit, all: !!o.all }, (rows) => render(rows), trunc);
   },
 };
 
@@ -75,35 +75,56 @@ async function oneFrame(client: EngineClient, ctr: string): Promise<StatsJSON> {
 /**
  * The live table: one stats stream per container keeps its latest frame, and
  * the table is redrawn every half second, as the docker CLI does. Without
- * names the set of containers is re-listed each tick, so new ones appear and
- * stopped ones go.
+ * names it follows the daemon's container events, subscribed before the
+ * first listing so none is missed: a started container (a created one with
+ * `-a`) joins, a dead one (without `-a`) or a removed one leaves.
  */
-async function liveStats(ctx: CliContext, client: EngineClient, list: () => Promise<string[]>, render: (rows: object[]) => string, trunc: boolean, explicit: boolean): Promise<number> {
+async function liveStats(
+  ctx: CliContext, client: EngineClient, set: { list: () => Promise<string[]>; explicit: boolean; all: boolean },
+  render: (rows: object[]) => string, trunc: boolean,
+): Promise<number> {
   const latest = new Map<string, StatsJSON | undefined>();
   const streams = new Map<string, IncomingMessage | undefined>();
   let failure: unknown;
   const follow = (ctr: string) => {
+    if (streams.has(ctr)) return;
     streams.set(ctr, undefined);
     latest.set(ctr, undefined);
     void (async () => {
       try {
         const res = await client.request('GET', `/containers/${enc(ctr)}/stats`, { query: { stream: true } });
+        if (!streams.has(ctr)) return void res.destroy(); // it left while we connected
         streams.set(ctr, res);
         for await (const frame of client.jsonLines<StatsJSON>(res)) if (latest.has(ctr)) latest.set(ctr, frame);
       } catch (e) {
-        if (explicit) failure = e;
+        if (set.explicit) failure = e;
       }
     })();
   };
+  const drop = (ctr: string) => {
+    streams.get(ctr)?.destroy();
+    streams.delete(ctr);
+    latest.delete(ctr);
+  };
+  if (!set.explicit) {
+    const events = await client.request('GET', '/events', { query: { filters: JSON.stringify({ type: ['container'] }) } });
+    void (async () => {
+      try {
+        for await (const ev of client.jsonLines<{ Action?: string; status?: string; id?: string; Actor?: { ID?: string } }>(events)) {
+          const id = shortId(ev.Actor?.ID ?? ev.id ?? '');
+          const action = ev.Action ?? ev.status;
+          if (action === 'start' || (action === 'create' && set.all)) follow(id);
+          else if (action === 'destroy' || (action === 'die' && !set.all)) drop(id);
+        }
+      } catch (e) {
+        failure = e;
+      }
+      failure ??= new Error('the daemon closed the event stream');
+    })();
+  }
+  for (const c of await set.list()) follow(c);
   const clear = process.stdout.isTTY ? '\x1b[2J\x1b[H' : '';
   for (;;) {
-    const now = await list();
-    for (const c of now) if (!streams.has(c)) follow(c);
-    if (!explicit) {
-      for (const c of [...streams.keys()]) {
-        if (!now.includes(c)) { streams.get(c)?.destroy(); streams.delete(c); latest.delete(c); }
-      }
-    }
     if (failure) throw failure;
     ctx.out(clear + render([...latest.entries()].map(([c, s]) => new StatsRow(c, s, trunc))));
     await new Promise((r) => setTimeout(r, 500));
