@@ -44,6 +44,7 @@ async function runRm(ctx: BenchContext): Promise<Row[]> {
 async function fifty(ctx: BenchContext): Promise<Row[]> {
   const { peer, daemon } = ctx;
   const starts: number[] = [], removals: number[] = [], drained: number[] = [], mem: number[] = [], peerStarts: number[] = [], peerRemovals: number[] = [];
+  const viaDocker: number[] = [], viaDockerRm: number[] = [];
   for (let r = 0; r < Math.min(ctx.rounds, 3); r++) {
     const names = Array.from({ length: 50 }, (_, i) => `bench${r}_${i}`);
     starts.push(names.reduce((t, n) => t + ctx.berth(['run', '-d', '--name', n, 'busybox', 'sleep', '1000']), 0));
@@ -54,15 +55,24 @@ async function fifty(ctx: BenchContext): Promise<Row[]> {
     // removal finish behind it. Count that too, so the row compares with
     // Docker's rm -f, which returns after all of it.
     drained.push(rm + await untilUnmounted(daemon.dataRoot));
+    // The same through the docker CLI: the engine without the berth CLI's Node start-up.
+    if (ctx.dockerCli) {
+      viaDocker.push(names.reduce((t, n) => t + ctx.docker(daemon.host, ['run', '-d', '--name', n, 'busybox', 'sleep', '1000']), 0));
+      const rmd = ctx.docker(daemon.host, ['rm', '-f', ...names]);
+      viaDockerRm.push(rmd + await untilUnmounted(daemon.dataRoot));
+    }
     if (peer) {
       peerStarts.push(names.reduce((t, n) => t + ctx.docker(peer, ['run', '-d', '--name', n, 'busybox', 'sleep', '1000']), 0));
       peerRemovals.push(ctx.docker(peer, ['rm', '-f', ...names]));
     }
   }
   return [
-    { workload: '50 × run -d sleep', berth: starts, peer: peer ? peerStarts : undefined },
+    { workload: '50 × run -d sleep', berth: starts, dockerCli: viaDocker.length ? viaDocker : undefined, peer: peer ? peerStarts : undefined },
     { workload: 'rm -f of those 50', berth: removals, peer: peer ? peerRemovals : undefined },
-    { workload: 'rm -f of 50 until all unmounted', berth: drained, peer: peer ? peerRemovals : undefined, note: 'berth: until no container mount is left under its data root (cleanup finishes after rm answers)' },
+    {
+      workload: 'rm -f of 50 until all unmounted', berth: drained, dockerCli: viaDockerRm.length ? viaDockerRm : undefined, peer: peer ? peerRemovals : undefined,
+      note: 'berth: until no container mount is left under its data root (cleanup finishes after rm answers)',
+    },
     { workload: 'RSS daemon+conmons, 50 up', berth: mem, unit: 'MB', note: 'resident memory of berthd plus every conmon, in MB' },
   ];
 }
