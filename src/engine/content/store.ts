@@ -117,6 +117,34 @@ export class ContentStore {
     }
   }
 
+  /**
+   * Stores a blob that a native tool writes straight to disk, no bytes through
+   * Node: `fill` writes the temp path it is given (the file exists, empty),
+   * then `digestOf` computes the file's digest from the file itself (see
+   * sha256OfFile) while the data is synced (one from the page cache, the
+   * other to the disk, side by side). Same guarantees as
+   * write: visible only once complete and synced, never under a wrong name.
+   *
+   *   await cs.writeFile((tmp) => writeLayerTar(..., tmp), sha256OfFile);
+   */
+  async writeFile(fill: (tmp: string) => Promise<void>, digestOf: (tmp: string) => Promise<string>): Promise<BlobInfo & { created: boolean }> {
+    const tmp = path.join(this.ingestDir, randomBytes(8).toString('hex'));
+    const fh = await fs.open(tmp, 'wx', 0o644);
+    try {
+      await fill(tmp);
+      const [digest] = await Promise.all([digestOf(tmp), fh.datasync()]);
+      checkDigest(digest);
+      const { size } = await fh.stat();
+      const created = !(await this.has(digest));
+      await fs.rename(tmp, this.path(digest));
+      await syncDir(this.blobDir);
+      return { digest, size, created };
+    } finally {
+      await fh.close();
+      await fs.rm(tmp, { force: true });
+    }
+  }
+
   async writeBuffer(buf: Buffer | string, expected?: Partial<BlobInfo>): Promise<BlobInfo & { created: boolean }> {
     return this.write(Readable.from([Buffer.from(buf)]), expected);
   }
