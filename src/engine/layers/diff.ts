@@ -44,7 +44,7 @@ export interface UpperScan {
   bookkeeping: Map<string, string[]>;
   /** Bytes of regular files left in the layer (hard links once): Docker's layer size. */
   size: number;
-  /** Relative paths to leave out: the given `skip` plus the non-directories `keep` refused. */
+  /** Relative paths to leave out: the given `skip`, sockets and the non-directories `keep` refused. */
   skip: Set<string>;
 }
 
@@ -70,6 +70,8 @@ export async function scanUpper(upperDir: string, opts: { skip?: Set<string>; ke
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (skip.has(r)) return;
       if (e.isDirectory()) return walk(r);
+      // tar leaves sockets out of a layer; the snapshot copy must too.
+      if (e.isSocket()) { skip.add(r); return; }
       const st = await fs.lstat(path.join(upperDir, r));
       if (st.isCharacterDevice() && st.rdev === 0) needsRewrite = true;
       const bytes = st.isFile() ? st.size : 0;
