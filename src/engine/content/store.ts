@@ -119,21 +119,21 @@ export class ContentStore {
 
   /**
    * Stores a blob that a native tool writes straight to disk, no bytes through
-   * Node: `fill` writes the temp path it is given (the file exists, empty),
-   * then `digestOf` computes the file's digest from the file itself (see
-   * sha256OfFile) while the data is synced (one from the page cache, the
-   * other to the disk, side by side). Same guarantees as
-   * write: visible only once complete and synced, never under a wrong name.
+   * Node: `fill` writes the temp path it is given (the file exists, empty) and
+   * returns the digest it computed from the file itself (see
+   * writeLayerTarOfEntries, sha256OfFileSynced). Same guarantees as write:
+   * visible only once complete and synced (cheap when `fill` synced already),
+   * never under a malformed name.
    *
-   *   await cs.writeFile((tmp) => writeLayerTar(..., tmp), sha256OfFile);
+   *   await cs.writeFile((tmp) => writeLayerTarOfEntries(upper, names, skip, tmp));
    */
-  async writeFile(fill: (tmp: string) => Promise<void>, digestOf: (tmp: string) => Promise<string>): Promise<BlobInfo & { created: boolean }> {
+  async writeFile(fill: (tmp: string) => Promise<string>): Promise<BlobInfo & { created: boolean }> {
     const tmp = path.join(this.ingestDir, randomBytes(8).toString('hex'));
     const fh = await fs.open(tmp, 'wx', 0o644);
     try {
-      await fill(tmp);
-      const [digest] = await Promise.all([digestOf(tmp), fh.datasync()]);
+      const digest = await fill(tmp);
       checkDigest(digest);
+      await fh.datasync();
       const { size } = await fh.stat();
       const created = !(await this.has(digest));
       await fs.rename(tmp, this.path(digest));

@@ -6,7 +6,7 @@ import { NotFound } from '../../common/errors.js';
 import type { ContainerConfig } from '../containers/types.js';
 import { copyUpperSnapshot, layerFromUpper, runtimePlaceholders, scanUpper, upperChanges, type Change } from '../layers/diff.js';
 import { applyLayerStream } from '../layers/apply.js';
-import { copyUpperTree, createTarStream, isMountPoint, sha256OfFile, writeLayerTarOfEntries } from '../layers/host-tools.js';
+import { copyUpperTree, createTarStream, isMountPoint, sha256OfFileSynced, writeLayerTarOfEntries } from '../layers/host-tools.js';
 import { log } from '../../common/log.js';
 import { treeSize } from '../layers/usage.js';
 import { UpperTarFilter } from '../layers/upper-tar.js';
@@ -180,7 +180,8 @@ export class ContainerRootfs {
   /**
    * The blob and the snapshot are made at once, each by native tools: when
    * nothing needs rewriting (no whiteout, no opaque dir) tar writes the layer
-   * file, else the UpperTarFilter stream does; openssl hashes it. The
+   * file, else the UpperTarFilter stream does; openssl hashes it while it
+   * is synced. The
    * snapshot is a `cp -a` of the upper dir, cleaned of what the layer leaves
    * out. A failure of either side removes the other's work: no snapshot and
    * no blob of ours stay behind (a blob that was already there is kept).
@@ -204,13 +205,11 @@ export class ContainerRootfs {
         snapP = copyUpperTree(upper, this.sn.dir(key), names, skip);
       } else {
         size = scan.size;
-        // Either way the file is hashed by openssl afterwards, not by Node on the way.
+        // Either way openssl hashes the file afterwards, not Node on the way.
         const fill = scan.needsRewrite
-          ? (tmp: string) => pipeline(layerFromUpper(upper, { skip: scan.skip }), createWriteStream(tmp))
+          ? async (tmp: string) => { await pipeline(layerFromUpper(upper, { skip: scan.skip }), createWriteStream(tmp)); return sha256OfFileSynced(tmp); }
           : (tmp: string) => writeLayerTarOfEntries(upper, scan.names, scan.skip, tmp, { bigRecords: scan.size >= 16 << 20 });
-        blobP = this.images.content.writeFile(
-          (tmp) => fill(tmp).then(() => lap('tar')),
-          (tmp) => sha256OfFile(tmp).then((d) => { lap('hash'); return d; }));
+        blobP = this.images.content.writeFile((tmp) => fill(tmp).then((d) => { lap('tar+hash'); return d; }));
         snapP = copyUpperSnapshot(upper, this.sn.dir(key), scan).then(() => lap('snapshot'));
       }
       const [blob] = await settleBoth(blobP.then((b) => { stored = b; lap('blob'); return b; }), snapP);

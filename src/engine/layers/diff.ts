@@ -83,7 +83,11 @@ export async function scanUpper(upperDir: string, opts: { skip?: Set<string>; ke
       size += bytes;
     }));
   };
-  const [xattrs] = await Promise.all([xattrsP, walk('')]);
+  // The walk's error (e.g. ENOENT) wins over getfattr's report of the same problem.
+  const [listed, walked] = await Promise.allSettled([xattrsP, walk('')]);
+  if (walked.status === 'rejected') throw walked.reason;
+  if (listed.status === 'rejected') throw listed.reason;
+  const xattrs = listed.value;
   if (!xattrs) return undefined;
   const bookkeeping = new Map<string, string[]>();
   for (const [rel, names] of xattrs) {
@@ -119,7 +123,7 @@ export async function copyUpperSnapshot(upperDir: string, dst: string, scan: Upp
   for (const dir of touched) {
     const st = await fs.lstat(path.join(upperDir, dir)).catch(() => undefined);
     const copy = await fs.lstat(path.join(dst, dir)).catch(() => undefined);
-    if (st && copy) await fs.utimes(path.join(dst, dir), st.atime, st.mtime);
+    if (st && copy) await fs.utimes(path.join(dst, dir), st.atimeMs / 1000, st.mtimeMs / 1000);
   }
 }
 
