@@ -189,10 +189,10 @@ export class ContainerRootfs {
   private async storeUpperLayer(upper: string, skip: Set<string>, parentDiffIds: string[], keep?: (name: string, size: number) => boolean): Promise<{ digest: string }> {
     const lap = laps();
     const key = `extract-commit-${randomBytes(8).toString('hex')}`;
-    await this.sn.prepare(key, parentDiffIds.length ? chainIds(parentDiffIds).at(-1) : undefined);
     let stored: { digest: string; created: boolean } | undefined;
     try {
-      const scan = await scanUpper(upper, { skip, keep });
+      // The scan (getfattr, a walk) and the snapshot's metadata write overlap.
+      const [scan] = await settleBoth(scanUpper(upper, { skip, keep }), this.sn.prepare(key, parentDiffIds.length ? chainIds(parentDiffIds).at(-1) : undefined));
       lap('scan');
       let size = 0;
       let blobP: Promise<{ digest: string; created: boolean }>;
