@@ -48,6 +48,12 @@ test('commit stores a layer whose digest is its bytes and whose snapshot is what
   await fs.mkdir(path.join(merged2, 'etc'));
   await fs.writeFile(path.join(merged2, 'etc/only'), 'x');
   const rewritten = await rootfs.commitContainer('c2', { imageId: plain.id, repoTag: 'rewritten:1' });
+  // Nothing changed (only a placeholder the runtime made): an empty layer, still a valid tar.
+  await rootfs.createContainerLayer('c3', base.id);
+  await fs.writeFile(path.join(svc.snapshots.dir('container-c3'), '.dockerenv'), '');
+  const unchanged = await rootfs.commitContainer('c3', { imageId: base.id, mountTargets: ['/.dockerenv'] });
+  assert.equal(execFileSync('tar', ['-tf', svc.content.path(unchanged.layers.at(-1)!.digest)]).toString(), '');
+  assert.deepEqual(await fs.readdir(svc.snapshots.dir(svc.chainIdsOf(unchanged).at(-1)!)), []);
   await rootfs.unmountContainer('c1');
   await rootfs.unmountContainer('c2');
 
