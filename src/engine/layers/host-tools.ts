@@ -204,8 +204,16 @@ export async function listOverlayXattrs(dir: string): Promise<Map<string, string
 /** Removes the named xattrs from the given entries of `dir` (never following symlinks). */
 export async function removeXattrs(dir: string, entries: Map<string, string[]>): Promise<void> {
   const byName = new Map<string, string[]>();
-  for (const [rel, names] of entries) for (const n of names) byName.set(n, [...(byName.get(n) ?? []), `${dir}/${rel}`]);
-  for (const [name, files] of byName) await run('setfattr', ['--no-dereference', `--remove=${name}`, '--', ...files]);
+  for (const [rel, names] of entries) {
+    for (const n of names) {
+      if (!byName.has(n)) byName.set(n, []);
+      byName.get(n)!.push(`${dir}/${rel}`);
+    }
+  }
+  // In batches, so a big copy-up never hits the argument size limit.
+  for (const [name, files] of byName) {
+    for (let i = 0; i < files.length; i += 1000) await run('setfattr', ['--no-dereference', `--remove=${name}`, '--', ...files.slice(i, i + 1000)]);
+  }
 }
 
 function exitStatus(child: ReturnType<typeof spawn>, what: string): Promise<void> {
@@ -268,7 +276,7 @@ function unescapeMountPath(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_m, o) => String.fromCharCode(parseInt(o, 8)));
 }
 
-/** `\ooo` escapes (mountinfo, getfattr) back to bytes, decoded as UTF-8. */
+/** getfattr's `\ooo` escapes back to bytes, decoded as UTF-8. */
 function unescapeOctal(s: string): string {
   if (!s.includes('\\')) return s;
   const bytes: number[] = [];
