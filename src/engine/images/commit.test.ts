@@ -103,3 +103,36 @@ test('a commit whose snapshot copy fails leaves no blob, snapshot or image behin
   const img = await rootfs.commitContainer('c1', { imageId: base.id, repoTag: 'fits:1' });
   assert.equal(await fs.readFile(path.join(svc.snapshots.dir(svc.chainIdsOf(img).at(-1)!), 'small'), 'utf8'), 'ok');
 });
+
+test('without getfattr (Debian attr missing) commit falls back to the header-rewriting stream and tar-to-tar copy, with the same result', { skip: !hasBusybox && 'busybox-static not installed' }, async (t) => {
+  const root = await tempRoot();
+  const savedPath = process.env.PATH;
+  t.after(async () => { process.env.PATH = savedPath; await root.cleanup(); });
+  const svc = await ImageService.open(path.join(root.dir, 'data'));
+  const base = (await ensureBuiltinImages(svc))!;
+  const rootfs = new ContainerRootfs(svc);
+  await rootfs.createContainerLayer('c1', base.id);
+  const merged = await rootfs.mountContainer('c1');
+  await fs.writeFile(path.join(merged, 'new'), 'fresh');
+  await fs.appendFile(path.join(merged, 'etc/passwd'), 'u:x:1000:1000::/home/u:/bin/sh\n');
+  await fs.rm(path.join(merged, 'etc/group'));
+  await rootfs.unmountContainer('c1');
+  // Every tool commit may run, but getfattr.
+  const bin = path.join(root.dir, 'bin');
+  await fs.mkdir(bin);
+  for (const tool of ['tar', 'cp', 'sh', 'openssl', 'sync', 'mount', 'umount', 'setfattr']) await fs.symlink(execFileSync('sh', ['-c', `command -v ${tool}`]).toString().trim(), path.join(bin, tool));
+  process.env.PATH = bin;
+  const img = await rootfs.commitContainer('c1', { imageId: base.id });
+  process.env.PATH = savedPath;
+  const top = img.layers.at(-1)!;
+  const bytes = await fs.readFile(svc.content.path(top.digest));
+  assert.equal(top.digest, 'sha256:' + createHash('sha256').update(bytes).digest('hex'));
+  const chunks: Buffer[] = [];
+  for await (const c of rootfs.containerDiff('c1')) chunks.push(c as Buffer);
+  assert.ok(Buffer.concat(chunks).equals(bytes), 'the blob is the JS filter\'s stream, byte for byte');
+  const fresh = path.join(root.dir, 'fresh');
+  await fs.mkdir(fresh);
+  await applyLayer(svc.content.path(top.digest), fresh, top.diffId);
+  assert.deepEqual(await tree(svc.snapshots.dir(svc.chainIdsOf(img).at(-1)!)), await tree(fresh));
+  assert.ok(!bytes.includes('trusted.overlay'));
+});
