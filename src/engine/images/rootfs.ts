@@ -87,7 +87,7 @@ export class ContainerRootfs {
     return treeSize(this.sn.dir(keyOf(containerId)));
   }
 
-  /** The container's changes as a layer tar (the builder commits these itself). */
+  /** The container's changes as a layer tar, streamed (storeContainerLayer stores them faster). */
   containerDiff(containerId: string, keep?: (name: string, size: number) => boolean): Readable {
     this.need(containerId);
     return layerFromUpper(this.sn.dir(keyOf(containerId)), { keep });
@@ -132,9 +132,10 @@ export class ContainerRootfs {
    * Stores a layer tar in the content store and unpacks it into the snapshot
    * its chain ID names, from the one stream: createImage then finds the layer
    * unpacked instead of reading the blob back to scan and extract it. Only
-   * for tars the engine made itself (a container's diff): commit and the
-   * builder's RUN steps. A layerFromUpper stream brings its own scan, so it
-   * is not parsed a second time in JS; any other stream is scanned.
+   * for tars the engine made itself: the builder's COPY/ADD layers (commit
+   * and RUN steps use storeContainerLayer). A layerFromUpper stream brings
+   * its own scan, so it is not parsed a second time in JS; any other stream
+   * is scanned.
    */
   async storeAndUnpack(tarStream: Readable, parentDiffIds: string[]): Promise<{ digest: string }> {
     const key = `extract-commit-${randomBytes(8).toString('hex')}`;
