@@ -22,7 +22,7 @@ function upperDirWith(dataRoot: string, file: string): string {
 async function commit(ctx: BenchContext): Promise<Row[]> {
   const { peer } = ctx;
   const rounds = Math.min(ctx.rounds, 3);
-  const berth: Sample[] = [], floor: Sample[] = [], peerT: Sample[] = [];
+  const berth: Sample[] = [], floor: Sample[] = [], peerT: Sample[] = [], viaDocker: Sample[] = [];
   for (let r = 0; r < rounds; r++) {
     const name = `bfs_commit_${r}`;
     ctx.berthOut(['run', '--name', name, 'busybox', 'sh', '-c', WRITE_100M]);
@@ -32,9 +32,12 @@ async function commit(ctx: BenchContext): Promise<Row[]> {
       // GNU tar notices /dev/null and skips reading the files (an 11 ms "floor").
       floor.push(timeCommand('sh', ['-c', `tar cf - -C '${upper}' . | sha256sum > /dev/null`]));
       berth.push(ctx.berth(['commit', name, `bfs_img_${r}`]));
+      // The same commit from the docker CLI (Go, ~150 ms less start-up than berth's Node CLI): the server's share.
+      if (ctx.dockerCli) viaDocker.push(ctx.docker(ctx.daemon.host, ['commit', name, `bfs_imgd_${r}`]));
     } finally {
       ctx.berthOut(['rm', name]);
       ctx.berthOut(['rmi', `bfs_img_${r}`]);
+      if (ctx.dockerCli) ctx.berthOut(['rmi', `bfs_imgd_${r}`]);
     }
     if (peer) {
       const pname = `fs_commit_${r}`;
@@ -47,7 +50,7 @@ async function commit(ctx: BenchContext): Promise<Row[]> {
       }
     }
   }
-  return [{ workload: 'commit of 10 × 10 MiB written', berth, floor, peer: peer ? peerT : undefined, note: 'floor: tar of the upper dir | sha256sum' }];
+  return [{ workload: 'commit of 10 × 10 MiB written', berth, floor, dockerCli: ctx.dockerCli ? viaDocker : undefined, peer: peer ? peerT : undefined, note: 'floor: tar of the upper dir | sha256sum' }];
 }
 
 async function cp(ctx: BenchContext): Promise<Row[]> {

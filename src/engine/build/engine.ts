@@ -144,9 +144,9 @@ export class ServiceBuildEngine implements BuildEngine {
   }
 
   async commitContainer(containerId: string, parent: string | undefined, meta: ImageMeta): Promise<string> {
-    const layer = this.rootfs.containerDiff(containerId, (name, size) => !(MOUNT_TARGETS.has(name) && size === 0));
     const base = parent ? this.images.resolve(parent) : undefined;
-    const blob = await this.rootfs.storeAndUnpack(layer, base ? base.layers.map((l) => l.diffId) : []);
+    const keep = (name: string, size: number) => !(MOUNT_TARGETS.has(name) && size === 0);
+    const blob = await this.rootfs.storeContainerLayer(containerId, base ? base.layers.map((l) => l.diffId) : [], { keep });
     return this.writeImage(parent, meta, { digest: blob.digest });
   }
 

@@ -117,6 +117,34 @@ export class ContentStore {
     }
   }
 
+  /**
+   * Stores a blob that a native tool writes straight to disk, no bytes through
+   * Node: `fill` writes the temp path it is given (the file exists, empty) and
+   * returns the digest it computed from the file itself (see
+   * writeLayerTarOfEntries, sha256OfFileSynced). Same guarantees as write:
+   * visible only once complete and synced (cheap when `fill` synced already),
+   * never under a malformed name.
+   *
+   *   await cs.writeFile((tmp) => writeLayerTarOfEntries(upper, names, skip, tmp));
+   */
+  async writeFile(fill: (tmp: string) => Promise<string>): Promise<BlobInfo & { created: boolean }> {
+    const tmp = path.join(this.ingestDir, randomBytes(8).toString('hex'));
+    const fh = await fs.open(tmp, 'wx', 0o644);
+    try {
+      const digest = await fill(tmp);
+      checkDigest(digest);
+      await fh.datasync();
+      const { size } = await fh.stat();
+      const created = !(await this.has(digest));
+      await fs.rename(tmp, this.path(digest));
+      await syncDir(this.blobDir);
+      return { digest, size, created };
+    } finally {
+      await fh.close();
+      await fs.rm(tmp, { force: true });
+    }
+  }
+
   async writeBuffer(buf: Buffer | string, expected?: Partial<BlobInfo>): Promise<BlobInfo & { created: boolean }> {
     return this.write(Readable.from([Buffer.from(buf)]), expected);
   }

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { createTarOfEntries } from './host-tools.js';
+import { copyEntriesWhole, createTarOfEntries, listOverlayXattrs, removeXattrs } from './host-tools.js';
 import { UpperTarFilter } from './upper-tar.js';
 
 /**
@@ -32,6 +32,99 @@ export function layerFromUpper(upperDir: string, opts: { skip?: Set<string>; kee
     filter.end();
   })().catch((err) => filter.destroy(err));
   return filter;
+}
+
+/** What an upper dir holds that decides how it becomes a layer (see scanUpper). */
+export interface UpperScan {
+  /** Top-level entries, byte-sorted, as layer tars list them. */
+  names: string[];
+  /** A 0/0 character device (overlay whiteout) or an opaque dir is there: the layer needs UpperTarFilter's header rewriting. */
+  needsRewrite: boolean;
+  /** `trusted.overlay.*` xattrs other than `opaque`, by relative path: overlay's bookkeeping, kept out of layers and snapshots. */
+  bookkeeping: Map<string, string[]>;
+  /** Bytes of regular files left in the layer (hard links once): Docker's layer size. */
+  size: number;
+  /** Relative paths to leave out: the given `skip`, sockets and the non-directories `keep` refused. */
+  skip: Set<string>;
+}
+
+/**
+ * Looks at an upper dir's metadata (never file contents) to tell whether its
+ * layer can be written by tar alone: no whiteout device, no opaque dir.
+ * Undefined when the xattrs cannot be read (getfattr missing) or a name does
+ * not survive the round trip through getfattr's output; callers then take the
+ * UpperTarFilter path, which handles everything.
+ *
+ *   const scan = await scanUpper(upper, { skip });
+ *   if (scan && !scan.needsRewrite) await writeLayerTarOfEntries(upper, scan.names, scan.skip, file);
+ */
+export async function scanUpper(upperDir: string, opts: { skip?: Set<string>; keep?: (name: string, size: number) => boolean } = {}): Promise<UpperScan | undefined> {
+  const xattrsP = listOverlayXattrs(upperDir);
+  const skip = new Set(opts.skip ?? []);
+  const seen = new Set<string>();
+  let needsRewrite = false;
+  let size = 0;
+  const walk = async (rel: string): Promise<void> => {
+    const entries = await fs.readdir(path.join(upperDir, rel), { withFileTypes: true });
+    await Promise.all(entries.map(async (e) => {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (skip.has(r)) return;
+      if (e.isDirectory()) return walk(r);
+      // tar leaves sockets out of a layer; the snapshot copy must too.
+      if (e.isSocket()) { skip.add(r); return; }
+      const st = await fs.lstat(path.join(upperDir, r));
+      if (st.isCharacterDevice() && st.rdev === 0) needsRewrite = true;
+      const bytes = st.isFile() ? st.size : 0;
+      if (opts.keep && !opts.keep(r, bytes)) { skip.add(r); return; }
+      if (st.nlink > 1) {
+        if (seen.has(String(st.ino))) return;
+        seen.add(String(st.ino));
+      }
+      size += bytes;
+    }));
+  };
+  // The walk's error (e.g. ENOENT) wins over getfattr's report of the same problem.
+  const [listed, walked] = await Promise.allSettled([xattrsP, walk('')]);
+  if (walked.status === 'rejected') throw walked.reason;
+  if (listed.status === 'rejected') throw listed.reason;
+  const xattrs = listed.value;
+  if (!xattrs) return undefined;
+  const bookkeeping = new Map<string, string[]>();
+  for (const [rel, names] of xattrs) {
+    if (rel.includes('\uFFFD')) return undefined;
+    if (rel === '' || [...skip].some((s) => rel === s || rel.startsWith(s + '/'))) continue;
+    if (names.includes(`trusted.overlay.opaque`)) needsRewrite = true;
+    const others = names.filter((n) => n !== 'trusted.overlay.opaque');
+    if (others.length) bookkeeping.set(rel, others);
+  }
+  const names = (await fs.readdir(upperDir)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return { names, needsRewrite, bookkeeping, size, skip };
+}
+
+/**
+ * Makes `dst` (an empty snapshot dir) what unpacking the upper dir's layer
+ * gives, overlay-shaped: `cp -a` of the entries (the kernel copies the
+ * bodies), then the skipped paths and overlay's bookkeeping xattrs are taken
+ * out again, and the directories that lost a skipped child get their mtimes
+ * back. Whiteout devices and opaque xattrs stay as they are.
+ *
+ *   const scan = await scanUpper(upper, { skip });
+ *   await copyUpperSnapshot(upper, sn.dir(key), scan!);
+ */
+export async function copyUpperSnapshot(upperDir: string, dst: string, scan: UpperScan): Promise<void> {
+  await copyEntriesWhole(upperDir, dst, scan.names.filter((n) => !scan.skip.has(n)));
+  const touched = new Set<string>();
+  for (const rel of scan.skip) {
+    if (!rel.includes('/')) continue;
+    await fs.rm(path.join(dst, rel), { recursive: true, force: true });
+    touched.add(path.posix.dirname(rel));
+  }
+  if (scan.bookkeeping.size) await removeXattrs(dst, scan.bookkeeping);
+  for (const dir of touched) {
+    const st = await fs.lstat(path.join(upperDir, dir)).catch(() => undefined);
+    const copy = await fs.lstat(path.join(dst, dir)).catch(() => undefined);
+    if (st && copy) await fs.utimes(path.join(dst, dir), st.atimeMs / 1000, st.mtimeMs / 1000);
+  }
 }
 
 /** One line of `docker diff`: Kind 0 = changed, 1 = added, 2 = deleted. */

@@ -5,7 +5,10 @@ import type { Readable } from 'node:stream';
 /**
  * The only place the storage services run host programs: GNU tar (it can set
  * xattrs, make device nodes and restore ownership, which Node cannot), mount,
- * umount and xz. Each function names what it does; callers never build argv.
+ * umount, xz, cp, getfattr/setfattr (Node cannot read xattrs), sync and
+ * openssl (its sha256 uses the CPU's SHA instructions; Node's is ~4x slower
+ * here).
+ * Each function names what it does; callers never build argv.
  */
 
 interface RunResult { stdout: string; stderr: string }
@@ -114,6 +117,114 @@ export async function copyUpperTree(src: string, dst: string, names: string[], e
   for (const r of results) if (r.status === 'rejected') throw r.reason;
 }
 
+/**
+ * Writes the OCI layer tar of the named top-level entries of an upper dir
+ * straight to `file` (no bytes through Node), then syncs it to disk while
+ * hashing it, and returns its `sha256:` digest. Only right for an upper dir
+ * without whiteout devices or opaque dirs: those need header rewriting
+ * (UpperTarFilter). Overlay's own xattrs stay out; `exclude`d relative paths
+ * too. Same member names, order and pax records as createTarOfEntries.
+ * `bigRecords` trades up to 64 KiB of end padding for speed. One shell runs
+ * tar, openssl and sync: each spawn from the daemon costs a fork of it
+ * (15–40 ms of its main thread here), a spawn from sh almost nothing.
+ */
+export async function writeLayerTarOfEntries(dir: string, names: string[], exclude: Iterable<string>, file: string, opts: { bigRecords?: boolean } = {}): Promise<string> {
+  const excludes = [...exclude].map((p) => `--exclude=${p}`);
+  // 64 KiB records halve tar's time on big layers; the archive is padded to a record, so small layers keep 10 KiB.
+  const blocking = opts.bigRecords ? ['--blocking-factor=128'] : [];
+  const tarArgs = ['--create', ...blocking, '--format=pax', '--xattrs', '--xattrs-include=*', '--xattrs-exclude=trusted.overlay.*',
+    '--numeric-owner', '--sort=name', '--pax-option=delete=atime,delete=ctime', '--directory', dir, '--anchored', '--no-wildcards',
+    ...excludes, '--null', '--verbatim-files-from', '--files-from=-', '--file', file];
+  const child = spawn('sh', ['-c', `tar "$@" || exit $?; ${hashWhileSyncing}`, 'sh', ...tarArgs], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, F: file } });
+  child.stdin.on('error', () => { /* reported through the exit status */ });
+  child.stdin.end(Buffer.concat(names.map((n) => Buffer.from(n + '\0'))));
+  return digestFrom(child, `tar --create ${dir}`);
+}
+
+/** `sha256:<hex>` of a file by openssl (SHA instructions), while `sync --data` writes it to disk. */
+export async function sha256OfFileSynced(file: string): Promise<string> {
+  const child = spawn('sh', ['-c', hashWhileSyncing], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, F: file } });
+  return digestFrom(child, `openssl dgst ${file}`);
+}
+
+/** Shell text: hash "$F" (page cache) and fdatasync it side by side; print the digest; fail if either fails. */
+const hashWhileSyncing = 'sync --data -- "$F" & s=$!; openssl dgst -sha256 -r -- "$F" || exit $?; wait $s';
+
+async function digestFrom(child: ReturnType<typeof spawn>, what: string): Promise<string> {
+  let stdout = '';
+  child.stdout!.on('data', (d) => { stdout += d; });
+  await exitStatus(child, what);
+  const hex = stdout.slice(0, 64);
+  if (!/^[a-f0-9]{64}$/.test(hex)) throw new Error(`${what}: unexpected digest output ${JSON.stringify(stdout.slice(0, 100))}`);
+  return `sha256:${hex}`;
+}
+
+/**
+ * Copies the named top-level entries of `src` into the existing dir `dst`
+ * with everything (owners, modes, times, hardlinks among them, devices,
+ * every xattr) by `cp -a`: the kernel copies file bodies, no pipe.
+ */
+export async function copyEntriesWhole(src: string, dst: string, names: string[]): Promise<void> {
+  if (names.length === 0) return;
+  await run('cp', ['-a', '--reflink=auto', `--target-directory=${dst}`, '--', ...names.map((n) => `${src}/${n}`)]);
+}
+
+/**
+ * The `trusted.overlay.*` xattrs (names only) of every entry under `dir`, by
+ * relative path; undefined when getfattr (Debian `attr`) is not installed.
+ */
+export async function listOverlayXattrs(dir: string): Promise<Map<string, string[]> | undefined> {
+  const child = spawn('getfattr', ['--recursive', '--physical', '--no-dereference', '--absolute-names', '--match=^trusted\\.overlay\\.', '--', dir],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (d: Buffer) => chunks.push(d));
+  try {
+    await exitStatus(child, `getfattr ${dir}`);
+  } catch (err: any) {
+    if (err?.code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const found = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) {
+    if (line.startsWith('# file: ')) {
+      const abs = unescapeOctal(line.slice('# file: '.length));
+      const rel = abs === dir ? '' : abs.startsWith(dir + '/') ? abs.slice(dir.length + 1) : undefined;
+      if (rel === undefined) throw new Error(`getfattr ${dir}: unexpected path ${JSON.stringify(abs)}`);
+      current = [];
+      found.set(rel, current);
+    } else if (line && current) {
+      const eq = line.indexOf('=');
+      current.push(eq < 0 ? line : line.slice(0, eq));
+    }
+  }
+  return found;
+}
+
+/** Removes the named xattrs from the given entries of `dir` (never following symlinks). */
+export async function removeXattrs(dir: string, entries: Map<string, string[]>): Promise<void> {
+  const byName = new Map<string, string[]>();
+  for (const [rel, names] of entries) {
+    for (const n of names) {
+      if (!byName.has(n)) byName.set(n, []);
+      byName.get(n)!.push(`${dir}/${rel}`);
+    }
+  }
+  // In batches, so a big copy-up never hits the argument size limit.
+  for (const [name, files] of byName) {
+    for (let i = 0; i < files.length; i += 1000) await run('setfattr', ['--no-dereference', `--remove=${name}`, '--', ...files.slice(i, i + 1000)]);
+  }
+}
+
+function exitStatus(child: ReturnType<typeof spawn>, what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let stderr = '';
+    child.stderr!.on('data', (d) => { if (stderr.length < 1 << 16) stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${what} failed (${code}): ${stderr.trim()}`))));
+  });
+}
+
 /** Decompresses xz/lzma (Node has no xz codec); returns the plain stream. */
 export function decompressXz(input: Readable): Readable {
   const child = spawn('xz', ['--decompress', '--stdout'], { stdio: ['pipe', 'pipe', 'ignore'] });
@@ -163,6 +274,20 @@ export async function isMountPoint(target: string): Promise<boolean> {
 
 function unescapeMountPath(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_m, o) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/** getfattr's `\ooo` escapes back to bytes, decoded as UTF-8. */
+function unescapeOctal(s: string): string {
+  if (!s.includes('\\')) return s;
+  const bytes: number[] = [];
+  const raw = Buffer.from(s, 'utf8');
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] === 0x5c && i + 3 < raw.length && /^[0-7]{3}$/.test(raw.subarray(i + 1, i + 4).toString('latin1'))) {
+      bytes.push(parseInt(raw.subarray(i + 1, i + 4).toString('latin1'), 8));
+      i += 3;
+    } else bytes.push(raw[i]);
+  }
+  return Buffer.from(bytes).toString('utf8');
 }
 
 /** A read-write bind mount. */
