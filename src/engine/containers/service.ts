@@ -109,6 +109,15 @@ export class ContainerService {
       await this.deps.volumes?.releaseAnonymous(rec.Mounts, id).catch(() => undefined);
       throw err;
     }
+    // Mount the rootfs behind the answer: the client's next requests (attach,
+    // wait, start) take that long anyway, and start waits for this chain
+    // before it mounts (finding it done). A container that is never started
+    // keeps the mount until it is removed; a failure here is only logged,
+    // start mounts again and reports it.
+    this.background.run(id, 'mounting the rootfs ahead of start', async () => {
+      await this.deps.rootfs.mountContainer(id);
+      lap('rootfs mounted ahead');
+    });
     this.emit(rec, 'create');
     return { Id: id, Warnings: [] };
   }
