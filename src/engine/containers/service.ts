@@ -290,7 +290,12 @@ export class ContainerService {
     return reconcileContainers({
       store: this.deps.store,
       runtime: this.deps.runtime,
-      finishRemoval: (rec) => this.removeLocked(rec, { force: true, volumes: false }),
+      // Before the API serves: the files of a removal cut short go for good
+      // (its mount, if any, takes a umount now).
+      finishRemoval: async (rec) => {
+        await this.removeLocked(rec, { force: true, volumes: false });
+        await this.background.settled(rec.Id);
+      },
       recordExit: (rec, status) => this.onExit(rec.Id, status),
       follow: (rec) => { this.watchExit(rec.Id); this.health.track(rec); },
       start: (id) => this.start(id),
