@@ -286,9 +286,9 @@ export class ContainerRuntime {
     if (existsSync(path.join(this.exitDir, id))) throw new Conflict(`Container ${id} is not running`);
     const spec = JSON.parse(await fs.readFile(path.join(bundle, 'config.json'), 'utf8')) as Spec;
     const proc = await execProcess(spec, o);
-    // Short directory names keep the attach socket path reasonable.
+    // Short directory names keep the attach socket path reasonable. Exec ids
+    // are random, so the directory is new (no leftovers to clear first).
     const dir = path.join(bundle, 'x', execId.slice(0, 16));
-    await fs.rm(dir, { recursive: true, force: true });
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     try {
       if (!o.tty) return await execWithPipes(this.oci, id, dir, proc, !!o.stdin);
