@@ -15,7 +15,7 @@ export function runtimePort(rt: ContainerRuntime): RuntimePort {
   const pids = new Map<string, number>();
   return {
     async create(req) {
-      const { pid, conmonPid } = await rt.create(req.id, { spec: req.spec as any, logPath: req.logPath, openStdin: req.openStdin, stdinOnce: req.stdinOnce });
+      const { pid, conmonPid } = await rt.create(req.id, { spec: req.spec as any, tty: req.tty, logPath: req.logPath, openStdin: req.openStdin, stdinOnce: req.stdinOnce });
       pids.set(req.id, pid);
       return { monitorPid: conmonPid };
     },

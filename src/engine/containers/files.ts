@@ -24,10 +24,11 @@ export async function writeContainerFiles(dir: string, opts: {
     hosts: path.join(dir, 'hosts'),
     resolvConf: path.join(dir, 'resolv.conf'),
   };
+  // Made again at every start: atomic against a crash, not fsynced (a power loss costs nothing).
+  const write = (file: string, text: string) => writeFileAtomic(file, text, 0o644, { durable: false });
   if (opts.hostNetwork) {
-    await writeFileAtomic(files.hostname, opts.hostname + '\n');
-    await writeFileAtomic(files.hosts, await readOr('/etc/hosts', '127.0.0.1\tlocalhost\n'));
-    await writeFileAtomic(files.resolvConf, await readOr('/etc/resolv.conf', ''));
+    const [hosts, resolv] = await Promise.all([readOr('/etc/hosts', '127.0.0.1\tlocalhost\n'), readOr('/etc/resolv.conf', '')]);
+    await Promise.all([write(files.hostname, opts.hostname + '\n'), write(files.hosts, hosts), write(files.resolvConf, resolv)]);
     return files;
   }
   const fqdn = opts.domainname ? `${opts.hostname}.${opts.domainname}` : opts.hostname;
@@ -41,9 +42,8 @@ export async function writeContainerFiles(dir: string, opts: {
     ...(opts.extraHosts ?? []).map(formatExtraHost),
     ...(opts.ownAddresses ?? []).map((ip) => `${ip}\t${fqdn === opts.hostname ? fqdn : `${fqdn} ${opts.hostname}`}`),
   ];
-  await writeFileAtomic(files.hostname, opts.hostname + '\n');
-  await writeFileAtomic(files.hosts, hosts.join('\n') + '\n');
-  await writeFileAtomic(files.resolvConf, resolvConf(await readOr('/etc/resolv.conf', ''), opts));
+  const resolv = resolvConf(await readOr('/etc/resolv.conf', ''), opts);
+  await Promise.all([write(files.hostname, opts.hostname + '\n'), write(files.hosts, hosts.join('\n') + '\n'), write(files.resolvConf, resolv)]);
   return files;
 }
 

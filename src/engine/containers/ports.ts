@@ -63,9 +63,11 @@ export interface LogQuery {
 export interface RuntimePort {
   /**
    * Creates the container (process exists, not yet running the user's command)
-   * under its monitor. `spec` is a complete OCI runtime spec.
+   * under its monitor. `spec` is a complete OCI runtime spec, or a promise of
+   * one: the monitor starts while the caller still builds it (rootfs,
+   * network); if it rejects, create rejects with its error, leaving nothing.
    */
-  create(req: { id: string; spec: object; tty: boolean; openStdin: boolean; stdinOnce?: boolean; logPath: string }): Promise<{ monitorPid: number }>;
+  create(req: { id: string; spec: object | Promise<object>; tty: boolean; openStdin: boolean; stdinOnce?: boolean; logPath: string }): Promise<{ monitorPid: number }>;
   start(id: string): Promise<{ pid: number }>;
   kill(id: string, signal: string): Promise<void>;
   pause(id: string): Promise<void>;

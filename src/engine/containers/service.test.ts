@@ -17,8 +17,9 @@ class FakeRuntime implements Partial<RuntimePort> {
   signals: string[] = [];
   starts = 0;
   failCreateWith?: string;
-  async create(req: { id: string }) {
+  async create(req: { id: string; spec: unknown }) {
     if (this.failCreateWith) throw new Error(this.failCreateWith);
+    await req.spec; // as the real runtime: a spec that could not be prepared fails the create
     let exit!: (s: ExitStatus) => void;
     const exited = new Promise<ExitStatus>((r) => { exit = r; });
     this.live.set(req.id, { status: 'created', exit, exited });

@@ -109,6 +109,15 @@ export class ContainerService {
       await this.deps.volumes?.releaseAnonymous(rec.Mounts, id).catch(() => undefined);
       throw err;
     }
+    // Mount the rootfs behind the answer: the client's next requests (attach,
+    // wait, start) take that long anyway, and start waits for this chain
+    // before it mounts (finding it done). A container that is never started
+    // keeps the mount until it is removed; a failure here is only logged,
+    // start mounts again and reports it.
+    this.background.run(id, 'mounting the rootfs ahead of start', async () => {
+      await this.deps.rootfs.mountContainer(id);
+      lap('rootfs mounted ahead');
+    });
     this.emit(rec, 'create');
     return { Id: id, Warnings: [] };
   }
@@ -129,32 +138,17 @@ export class ContainerService {
     await this.background.settled(rec.Id);
     this.released.delete(rec.Id);
     const lap = laps('start', rec.Id);
+    // The runtime starts the container's monitor while the rootfs and the
+    // network (which the spec names) are still being set up.
+    const spec = this.prepareSpec(rec, lap);
+    spec.catch(() => undefined); // create reports it; this only keeps it from counting as unhandled
     try {
-      // The overlay mount and the network don't depend on each other: set them up side by side.
-      const [rootfs, net] = await settleBoth(
-        this.deps.rootfs.mountContainer(rec.Id).finally(() => lap('rootfs mounted')),
-        this.deps.network
-          ? this.deps.network.setup(rec).finally(() => lap('network set up'))
-          : writeStandaloneFiles(this.deps.store.dir(rec.Id), rec).then(() => undefined),
-      );
-      let network: SpecInput['network'] | undefined;
-      let linkEnv: string[] = [];
-      if (net) {
-        rec.HostsPath = net.files.hosts;
-        rec.ResolvConfPath = net.files.resolvConf;
-        rec.HostnamePath = net.files.hostname;
-        network = net.netnsPath ? { mode: 'path', path: net.netnsPath } : { mode: 'host' };
-        linkEnv = net.env;
-      }
-      const input = specInputFor(rec, rootfs, (ref) => this.deps.store.get(ref), !!this.deps.network);
-      if (network) input.network = network;
-      // Link variables go to the process only: Docker does not show them in Config.Env.
-      if (linkEnv.length) input.config = { ...input.config, Env: [...linkEnv, ...(input.config.Env ?? [])] };
-      if (this.deps.volumes) input.mounts.push(...(await this.deps.volumes.specMounts(rec.Mounts ?? [], rootfs)));
-      const spec = await this.deps.buildSpec(input);
-      lap('spec built');
       const { monitorPid } = await this.deps.runtime.create({
         id: rec.Id, spec, tty: !!rec.Config.Tty, openStdin: !!rec.Config.OpenStdin, stdinOnce: !!rec.Config.StdinOnce, logPath: rec.LogPath,
+      }).catch(async (err) => {
+        // Whatever the spec's preparation set up must be in place before failStart undoes it.
+        await spec.catch(() => undefined);
+        throw err;
       });
       rec.MonitorPid = monitorPid;
       lap('created under conmon');
@@ -175,6 +169,33 @@ export class ContainerService {
     this.emit(rec, 'start');
     this.watchExit(rec.Id);
     this.health.track(rec);
+  }
+
+  /** Mounts the rootfs and sets up the network side by side, then builds the OCI spec from them. */
+  private async prepareSpec(rec: ContainerRecord, lap: (what: string) => void): Promise<object> {
+    const [rootfs, net] = await settleBoth(
+      this.deps.rootfs.mountContainer(rec.Id).finally(() => lap('rootfs mounted')),
+      this.deps.network
+        ? this.deps.network.setup(rec).finally(() => lap('network set up'))
+        : writeStandaloneFiles(this.deps.store.dir(rec.Id), rec).then(() => undefined),
+    );
+    let network: SpecInput['network'] | undefined;
+    let linkEnv: string[] = [];
+    if (net) {
+      rec.HostsPath = net.files.hosts;
+      rec.ResolvConfPath = net.files.resolvConf;
+      rec.HostnamePath = net.files.hostname;
+      network = net.netnsPath ? { mode: 'path', path: net.netnsPath } : { mode: 'host' };
+      linkEnv = net.env;
+    }
+    const input = specInputFor(rec, rootfs, (ref) => this.deps.store.get(ref), !!this.deps.network);
+    if (network) input.network = network;
+    // Link variables go to the process only: Docker does not show them in Config.Env.
+    if (linkEnv.length) input.config = { ...input.config, Env: [...linkEnv, ...(input.config.Env ?? [])] };
+    if (this.deps.volumes) input.mounts.push(...(await this.deps.volumes.specMounts(rec.Mounts ?? [], rootfs)));
+    const spec = await this.deps.buildSpec(input);
+    lap('spec built');
+    return spec;
   }
 
   /** Records a failed start as Docker does: still "created" (or "exited"), exit code 126/127/128. */
@@ -269,7 +290,12 @@ export class ContainerService {
     return reconcileContainers({
       store: this.deps.store,
       runtime: this.deps.runtime,
-      finishRemoval: (rec) => this.removeLocked(rec, { force: true, volumes: false }),
+      // Before the API serves: the files of a removal cut short go for good
+      // (its mount, if any, takes a umount now).
+      finishRemoval: async (rec) => {
+        await this.removeLocked(rec, { force: true, volumes: false });
+        await this.background.settled(rec.Id);
+      },
       recordExit: (rec, status) => this.onExit(rec.Id, status),
       follow: (rec) => { this.watchExit(rec.Id); this.health.track(rec); },
       start: (id) => this.start(id),

@@ -211,8 +211,8 @@ export class Snapshotter {
   /** Mounts snapshot `key` at its mount point (idempotent) and returns the path. */
   async mount(key: string): Promise<string> {
     const target = this.mountPoint(key);
-    if (await isMountPoint(target)) return target;
     const m = this.mounts(key);
+    if (await mountedHere(target, m.type)) return target;
     await fs.mkdir(target, { recursive: true });
     if (m.type === 'overlay') await mountOverlay(target, { lowerdirs: m.lowerdirs, upperdir: m.upperdir, workdir: m.workdir, cwd: m.cwd });
     else if (m.readonly) await mountBindReadonly(m.source!, target);
@@ -223,6 +223,19 @@ export class Snapshotter {
   async unmount(key: string): Promise<void> {
     await unmount(this.mountPoint(key));
   }
+}
+
+/**
+ * Whether `target` already has the snapshot mounted. An overlay has a device
+ * of its own, so comparing two stats answers for it; reading mountinfo (which
+ * grows with every running container) is left for binds, which share their
+ * source's device.
+ */
+async function mountedHere(target: string, type: MountSpec['type']): Promise<boolean> {
+  const [t, parent] = await Promise.all([fs.stat(target).catch(() => undefined), fs.stat(path.dirname(target)).catch(() => undefined)]);
+  if (!t || !parent) return false;
+  if (t.dev !== parent.dev) return true;
+  return type === 'overlay' ? false : isMountPoint(target);
 }
 
 /** An active snapshot without parents is a plain directory: bind it read-write. */

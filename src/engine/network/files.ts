@@ -109,14 +109,21 @@ export function resolvConfFile(o: ResolvOptions): string {
   return lines.join('\n') + '\n';
 }
 
-/** Writes hosts, resolv.conf and hostname into `dir` (created if missing), each atomically. */
+const runState = { durable: false };
+
+/**
+ * Writes hosts, resolv.conf and hostname into `dir` (created if missing), each
+ * atomically. Not fsynced: they are made again at every start, so a power loss
+ * costs nothing, while six fsyncs were the slowest step of a container's
+ * network set-up (8-16 ms of a start on a busy disk).
+ */
 export async function writeContainerFiles(dir: string, files: { hosts: string; resolvConf: string; hostname: string }): Promise<{ hosts: string; resolvConf: string; hostname: string }> {
   await fs.mkdir(dir, { recursive: true });
   const out = { hosts: path.join(dir, 'hosts'), resolvConf: path.join(dir, 'resolv.conf'), hostname: path.join(dir, 'hostname') };
   await Promise.all([
-    writeFileAtomic(out.hosts, files.hosts),
-    writeFileAtomic(out.resolvConf, files.resolvConf),
-    writeFileAtomic(out.hostname, files.hostname.endsWith('\n') ? files.hostname : files.hostname + '\n'),
+    writeFileAtomic(out.hosts, files.hosts, 0o644, runState),
+    writeFileAtomic(out.resolvConf, files.resolvConf, 0o644, runState),
+    writeFileAtomic(out.hostname, files.hostname.endsWith('\n') ? files.hostname : files.hostname + '\n', 0o644, runState),
   ]);
   return out;
 }

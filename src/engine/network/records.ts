@@ -80,8 +80,13 @@ export class NetworkStore {
     await fs.rm(path.join(this.netDir(), `${id}.json`), { force: true });
   }
 
+  /**
+   * A container's endpoints are run state (its netns lives on tmpfs and is
+   * gone after a reboot): written atomically, which a daemon crash needs, but
+   * not fsynced, which only a power loss would.
+   */
   saveContainer(c: ContainerNetRecord): Promise<void> {
-    return writeJsonAtomic(path.join(this.ctrDir(), `${c.Id}.json`), c);
+    return writeJsonAtomic(path.join(this.ctrDir(), `${c.Id}.json`), c, { durable: false });
   }
 
   async removeContainer(id: string): Promise<void> {

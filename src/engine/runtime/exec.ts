@@ -91,8 +91,9 @@ export async function execWithPipes(runtime: OciRuntime, id: string, dir: string
       let error: BerthError | undefined;
       const log = await fs.readFile(logFile, 'utf8').catch(() => '');
       if (/"level":"(error|fatal)"/.test(log)) error = runtimeError('exec', log);
-      await fs.rm(dir, { recursive: true, force: true });
+      // The exit code goes out first; the directory is only ours.
       resolve(error ? { exitCode: (error as any).exitCode ?? 126, error } : { exitCode });
+      await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
     });
   });
   return {

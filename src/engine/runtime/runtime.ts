@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Conflict, InvalidArgument, NotFound } from '../../common/errors.js';
 import { log } from '../../common/log.js';
 import { connectAttach, type AttachStreams } from './attach.js';
-import { createUnderConmon, resizeViaConmon } from './conmon.js';
+import { resizeViaConmon, startConmonWaiting } from './conmon.js';
 import { execProcess, execWithPipes, execWithTerminal, type ExecOptions, type ExecSession } from './exec.js';
 import { ExitWatcher, processAlive, type ExitStatus } from './exit-watch.js';
 import { OciRuntime, type RuntimeState } from './oci-runtime.js';
@@ -20,7 +20,14 @@ export interface RuntimeConfig {
 }
 
 export interface CreateOptions {
-  spec: Spec;
+  /**
+   * The OCI spec, or a promise of it: conmon is started (and waits) while the
+   * caller still mounts and sets up the network the spec names. With a
+   * promise, `tty` must say whether the spec will ask for a terminal.
+   */
+  spec: Spec | Promise<Spec>;
+  /** Whether the process gets a terminal; taken from the spec when omitted. */
+  tty?: boolean;
   /** Where conmon writes the k8s-file log (on persistent storage). */
   logPath: string;
   /** Docker OpenStdin: the container gets a stdin attach clients can write to. */
@@ -96,9 +103,13 @@ export class ContainerRuntime {
   /**
    * Writes the bundle and creates the container under a new conmon. The
    * container is `created`: attach now to miss no output, then `start`.
+   * Given a promise of the spec, the bundle and a waiting conmon are made
+   * first; if the promise rejects, they go again and its error is thrown.
    */
   async create(id: string, o: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
     const bundle = this.bundle(id);
+    const tty = o.tty ?? (o.spec instanceof Promise ? undefined : !!o.spec.process.terminal);
+    if (tty === undefined) throw new InvalidArgument('create: say whether the container has a terminal when its spec is still coming');
     // Leftovers of an earlier run (a crash between exit and cleanup) would make create fail.
     if (this.knows(id)) await this.oci.delete(id, true).catch(() => undefined);
     await Promise.all([
@@ -106,13 +117,22 @@ export class ContainerRuntime {
       fs.rm(path.join(this.exitDir, id), { force: true }),
       fs.mkdir(path.dirname(o.logPath), { recursive: true }),
     ]);
-    await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(o.spec));
+    const conmon = startConmonWaiting({
+      conmonPath: this.conmonPath, runtime: this.oci, id, bundle, logPath: o.logPath,
+      exitDir: this.exitDir, persistDir: bundle, socketDir: path.join(this.execRoot, 'socks'),
+      tty, stdin: !!o.openStdin, leaveStdinOpen: !!o.openStdin && !o.stdinOnce,
+    });
     try {
-      const res = await createUnderConmon({
-        conmonPath: this.conmonPath, runtime: this.oci, id, bundle, logPath: o.logPath,
-        exitDir: this.exitDir, persistDir: bundle, socketDir: path.join(this.execRoot, 'socks'),
-        tty: !!o.spec.process.terminal, stdin: !!o.openStdin, leaveStdinOpen: !!o.openStdin && !o.stdinOnce,
-      });
+      const spec = await o.spec;
+      if (!!spec.process.terminal !== tty) throw new InvalidArgument(`create: the spec ${tty ? 'lacks' : 'asks for'} the terminal announced`);
+      await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    } catch (err) {
+      conmon.cancel();
+      await fs.rm(bundle, { recursive: true, force: true });
+      throw err;
+    }
+    try {
+      const res = await conmon.proceed();
       log.debug('runtime', 'created', { id, pid: res.pid, conmon: res.conmonPid });
       return res;
     } catch (err) {
@@ -266,9 +286,9 @@ export class ContainerRuntime {
     if (existsSync(path.join(this.exitDir, id))) throw new Conflict(`Container ${id} is not running`);
     const spec = JSON.parse(await fs.readFile(path.join(bundle, 'config.json'), 'utf8')) as Spec;
     const proc = await execProcess(spec, o);
-    // Short directory names keep the attach socket path reasonable.
+    // Short directory names keep the attach socket path reasonable. Exec ids
+    // are random, so the directory is new (no leftovers to clear first).
     const dir = path.join(bundle, 'x', execId.slice(0, 16));
-    await fs.rm(dir, { recursive: true, force: true });
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     try {
       if (!o.tty) return await execWithPipes(this.oci, id, dir, proc, !!o.stdin);
