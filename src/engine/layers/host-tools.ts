@@ -1,11 +1,16 @@
-import { spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { Readable } from 'node:stream';
+import { InvalidArgument } from '../../common/errors.js';
+import { parseListing, type ListedMember } from './tar-listing.js';
 
 /**
  * The only place the storage services run host programs: GNU tar (it can set
  * xattrs, make device nodes and restore ownership, which Node cannot), mount,
- * umount and xz. Each function names what it does; callers never build argv.
+ * umount, the decompressors (unpigz or gzip, zstd, xz), tee, mkfifo and
+ * openssl (the diff ID of a layer unpacked without Node seeing its bytes). Each function names what it does; callers never build argv.
  */
 
 interface RunResult { stdout: string; stderr: string }
@@ -112,6 +117,144 @@ export async function copyUpperTree(src: string, dst: string, names: string[], e
   });
   const results = await Promise.allSettled([status(pack, `tar --create ${src}`), status(unpack, `tar --extract ${dst}`)]);
   for (const r of results) if (r.status === 'rejected') throw r.reason;
+}
+
+/** How a layer blob is compressed, as detectCompression names it (bzip2 is refused earlier). */
+export type LayerCompression = 'none' | 'gzip' | 'zstd' | 'xz';
+
+/** A layer being unpacked by host programs; see startLayerExtraction. */
+export interface LayerExtraction {
+  /** Feeds blob bytes; resolves once the pipe took them, rejects once the extraction failed. */
+  write(chunk: Buffer): Promise<void>;
+  /** No more bytes. */
+  end(): void;
+  /** Kills every process of the extraction (another part of the pull failed); `done` still settles. */
+  abort(): void;
+  /**
+   * Settles once every process has exited: the members in the order tar
+   * extracted them and, for a compressed blob, the sha256 digest of the tar
+   * inside. Rejects with InvalidArgument when the blob does not decompress or
+   * tar refused a member (GNU tar skips `..` members, strips leading `/`, and
+   * defers symlinks pointing outside so nothing is written through them).
+   */
+  done: Promise<{ members: ListedMember[]; tarDigest?: string }>;
+}
+
+const decompressors: Record<Exclude<LayerCompression, 'none'>, () => [string, string[]]> = {
+  // unpigz inflates with zlib and checks the CRC on another thread: about twice gzip's speed.
+  gzip: () => (onPath('unpigz') ? ['unpigz', ['-d', '-c']] : ['gzip', ['-d', '-c']]),
+  zstd: () => ['zstd', ['-d', '-c', '-q']],
+  xz: () => ['xz', ['-d', '-c']],
+};
+
+/**
+ * Unpacks a layer blob into the empty directory `dir` with host programs
+ * only, so the daemon handles just the blob's own bytes once. Plain:
+ * `tar -x` reads them. Compressed: decompressor | tee FIFO | tar -x, with
+ * `openssl dgst` hashing the FIFO for the diff ID. tar lists each member
+ * (`-vv`) for the caller's checks and whiteouts.
+ *
+ *   const x = await startLayerExtraction(dir, 'gzip');
+ *   for await (const c of body) await x.write(c);
+ *   x.end();
+ *   const { members, tarDigest } = await x.done;
+ */
+export async function startLayerExtraction(dir: string, compression: LayerCompression): Promise<LayerExtraction> {
+  const procs: { child: ChildProcess; what: string; stderr: string }[] = [];
+  const start = (cmd: string, args: string[], stdio: any[]) => {
+    const child = spawn(cmd, args, { stdio, env: { ...process.env, LC_ALL: 'C' } });
+    const p = { child, what: cmd, stderr: '' };
+    child.stderr?.on('data', (d) => { if (p.stderr.length < 1 << 16) p.stderr += d; });
+    procs.push(p);
+    return child;
+  };
+  const tarArgs = [...tarExtractFlags, '-vv', '--quoting-style=c', '--file', '-', '--directory', dir];
+  let input: ChildProcess;
+  let tarProc: ChildProcess;
+  let hasher: ChildProcess | undefined;
+  let fifoDir: string | undefined;
+  if (compression === 'none') {
+    tarProc = input = start('tar', tarArgs, ['pipe', 'pipe', 'pipe']);
+  } else {
+    fifoDir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-unpack-'));
+    const fifo = path.join(fifoDir, 'tar');
+    try {
+      await run('mkfifo', ['-m', '0600', fifo]);
+    } catch (err) {
+      await fs.rm(fifoDir, { recursive: true, force: true });
+      throw err;
+    }
+    const [cmd, args] = decompressors[compression]();
+    input = start(cmd, args, ['pipe', 'pipe', 'pipe']);
+    const tee = start('tee', [fifo], [input.stdout, 'pipe', 'pipe']);
+    // The pipes now belong to the processes; our read ends would keep them open if a reader died.
+    input.stdout!.destroy();
+    hasher = start('openssl', ['dgst', '-sha256', '-r', fifo], ['ignore', 'pipe', 'pipe']);
+    tarProc = start('tar', tarArgs, [tee.stdout, 'pipe', 'pipe']);
+    tee.stdout!.destroy();
+  }
+  const out = (child: ChildProcess | undefined) => {
+    const chunks: Buffer[] = [];
+    child?.stdout?.on('data', (d: Buffer) => chunks.push(d));
+    return () => Buffer.concat(chunks).toString('latin1');
+  };
+  const listing = out(tarProc);
+  const digest = out(hasher);
+  const closed = procs.map((p) => new Promise<{ code: number | null; signal: NodeJS.Signals | null; err?: Error }>((resolve) => {
+    p.child.once('error', (err) => resolve({ code: null, signal: null, err }));
+    p.child.once('close', (code, signal) => resolve({ code, signal }));
+  }));
+  const done = (async () => {
+    const results = await Promise.all(closed);
+    if (fifoDir) await fs.rm(fifoDir, { recursive: true, force: true });
+    const failed = procs.map((p, i) => ({ ...p, ...results[i] })).filter((r) => r.code !== 0);
+    const dec = failed.find((f) => f.child === input && f.child !== tarProc);
+    const tarFailed = failed.find((f) => f.child === tarProc);
+    const first = dec ?? tarFailed ?? failed[0];
+    if (first) {
+      const why = first.err?.message ?? (first.stderr.trim() || `exit ${first.signal ?? first.code}`);
+      throw new InvalidArgument(first === tarFailed ? `invalid tar archive: ${why}` : `invalid archive: ${first.what}: ${why}`);
+    }
+    const members = parseListing(listing());
+    if (!hasher) return { members };
+    const hex = /^([a-f0-9]{64})\b/.exec(digest())?.[1];
+    if (!hex) throw new Error(`openssl dgst gave no digest: ${digest().slice(0, 200)}`);
+    return { members, tarDigest: `sha256:${hex}` };
+  })();
+  const stdin = input.stdin!;
+  stdin.on('error', () => { /* reported through the exit status */ });
+  // The caller awaits each write, so at most one waits for the pipe at a time.
+  let waiting: { resolve: () => void; reject: (err: unknown) => void } | undefined;
+  const wake = (err?: unknown) => {
+    const w = waiting;
+    waiting = undefined;
+    if (w && err !== undefined) w.reject(err);
+    else w?.resolve();
+  };
+  stdin.on('drain', () => wake()).on('close', () => wake());
+  // A process that died leaves no reader: the waiting write fails with its reason.
+  done.then(() => wake(), (err) => wake(err));
+  return {
+    write(chunk) {
+      if (stdin.destroyed || stdin.writableEnded) return done.then(() => undefined);
+      if (stdin.write(chunk)) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => { waiting = { resolve, reject }; });
+    },
+    end() { stdin.end(); },
+    abort() { for (const p of procs) p.child.kill('SIGKILL'); },
+    done,
+  };
+}
+
+const programs = new Map<string, boolean>();
+/** True when `name` is an executable on PATH (looked up once). */
+function onPath(name: string): boolean {
+  let found = programs.get(name);
+  if (found === undefined) {
+    found = (process.env.PATH ?? '/usr/bin:/bin').split(':').some((d) => d && existsSync(path.join(d, name)));
+    programs.set(name, found);
+  }
+  return found;
 }
 
 /** Decompresses xz/lzma (Node has no xz codec); returns the plain stream. */
