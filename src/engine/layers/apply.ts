@@ -4,7 +4,7 @@ import { PassThrough, Transform, finished, type Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { InvalidArgument } from '../../common/errors.js';
 import * as tar from 'tar-stream';
-import { openPlainTar } from './compression.js';
+import { gunzipInto, openPlainTar } from './compression.js';
 import { extractTarFile, extractTarStream, startLayerExtraction, type LayerCompression, type LayerExtraction } from './host-tools.js';
 import { LayerScanner, scanLayerTar, type DirHeader, type LayerScan } from './tar-check.js';
 
@@ -93,7 +93,8 @@ export interface LayerApply extends Omit<LayerExtraction, 'done'> {
  *   const { size, tarDigest } = await a.done;
  */
 export async function startLayerApply(dir: string, compression: LayerCompression): Promise<LayerApply> {
-  const x = await startLayerExtraction(dir, compression);
+  // gzip inflates in Node (see gunzipInto); zstd and xz in a host pipeline (fzstd is pure JS, Node has no xz).
+  const x = compression === 'gzip' ? gunzipInto(await startLayerExtraction(dir, 'none')) : await startLayerExtraction(dir, compression);
   const done = x.done.then(async ({ members, tarDigest }) => {
     const scanner = new LayerScanner();
     for (const m of members) scanner.add(m);
