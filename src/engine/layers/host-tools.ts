@@ -179,7 +179,10 @@ echo "\${st[0]} \${st[1]} \${st[2]} $?" >&3
  *   const { members, tarDigest } = await x.done;
  */
 export async function startLayerExtraction(dir: string, compression: LayerCompression): Promise<LayerExtraction> {
-  const tarArgs = [...tarExtractFlags, '-vv', '--quoting-style=c', '--file', '-', '--directory', dir];
+  // 1 MiB reads (the default is 10 KiB): the writer on the other end of the
+  // pipe is woken a hundred times less; tar alone unpacked 200 MiB in 160 ms
+  // instead of 300. --read-full-records keeps short pipe reads from ending a record.
+  const tarArgs = [...tarExtractFlags, '--blocking-factor=2048', '--read-full-records', '-vv', '--quoting-style=c', '--file', '-', '--directory', dir];
   const env = { ...process.env, LC_ALL: 'C' };
   let child: ChildProcess;
   let fifoDir: string | undefined;
