@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { PassThrough, Readable, Transform } from 'node:stream';
-import { createGunzip, type ZlibOptions } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import { Decompress } from 'fzstd';
 import { createHash } from 'node:crypto';
 import { decompressXz, type LayerExtraction } from './host-tools.js';
@@ -89,25 +89,8 @@ export function openPlainTar(file: string): Readable {
  *   const x = gunzipInto(await startLayerExtraction(dir, 'none'));
  */
 export function gunzipInto(inner: LayerExtraction): LayerExtraction {
-  // Input goes to zlib in 1 MiB pieces, up to 4 MiB ahead, so the download
-  // does not wait for a round trip to a libuv thread per 64 KiB network chunk
-  // (on the loaded test machine this measured neither better nor worse).
-  // (zlib streams take Transform's options; @types/node does not say so.)
-  const gunzip = createGunzip({ chunkSize: 1 << 20, ...{ writableHighWaterMark: 4 << 20 } as ZlibOptions });
+  const gunzip = createGunzip({ chunkSize: 1 << 20 });
   const hash = createHash('sha256');
-  let held: Buffer[] = [];
-  let heldBytes = 0;
-  const pass = (): Promise<void> | undefined => {
-    const piece = held.length === 1 ? held[0] : Buffer.concat(held, heldBytes);
-    held = [];
-    heldBytes = 0;
-    if (gunzip.write(piece)) return undefined;
-    return new Promise<void>((resolve, reject) => {
-      const ok = () => { gunzip.off('error', bad); resolve(); };
-      const bad = (err: Error) => { gunzip.off('drain', ok); reject(failed ?? err); };
-      gunzip.once('drain', ok).once('error', bad);
-    });
-  };
   let failed: Error | undefined;
   const inflated = new Promise<void>((resolve, reject) => {
     gunzip.on('data', (chunk: Buffer) => {
@@ -139,14 +122,14 @@ export function gunzipInto(inner: LayerExtraction): LayerExtraction {
   return {
     write(chunk) {
       if (failed) return Promise.reject(failed);
-      held.push(chunk);
-      heldBytes += chunk.length;
-      return heldBytes >= 1 << 20 ? pass() : undefined;
+      if (gunzip.write(chunk)) return undefined;
+      return new Promise<void>((resolve, reject) => {
+        const ok = () => { gunzip.off('error', bad); resolve(); };
+        const bad = (err: Error) => { gunzip.off('drain', ok); reject(failed ?? err); };
+        gunzip.once('drain', ok).once('error', bad);
+      });
     },
-    end() {
-      if (heldBytes > 0 && !failed) void pass()?.catch(() => undefined);
-      gunzip.end();
-    },
+    end() { gunzip.end(); },
     abort() { gunzip.destroy(); inner.abort(); },
     done,
   };
