@@ -1,9 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import { InvalidArgument, NotFound } from '../../common/errors.js';
 import { syncDir } from '../../common/atomic-file.js';
 
@@ -11,6 +10,16 @@ import { syncDir } from '../../common/atomic-file.js';
 export interface BlobInfo {
   digest: string;
   size: number;
+}
+
+/** A blob being written; see ContentStore.ingest. */
+export interface BlobWriter {
+  /** Hashes and writes a chunk; resolves once the file writer can take more. Throws past the expected size. */
+  write(chunk: Buffer): Promise<void>;
+  /** Flushes, fsyncs, checks digest and size, and makes the blob visible. */
+  commit(): Promise<BlobInfo & { created: boolean }>;
+  /** Drops what was written (any failure elsewhere). */
+  abort(): Promise<void>;
 }
 
 const digestPattern = /^sha256:[a-f0-9]{64}$/;
@@ -81,40 +90,63 @@ export class ContentStore {
    * becomes visible. Writing a blob that already exists is a cheap no-op rename.
    */
   async write(src: Readable, expected?: Partial<BlobInfo>): Promise<BlobInfo & { created: boolean }> {
+    const w = this.ingest(expected);
+    try {
+      for await (const chunk of src) await w.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+      return await w.commit();
+    } catch (err) {
+      await w.abort();
+      throw err;
+    }
+  }
+
+  /**
+   * A blob written chunk by chunk, for callers that hand the same bytes to
+   * something else as well (a pull unpacking a layer as it arrives). Nothing
+   * is visible until `commit` has checked digest and size.
+   *
+   *   const w = cs.ingest({ digest, size });
+   *   for await (const c of body) await w.write(c);
+   *   const { created } = await w.commit();   // or, on any failure: await w.abort()
+   */
+  ingest(expected?: Partial<BlobInfo>): BlobWriter {
     if (expected?.digest) checkDigest(expected.digest);
     const tmp = path.join(this.ingestDir, randomBytes(8).toString('hex'));
     const hash = createHash('sha256');
+    const file = new FileWriter(tmp);
     let size = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
+    return {
+      write: async (chunk) => {
         size += chunk.length;
         if (expected?.size !== undefined && size > expected.size) {
-          cb(new InvalidArgument(`blob larger than the expected ${expected.size} bytes`));
-          return;
+          throw new InvalidArgument(`blob larger than the expected ${expected.size} bytes`);
         }
-        cb(null, chunk);
+        hash.update(chunk);
+        await file.write(chunk);
       },
-    });
-    try {
-      const out = createWriteStream(tmp, { mode: 0o644 });
-      await pipeline(src, counter, out);
-      const fh = await fs.open(tmp, 'r');
-      try { await fh.sync(); } finally { await fh.close(); }
-      const digest = 'sha256:' + hash.digest('hex');
-      if (expected?.digest && expected.digest !== digest) {
-        throw new InvalidArgument(`digest mismatch: expected ${expected.digest}, got ${digest}`);
-      }
-      if (expected?.size !== undefined && expected.size !== size) {
-        throw new InvalidArgument(`size mismatch for ${digest}: expected ${expected.size}, got ${size}`);
-      }
-      const created = !(await this.has(digest));
-      await fs.rename(tmp, this.path(digest));
-      await syncDir(this.blobDir);
-      return { digest, size, created };
-    } finally {
-      await fs.rm(tmp, { force: true });
-    }
+      commit: async () => {
+        try {
+          await file.close();
+          const digest = 'sha256:' + hash.digest('hex');
+          if (expected?.digest && expected.digest !== digest) {
+            throw new InvalidArgument(`digest mismatch: expected ${expected.digest}, got ${digest}`);
+          }
+          if (expected?.size !== undefined && expected.size !== size) {
+            throw new InvalidArgument(`size mismatch for ${digest}: expected ${expected.size}, got ${size}`);
+          }
+          const created = !(await this.has(digest));
+          await fs.rename(tmp, this.path(digest));
+          await syncDir(this.blobDir);
+          return { digest, size, created };
+        } finally {
+          await fs.rm(tmp, { force: true });
+        }
+      },
+      abort: async () => {
+        await file.close(false).catch(() => undefined);
+        await fs.rm(tmp, { force: true });
+      },
+    };
   }
 
   /**
@@ -160,6 +192,73 @@ export class ContentStore {
       if (!/^[a-f0-9]{64}$/.test(name)) continue;
       const st = await fs.stat(path.join(this.blobDir, name)).catch(() => undefined);
       if (st) yield { digest: `sha256:${name}`, size: st.size };
+    }
+  }
+}
+
+const bufferSize = 1 << 20;
+
+/**
+ * Writes a file through two reused 1 MiB buffers, one filling while the other
+ * is written off the main thread. Incoming chunks are copied and can die
+ * young: queueing them instead kept 200 MiB of network buffers alive long
+ * enough to reach the old generation, and with the daemon's small young
+ * generation that cost a full GC every few MiB.
+ */
+class FileWriter {
+  private fh: Promise<FileHandle>;
+  // Allocated on first use (most blobs written are small configs and manifests).
+  private bufs: Buffer[] = [];
+  private pending: (Promise<void> | undefined)[] = [undefined, undefined];
+  private cur = 0;
+  private fill = 0;
+  private position = 0;
+
+  constructor(file: string) {
+    this.fh = fs.open(file, 'wx', 0o644);
+    this.fh.catch(() => undefined);
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.bufs.length === 0) this.bufs = [Buffer.allocUnsafe(bufferSize), Buffer.allocUnsafe(bufferSize)];
+    let off = 0;
+    while (off < chunk.length) {
+      const n = chunk.copy(this.bufs[this.cur], this.fill, off);
+      this.fill += n;
+      off += n;
+      if (this.fill === bufferSize) await this.flush();
+    }
+  }
+
+  /** Writes the filled buffer and waits until the other one is free again. */
+  private async flush(): Promise<void> {
+    const i = this.cur;
+    const p = this.writeAt(this.bufs[i], this.fill, this.position);
+    p.catch(() => undefined);
+    this.pending[i] = p;
+    this.position += this.fill;
+    this.cur = i ^ 1;
+    this.fill = 0;
+    await this.pending[this.cur];
+  }
+
+  private async writeAt(buf: Buffer, length: number, position: number): Promise<void> {
+    const fh = await this.fh;
+    for (let done = 0; done < length;) {
+      const { bytesWritten } = await fh.write(buf, done, length - done, position + done);
+      done += bytesWritten;
+    }
+  }
+
+  /** Writes what is left and closes the file, fsynced unless `keep` is false (it will be deleted). */
+  async close(keep = true): Promise<void> {
+    const fh = await this.fh;
+    try {
+      if (keep && this.fill > 0) await this.flush();
+      await Promise.all(this.pending);
+      if (keep) await fh.sync();
+    } finally {
+      await fh.close();
     }
   }
 }

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { spawnSync } from 'node:child_process';
 import { ImageService, chainIds } from './service.js';
 import type { IncomingLayer, LayerSource } from './layer-ingest.js';
 import { makeTar, sha256, tempRoot } from '../../../test/helpers/storage.js';
@@ -139,4 +140,45 @@ test('one-pass pull: a hostile layer is refused mid-stream and writes nothing ou
     assert.deepEqual(await leftovers(svc), { snapshots: [], blobs: [] }, 'no snapshot, and the verified but unusable blob is gone');
   }
   assert.deepEqual(await fs.readdir(outside), []);
+});
+
+test('one-pass pull: whiteouts and opaque dirs of a streamed layer become overlay\'s, directory metadata kept', async (t) => {
+  const root = await tempRoot();
+  t.after(root.cleanup);
+  const svc = await ImageService.open(root.dir);
+  const plain = await makeTar([
+    { name: 'etc/', type: 'directory', mode: 0o711, uid: 5, mtime: new Date(1_600_000_000_000) },
+    { name: 'etc/.wh.gone', body: '' },
+    { name: 'opq/', type: 'directory', mode: 0o750, uid: 7 },
+    { name: 'opq/.wh..wh..opq', body: '' },
+    { name: 'opq/kept', body: 'k' },
+    { name: '.wh.toplevel', body: '' },
+  ]);
+  for (const gzip of [true, false]) {
+    const blob = gzip ? gzipSync(plain) : plain;
+    const l = { blob, digest: sha256(blob), diffId: sha256(plain) };
+    const prep = await svc.prepareLayers([l.diffId], async () => incoming(l));
+    try {
+      const dir = svc.snapshots.dir(chainIds([l.diffId])[0]);
+      for (const w of ['etc/gone', 'toplevel']) {
+        const st = await fs.lstat(path.join(dir, w));
+        assert.ok(st.isCharacterDevice() && st.rdev === 0, `${w} is a 0/0 char device (gzip: ${gzip})`);
+      }
+      await assert.rejects(fs.lstat(path.join(dir, 'etc/.wh.gone')), { code: 'ENOENT' });
+      await assert.rejects(fs.lstat(path.join(dir, 'opq/.wh..wh..opq')), { code: 'ENOENT' });
+      const opq = await fs.stat(path.join(dir, 'opq'));
+      assert.equal(opq.mode & 0o7777, 0o750);
+      assert.equal(opq.uid, 7);
+      const xattr = spawnSync('getfattr', ['--only-values', '-n', 'trusted.overlay.opaque', path.join(dir, 'opq')], { encoding: 'utf8' });
+      assert.equal(xattr.stdout, 'y', 'opq is opaque');
+      const etc = await fs.stat(path.join(dir, 'etc'));
+      assert.equal(etc.mtime.getTime(), 1_600_000_000_000, 'mtime as in the archive, not touched by the fix-ups');
+      assert.equal(etc.mode & 0o7777, 0o711);
+      assert.equal(svc.snapshots.stat(chainIds([l.diffId])[0])?.size, 1, 'size counts file content');
+    } finally {
+      prep.release();
+    }
+    await svc.collectLayers();
+    await svc.content.delete(l.digest);
+  }
 });

@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { Conflict, InvalidArgument } from '../../common/errors.js';
-import { tee } from '../../common/tee.js';
-import type { ContentStore } from '../content/store.js';
-import { applyLayerStream } from '../layers/apply.js';
-import { decompressStream } from '../layers/compression.js';
+import type { BlobInfo, ContentStore } from '../content/store.js';
+import { startLayerApply, type LayerApply } from '../layers/apply.js';
+import { detectCompression, type Compression } from '../layers/compression.js';
 import type { Snapshotter } from '../layers/overlay.js';
 import { randomBytes } from 'node:crypto';
 
@@ -23,56 +21,75 @@ export interface IncomingLayer {
 
 /**
  * Stores a layer blob and unpacks it into `dir` from one pass over the bytes:
- * the stream is teed into the content store (which verifies digest and size
- * before the blob becomes visible) and into decompress → diff-ID hash → tar
- * extraction. Resolves only when both sides succeeded and the diff ID matched;
- * on any failure both sides are stopped and have settled before it rejects,
- * so the caller can remove `dir`'s snapshot without racing a writer. A blob
- * that verified but does not unpack, or contradicts its diff ID, is deleted
- * again (unless it was already stored), so a lying image leaves nothing
- * behind; a transfer cut short never stored one.
+ * each chunk is hashed and written to the content store (which verifies
+ * digest and size before the blob becomes visible) and piped to host
+ * programs that decompress, hash the tar (the diff ID) and extract it, so
+ * the daemon never handles the decompressed bytes. Resolves only when both
+ * sides succeeded and the diff ID matched; on any failure every process has
+ * exited and the blob's temp file is gone before it rejects, so the caller can
+ * remove `dir`'s snapshot without racing a writer. A blob that verified but
+ * does not unpack, or contradicts its diff ID, is deleted again (unless it was
+ * already stored), so a lying image leaves nothing behind; a transfer cut
+ * short never stored one.
  *
- * `dir` must be a fresh, empty snapshot directory: extraction starts before
- * the scan has seen the whole archive, so a hostile archive is refused by the
- * scan (and GNU tar's own refusal of `..` members and its deferred creation
- * of escaping symlinks) and the caller throws the directory away.
+ * `dir` must be a fresh, empty snapshot directory: extraction runs ahead of
+ * the member checks (see startLayerApply), so for a hostile archive the
+ * caller throws the directory away.
  *
  *   const { size } = await storeAndUnpackLayer(images.content, { stream: body, digest, size, diffId }, sn.dir(key));
  *   await sn.commit(chainId, key, size, parentChainId);
  */
 export async function storeAndUnpackLayer(content: ContentStore, layer: IncomingLayer, dir: string): Promise<{ size: number; created: boolean }> {
   const { stream } = layer;
+  const blob = content.ingest({ digest: layer.digest, size: layer.size });
+  let unpack: LayerApply | undefined;
+  let kind: Compression = 'none';
   let seen = 0;
-  stream.on('data', (chunk: Buffer) => { seen += chunk.length; layer.onBytes?.(seen); });
-  const t = tee(stream, 1 << 20);
-  // For a plain tar whose digest is its diff ID, the store's check already proves the diff ID.
-  let plainKind = true;
-  const plain = decompressStream(t.b, (kind) => { plainKind = kind === 'none'; });
-  const diffHash = createHash('sha256');
-  const skipHash = layer.digest === layer.diffId;
-  const hashed = plain.pipe(new Transform({
-    highWaterMark: 1 << 20,
-    transform(chunk: Buffer, _e, cb) { if (!skipHash || !plainKind) diffHash.update(chunk); cb(null, chunk); },
-  }));
-  plain.on('error', (err) => hashed.destroy(err));
-  const stored = content.write(t.a, { digest: layer.digest, size: layer.size });
-  const unpacked = applyLayerStream(hashed, dir);
-  let storedHere = false;
-  void stored.then((b) => { storedHere = b.created; }, () => undefined);
-  let blob, scan;
+  const start = async (head: Buffer) => {
+    kind = detectCompression(head);
+    if (kind === 'bzip2') throw new InvalidArgument('invalid archive: bzip2 compressed archives are not supported');
+    unpack = await startLayerApply(dir, kind);
+    return unpack;
+  };
+  let stored: (BlobInfo & { created: boolean }) | undefined;
   try {
-    [blob, scan] = await t.both(stored, unpacked, [hashed]);
+    // The first bytes name the compression; hold them until there are enough.
+    let head: Buffer[] = [];
+    let headLen = 0;
+    for await (const c of stream) {
+      const chunk = c as Buffer;
+      seen += chunk.length;
+      layer.onBytes?.(seen);
+      const written = blob.write(chunk);
+      written.catch(() => undefined); // awaited below, after the pipe took the chunk
+      if (unpack) await unpack.write(chunk);
+      else {
+        head.push(chunk);
+        headLen += chunk.length;
+        if (headLen >= 6) { await (await start(Buffer.concat(head))).write(Buffer.concat(head)); head = []; }
+      }
+      await written;
+    }
+    if (!unpack) await (await start(Buffer.concat(head))).write(Buffer.concat(head));
+    unpack!.end();
+    // fsync and rename while tar finishes.
+    const [b, u] = await Promise.allSettled([blob.commit(), unpack!.done]);
+    if (b.status === 'rejected') throw b.reason;
+    stored = b.value;
+    if (u.status === 'rejected') throw u.reason;
+    // A plain tar is its own diff ID: the store just proved its digest.
+    const diffId = kind === 'none' ? stored.digest : u.value.tarDigest;
+    if (diffId !== layer.diffId) throw new InvalidArgument(`layer content does not match its diff ID: expected ${layer.diffId}, got ${diffId}`);
+    return { size: u.value.size, created: stored.created };
   } catch (err) {
-    // The bytes matched their digest but are no usable layer (a hostile or broken tar): nothing of them stays.
-    if (storedHere) await content.delete(layer.digest).catch(() => undefined);
+    stream.destroy();
+    const u = unpack as LayerApply | undefined;
+    u?.abort();
+    await Promise.allSettled([blob.abort(), u?.done]);
+    // The bytes matched their digest but are no usable layer (a hostile or broken tar, a wrong diff ID): nothing of them stays.
+    if (stored?.created) await content.delete(layer.digest).catch(() => undefined);
     throw err;
   }
-  const diffId = skipHash && plainKind ? layer.digest : `sha256:${diffHash.digest('hex')}`;
-  if (diffId !== layer.diffId) {
-    if (blob.created) await content.delete(layer.digest).catch(() => undefined);
-    throw new InvalidArgument(`layer content does not match its diff ID: expected ${layer.diffId}, got ${diffId}`);
-  }
-  return { size: scan.size, created: blob.created };
 }
 
 /** Where a layer to unpack comes from: the digest of a blob already stored, or one arriving now. */

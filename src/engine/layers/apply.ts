@@ -4,9 +4,9 @@ import { PassThrough, Transform, finished, type Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { InvalidArgument } from '../../common/errors.js';
 import * as tar from 'tar-stream';
-import { openPlainTar } from './compression.js';
-import { extractTarFile, extractTarStream } from './host-tools.js';
-import { scanLayerTar, type DirHeader, type LayerScan } from './tar-check.js';
+import { gunzipInto, openPlainTar } from './compression.js';
+import { extractTarFile, extractTarStream, startLayerExtraction, type LayerCompression, type LayerExtraction } from './host-tools.js';
+import { LayerScanner, scanLayerTar, type DirHeader, type LayerScan } from './tar-check.js';
 
 /** The xattr overlayfs reads to hide a directory's lower contents. */
 export const opaqueXattr = 'trusted.overlay.opaque';
@@ -72,14 +72,54 @@ export async function applyLayerStream(input: Readable, dir: string, scanned?: (
   return scan;
 }
 
-async function translateWhiteouts(dir: string, scan: LayerScan): Promise<void> {
+/** A layer blob being unpacked as it arrives; see startLayerApply. */
+export interface LayerApply extends Omit<LayerExtraction, 'done'> {
+  /** The layer's whiteouts (translated by then) and size; for a compressed blob also the digest of its tar (its diff ID). */
+  done: Promise<LayerScan & { tarDigest?: string }>;
+}
+
+/**
+ * Unpacks a layer blob into the fresh, empty snapshot directory `dir` while
+ * its bytes arrive, without the daemon touching the decompressed tar: host
+ * programs decompress, hash (the diff ID) and extract it, and GNU tar's
+ * listing of what it wrote is checked member by member as scanLayerTar
+ * checks headers. Extraction runs ahead of the checks, so a hostile blob is
+ * refused after tar (which writes nothing outside `dir`, see
+ * startLayerExtraction) wrote into `dir`: the caller throws `dir` away.
+ *
+ *   const a = await startLayerApply(sn.dir(key), detectCompression(head));
+ *   for await (const c of body) await a.write(c);
+ *   a.end();
+ *   const { size, tarDigest } = await a.done;
+ */
+export async function startLayerApply(dir: string, compression: LayerCompression): Promise<LayerApply> {
+  // gzip inflates in Node (see gunzipInto); zstd and xz in a host pipeline (fzstd is pure JS, Node has no xz).
+  const x = compression === 'gzip' ? gunzipInto(await startLayerExtraction(dir, 'none')) : await startLayerExtraction(dir, compression);
+  const done = x.done.then(async ({ members, tarDigest }) => {
+    const scanner = new LayerScanner();
+    for (const m of members) scanner.add(m);
+    if (scanner.scan.markers.length > 0) await translateWhiteouts(dir, scanner.scan);
+    return { ...scanner.scan, tarDigest };
+  });
+  return { write: x.write, end: x.end, abort: x.abort, done };
+}
+
+/**
+ * Turns the OCI whiteout markers a layer unpacked into `dir` into overlay's
+ * whiteouts (see applyLayer). Directories the archive gave no header for
+ * keep the metadata they had before their markers were removed.
+ */
+export async function translateWhiteouts(dir: string, scan: LayerScan): Promise<void> {
+  const parents = new Set<string>();
+  for (const m of scan.markers) parents.add(path.posix.dirname(m) === '.' ? '' : path.posix.dirname(m));
+  // Stat before removing markers: removing them changes the directories' mtimes.
+  const headers = new Map<string, DirHeader>();
+  for (const p of parents) if (p !== '') headers.set(p, scan.dirs.get(p) ?? (await statHeader(path.join(dir, p))));
   for (const m of scan.markers) await fs.rm(path.join(dir, m), { force: true });
   // Node can neither mknod nor set trusted.* xattrs, GNU tar can: feed it a
   // small archive holding the device nodes and the directories re-stated with
   // their original metadata (removing markers touched their mtimes).
   const pack = tar.pack();
-  const parents = new Set<string>();
-  for (const m of scan.markers) parents.add(path.posix.dirname(m) === '.' ? '' : path.posix.dirname(m));
   const opaque = new Set(scan.opaqueDirs);
   const entries: Promise<void>[] = [];
   const add = (h: any) => new Promise<void>((resolve, reject) => {
@@ -89,9 +129,7 @@ async function translateWhiteouts(dir: string, scan: LayerScan): Promise<void> {
   for (const w of scan.whiteouts) {
     entries.push(add({ name: w, type: 'character-device', devmajor: 0, devminor: 0, mode: 0, uid: 0, gid: 0, mtime: new Date(0), size: 0 }));
   }
-  for (const p of parents) {
-    if (p === '') continue;
-    const h = scan.dirs.get(p) ?? (await statHeader(path.join(dir, p)));
+  for (const [p, h] of headers) {
     const pax: Record<string, string> = {};
     for (const [k, v] of Object.entries(h.pax ?? {})) if (k.startsWith('SCHILY.xattr.')) pax[k] = v;
     if (opaque.has(p)) pax[`SCHILY.xattr.${opaqueXattr}`] = 'y';

@@ -1,13 +1,18 @@
-import { spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { Readable } from 'node:stream';
+import { InvalidArgument } from '../../common/errors.js';
+import { parseListing, type ListedMember } from './tar-listing.js';
 
 /**
  * The only place the storage services run host programs: GNU tar (it can set
  * xattrs, make device nodes and restore ownership, which Node cannot), mount,
- * umount, xz, cp, getfattr/setfattr (Node cannot read xattrs), sync and
- * openssl (its sha256 uses the CPU's SHA instructions; Node's is ~4x slower
- * here).
+ * umount, xz, cp, getfattr/setfattr (Node cannot read xattrs), sync, the
+ * decompressors (unpigz or gzip, zstd, xz), tee, mkfifo and openssl (its
+ * sha256 uses the CPU's SHA instructions; Node's is ~4x slower here; it also
+ * takes the diff ID of a layer unpacked without Node seeing its bytes).
  * Each function names what it does; callers never build argv.
  */
 
@@ -223,6 +228,153 @@ function exitStatus(child: ReturnType<typeof spawn>, what: string): Promise<void
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${what} failed (${code}): ${stderr.trim()}`))));
   });
+}
+
+/** How a layer blob is compressed, as detectCompression names it (bzip2 is refused earlier). */
+export type LayerCompression = 'none' | 'gzip' | 'zstd' | 'xz';
+
+/** A layer being unpacked by host programs; see startLayerExtraction. */
+export interface LayerExtraction {
+  /**
+   * Feeds blob bytes. Returns nothing when the pipe took them at once, else a
+   * promise that resolves once it did and rejects once the extraction failed.
+   */
+  write(chunk: Buffer): Promise<void> | undefined;
+  /** No more bytes. */
+  end(): void;
+  /** Kills every process of the extraction (another part of the pull failed); `done` still settles. */
+  abort(): void;
+  /**
+   * Settles once every process has exited: the members in the order tar
+   * extracted them and, for a compressed blob, the sha256 digest of the tar
+   * inside. Rejects with InvalidArgument when the blob does not decompress or
+   * tar refused a member (GNU tar skips `..` members, strips leading `/`, and
+   * defers symlinks pointing outside so nothing is written through them).
+   */
+  done: Promise<{ members: ListedMember[]; tarDigest?: string }>;
+}
+
+// unpigz inflates with zlib and checks the CRC on another thread: about twice gzip's speed.
+const decompressors: Record<Exclude<LayerCompression, 'none'>, () => string> = {
+  gzip: () => (onPath('unpigz') ? 'unpigz' : 'gzip'),
+  zstd: () => 'zstd',
+  xz: () => 'xz',
+};
+
+// One bash per compressed layer runs the whole pipeline: every spawn from the
+// daemon blocks its event loop until the child has exec'd (about 20 ms on a
+// loaded 2-core VM). Pull uses it for zstd and xz only: for gzip, Node's zlib
+// plus one tar measured less CPU than these five processes (compression.ts). The exit
+// statuses and the digest come back on fd 3: "<hex> *<fifo>", then
+// "<decompressor> <tee> <tar> <openssl>".
+const pipelineScript = `fifo=$1 dec=$2; shift 2
+mkfifo -m 0600 "$fifo" || exit 1
+openssl dgst -sha256 -r "$fifo" >&3 &
+hasher=$!
+"$dec" -d -c | tee "$fifo" | tar "$@"
+st=("\${PIPESTATUS[@]}")
+wait "$hasher"
+echo "\${st[0]} \${st[1]} \${st[2]} $?" >&3
+`;
+
+/**
+ * Unpacks a layer blob into the empty directory `dir` with host programs
+ * only, so the daemon handles just the blob's own bytes once. Plain:
+ * `tar -x` reads them. Compressed: decompressor | tee FIFO | tar -x, with
+ * `openssl dgst` hashing the FIFO for the diff ID, all under one bash.
+ * tar lists each member (`-vv`) for the caller's checks and whiteouts.
+ *
+ *   const x = await startLayerExtraction(dir, 'gzip');
+ *   for await (const c of body) await x.write(c);
+ *   x.end();
+ *   const { members, tarDigest } = await x.done;
+ */
+export async function startLayerExtraction(dir: string, compression: LayerCompression): Promise<LayerExtraction> {
+  // 1 MiB reads (the default is 10 KiB): the writer on the other end of the
+  // pipe is woken a hundred times less; tar alone unpacked 200 MiB in 160 ms
+  // instead of 300. --read-full-records keeps short pipe reads from ending a record.
+  const tarArgs = [...tarExtractFlags, '--blocking-factor=2048', '--read-full-records', '-vv', '--quoting-style=c', '--file', '-', '--directory', dir];
+  const env = { ...process.env, LC_ALL: 'C' };
+  let child: ChildProcess;
+  let fifoDir: string | undefined;
+  if (compression === 'none') {
+    child = spawn('tar', tarArgs, { stdio: ['pipe', 'pipe', 'pipe'], env });
+  } else {
+    const dec = decompressors[compression]();
+    for (const p of [dec, 'openssl', 'tee', 'mkfifo', 'bash']) if (!onPath(p)) throw new Error(`${p} is not installed; it is needed to unpack ${compression} layers`);
+    fifoDir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-unpack-'));
+    // Its own process group, so abort() reaches every stage.
+    child = spawn('bash', ['-c', pipelineScript, 'berth-unpack', path.join(fifoDir, 'tar'), dec, ...tarArgs], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], env, detached: true });
+  }
+  const collect = (stream: Readable | null | undefined, limit = Infinity) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    stream?.on('data', (d: Buffer) => { if (n < limit) { chunks.push(d); n += d.length; } });
+    return () => Buffer.concat(chunks).toString('latin1');
+  };
+  const listing = collect(child.stdout);
+  const stderr = collect(child.stderr, 1 << 16);
+  const report = collect(child.stdio[3] as Readable | undefined);
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null; err?: Error }>((resolve) => {
+    child.once('error', (err) => resolve({ code: null, signal: null, err }));
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  const done = (async () => {
+    const r = await closed;
+    if (fifoDir) await fs.rm(fifoDir, { recursive: true, force: true });
+    const why = () => r.err?.message ?? (stderr().trim() || `exit ${r.signal ?? r.code}`);
+    let tarDigest: string | undefined;
+    if (compression === 'none') {
+      if (r.code !== 0) throw new InvalidArgument(`invalid tar archive: ${why()}`);
+    } else {
+      const [hashLine = '', statusLine = ''] = report().split('\n');
+      const [dec, tee, tar, hash] = statusLine.split(' ').map(Number);
+      if (r.code !== 0 || dec !== 0) throw new InvalidArgument(`invalid archive: ${decompressors[compression]()}: ${why()}`);
+      if (tar !== 0) throw new InvalidArgument(`invalid tar archive: ${why()}`);
+      const hex = /^([a-f0-9]{64}) /.exec(hashLine)?.[1];
+      if (tee !== 0 || hash !== 0 || !hex) throw new Error(`hashing the layer's tar failed: ${why()}`);
+      tarDigest = `sha256:${hex}`;
+    }
+    return { members: parseListing(listing()), tarDigest };
+  })();
+  const input = child;
+  const stdin = input.stdin!;
+  stdin.on('error', () => { /* reported through the exit status */ });
+  // The caller awaits each write, so at most one waits for the pipe at a time.
+  let waiting: { resolve: () => void; reject: (err: unknown) => void } | undefined;
+  const wake = (err?: unknown) => {
+    const w = waiting;
+    waiting = undefined;
+    if (w && err !== undefined) w.reject(err);
+    else w?.resolve();
+  };
+  stdin.on('drain', () => wake()).on('close', () => wake());
+  // A process that died leaves no reader: the waiting write fails with its reason.
+  done.then(() => wake(), (err) => wake(err));
+  return {
+    write(chunk) {
+      if (stdin.destroyed || stdin.writableEnded) return done.then(() => undefined);
+      if (stdin.write(chunk)) return undefined;
+      return new Promise<void>((resolve, reject) => { waiting = { resolve, reject }; });
+    },
+    end() { stdin.end(); },
+    abort() {
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      try { process.kill(fifoDir ? -child.pid : child.pid, 'SIGKILL'); } catch { /* gone already */ }
+    },
+    done,
+  };
+}
+
+const programs = new Map<string, boolean>();
+/** True when `name` is an executable on PATH (looked up once). */
+function onPath(name: string): boolean {
+  let found = programs.get(name);
+  if (found === undefined) {
+    found = (process.env.PATH ?? '/usr/bin:/bin').split(':').some((d) => d && existsSync(path.join(d, name)));
+    programs.set(name, found);
+  }
+  return found;
 }
 
 /** Decompresses xz/lzma (Node has no xz codec); returns the plain stream. */

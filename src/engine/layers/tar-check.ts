@@ -37,64 +37,96 @@ export function cleanMemberPath(name: string): string {
 
 const allowedTypes = new Set(['file', 'contiguous-file', 'directory', 'symlink', 'link', 'character-device', 'block-device', 'fifo']);
 
+/** A member's header as far as the checks need it (tar-stream's names for types). */
+export interface MemberHeader {
+  name: string;
+  type?: string | null;
+  linkname?: string | null;
+  size?: number;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  mtime?: Date;
+  pax?: Record<string, string> | null;
+}
+
 /**
- * Reads a plain tar stream through to the end and checks every member before
- * anything is written: no `..`, nothing beneath a symlink the archive itself
- * made (so a later member cannot be written through it to outside the root),
- * hardlinks only to regular members seen earlier. Throws InvalidArgument for a
+ * Judges a layer's members one at a time, in archive order, and gathers its
+ * whiteouts: no `..`, nothing beneath a symlink the archive itself made (so a
+ * later member cannot be written through it to outside the root), hardlinks
+ * only to regular members seen earlier. `add` throws InvalidArgument for a
+ * hostile member. Fed by scanLayerTar (headers parsed in Node) or by GNU tar's
+ * own listing of what it extracted (tar-listing.ts).
+ *
+ *   const s = new LayerScanner();
+ *   for (const m of members) s.add(m);
+ *   translate(s.scan);
+ */
+export class LayerScanner {
+  readonly scan: LayerScan = { size: 0, whiteouts: [], opaqueDirs: [], markers: [], dirs: new Map() };
+  private symlinks = new Set<string>();
+  private linkable = new Set<string>();
+
+  add(h: MemberHeader): void {
+    const { scan } = this;
+    const type = h.type ?? 'file';
+    if (!allowedTypes.has(type)) throw new InvalidArgument(`invalid tar header: unsupported entry type ${JSON.stringify(type)} for ${JSON.stringify(h.name)}`);
+    const p = cleanMemberPath(h.name);
+    const via = p && this.underSymlink(p);
+    if (via) throw new InvalidArgument(`invalid tar header: ${JSON.stringify(h.name)} would be written through symlink ${JSON.stringify(via)}`);
+    if (type === 'link') {
+      const target = cleanMemberPath(h.linkname ?? '');
+      if (!this.linkable.has(target)) throw new InvalidArgument(`invalid tar header: hardlink ${JSON.stringify(h.name)} points to ${JSON.stringify(h.linkname)}, which is not an earlier file in the archive`);
+    }
+    this.symlinks.delete(p);
+    this.linkable.delete(p);
+    if (type === 'symlink') this.symlinks.add(p);
+    else if (type === 'directory') {
+      if (h.mode !== undefined) scan.dirs.set(p, { mode: h.mode, uid: h.uid ?? 0, gid: h.gid ?? 0, mtime: h.mtime ?? new Date(0), pax: h.pax ?? undefined });
+    } else this.linkable.add(p);
+    if (type === 'file' || type === 'contiguous-file') scan.size += h.size ?? 0;
+    const slash = p.lastIndexOf('/');
+    const base = p.slice(slash + 1);
+    const dir = slash < 0 ? '' : p.slice(0, slash);
+    if (base === opaqueMarker) {
+      scan.opaqueDirs.push(dir);
+      scan.markers.push(p);
+    } else if (base.startsWith(whiteoutPrefix)) {
+      scan.markers.push(p);
+      // `.wh..wh.*` other than the opaque marker are aufs bookkeeping: drop them.
+      if (!base.startsWith(whiteoutPrefix + whiteoutPrefix)) {
+        const hidden = base.slice(whiteoutPrefix.length);
+        if (hidden === '' || hidden === '.' || hidden === '..') throw new InvalidArgument(`invalid whiteout ${JSON.stringify(h.name)}`);
+        scan.whiteouts.push(dir ? `${dir}/${hidden}` : hidden);
+      }
+    }
+  }
+
+  private underSymlink(p: string): string | undefined {
+    if (this.symlinks.size === 0) return undefined;
+    for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) {
+      const prefix = p.slice(0, i);
+      if (this.symlinks.has(prefix)) return prefix;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Reads a plain tar stream through to the end and checks every member (see
+ * LayerScanner) before anything is written. Throws InvalidArgument for a
  * hostile or corrupt archive; otherwise returns its whiteouts.
  *
  *   const scan = await scanLayerTar(openPlainTar(blobPath));
  */
 export async function scanLayerTar(input: Readable): Promise<LayerScan> {
-  const scan: LayerScan = { size: 0, whiteouts: [], opaqueDirs: [], markers: [], dirs: new Map() };
-  const symlinks = new Set<string>();
-  const linkable = new Set<string>();
+  const scanner = new LayerScanner();
   const ex = tar.extract();
-  let count = 0;
-  const underSymlink = (p: string): string | undefined => {
-    const parts = p.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const prefix = parts.slice(0, i).join('/');
-      if (symlinks.has(prefix)) return prefix;
-    }
-    return undefined;
-  };
   try {
     const done = (async () => {
       for await (const entry of ex) {
-        count++;
         const h = entry.header;
-        const type = h.type ?? 'file';
-        if (!allowedTypes.has(type)) throw new InvalidArgument(`invalid tar header: unsupported entry type ${JSON.stringify(type)} for ${JSON.stringify(h.name)}`);
-        const p = cleanMemberPath(h.name);
-        const via = p && underSymlink(p);
-        if (via) throw new InvalidArgument(`invalid tar header: ${JSON.stringify(h.name)} would be written through symlink ${JSON.stringify(via)}`);
-        if (type === 'link') {
-          const target = cleanMemberPath(h.linkname ?? '');
-          if (!linkable.has(target)) throw new InvalidArgument(`invalid tar header: hardlink ${JSON.stringify(h.name)} points to ${JSON.stringify(h.linkname)}, which is not an earlier file in the archive`);
-        }
-        symlinks.delete(p);
-        linkable.delete(p);
-        if (type === 'symlink') symlinks.add(p);
-        else if (type === 'directory') scan.dirs.set(p, { mode: h.mode ?? 0o755, uid: h.uid ?? 0, gid: h.gid ?? 0, mtime: h.mtime ?? new Date(0), pax: (h as any).pax ?? undefined });
-        else linkable.add(p);
-        if (type === 'file' || type === 'contiguous-file') scan.size += h.size ?? 0;
-        const slash = p.lastIndexOf('/');
-        const base = p.slice(slash + 1);
-        const dir = slash < 0 ? '' : p.slice(0, slash);
-        if (base === opaqueMarker) {
-          scan.opaqueDirs.push(dir);
-          scan.markers.push(p);
-        } else if (base.startsWith(whiteoutPrefix)) {
-          scan.markers.push(p);
-          // `.wh..wh.*` other than the opaque marker are aufs bookkeeping: drop them.
-          if (!base.startsWith(whiteoutPrefix + whiteoutPrefix)) {
-            const hidden = base.slice(whiteoutPrefix.length);
-            if (hidden === '' || hidden === '.' || hidden === '..') throw new InvalidArgument(`invalid whiteout ${JSON.stringify(h.name)}`);
-            scan.whiteouts.push(dir ? `${dir}/${hidden}` : hidden);
-          }
-        }
+        scanner.add({ ...h, mode: h.type === 'directory' ? h.mode ?? 0o755 : h.mode, pax: (h as any).pax ?? undefined });
         entry.resume();
       }
     })();
@@ -106,5 +138,5 @@ export async function scanLayerTar(input: Readable): Promise<LayerScan> {
     if (err instanceof InvalidArgument) throw err;
     throw new InvalidArgument(`invalid tar archive: ${(err as Error).message}`);
   }
-  return scan;
+  return scanner.scan;
 }
