@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import {
@@ -236,7 +237,7 @@ export function buildCreateBody(image: string, args: string[], o: ContainerFlags
       Privileged: !!o.privileged,
       PublishAllPorts: !!o.publishAll,
       ReadonlyRootfs: !!o.readOnly,
-      SecurityOpt: o.securityOpt?.length ? o.securityOpt : null,
+      SecurityOpt: o.securityOpt?.length ? o.securityOpt.map(readSeccompFile) : null,
       Tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined,
       UTSMode: o.uts ?? '',
       ShmSize: o.shmSize !== undefined ? parseRamBytes(o.shmSize) : undefined,
@@ -276,4 +277,15 @@ function normalizeCap(c: string): string {
 function prune<T extends Record<string, any>>(o: T): T {
   for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
   return o;
+}
+
+/** As the docker CLI does: `seccomp=FILE` is sent as `seccomp=<file content>`; `unconfined`/`builtin` pass as given. */
+function readSeccompFile(opt: string): string {
+  const m = /^seccomp[=:](.+)$/s.exec(opt);
+  if (!m || m[1] === 'unconfined' || m[1] === 'builtin' || m[1].trimStart().startsWith('{')) return opt;
+  try {
+    return `seccomp=${readFileSync(m[1], 'utf8')}`;
+  } catch (e) {
+    throw new Error(`opening seccomp profile (${m[1]}) failed: ${(e as Error).message}`);
+  }
 }

@@ -96,4 +96,5 @@ export interface Linux {
   maskedPaths?: string[];
   readonlyPaths?: string[];
   rootfsPropagation?: string;
+  seccomp?: import('./seccomp.js').Seccomp;
 }

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { InvalidArgument } from '../../common/errors.js';
 import type { ContainerConfig, HostConfig } from '../containers/types.js';
 import { capabilitySet } from './capabilities.js';
+import { defaultSeccomp, seccompFromProfile, type Seccomp } from './seccomp.js';
 import {
   defaultDeviceRules, defaultInitPath, defaultMaskedPaths, defaultMounts, defaultPath, defaultReadonlyPaths,
   defaultShmSize, initPathInContainer,
@@ -82,8 +83,9 @@ export async function buildSpec(input: SpecInput): Promise<BuiltSpec> {
   }
   const user = await resolveUser(input.rootfs, cc.User || image.User || '', (hc.GroupAdd ?? []).filter(Boolean));
   const hostname = cc.Hostname || input.id.slice(0, 12);
-  const noNewPrivileges = parseSecurityOpts(hc.SecurityOpt ?? []);
+  const { nnp: noNewPrivileges, seccomp: seccompOpt } = parseSecurityOpts(hc.SecurityOpt ?? []);
   const caps = capabilitySet({ add: hc.CapAdd, drop: hc.CapDrop, privileged });
+  const seccomp = seccompFor(seccompOpt, caps, privileged);
 
   const env = containerEnv({ hostname, tty: !!cc.Tty, home: user.home, imageEnv: image.Env, env: cc.Env });
 
@@ -128,6 +130,7 @@ export async function buildSpec(input: SpecInput): Promise<BuiltSpec> {
       maskedPaths: privileged ? [] : [...(hc.MaskedPaths ?? defaultMaskedPaths)],
       readonlyPaths: privileged ? [] : [...(hc.ReadonlyPaths ?? defaultReadonlyPaths)],
       rootfsPropagation: 'rprivate',
+      ...(seccomp ? { seccomp } : {}),
     },
   };
   return { spec, user };
@@ -227,9 +230,21 @@ async function deviceConfig(hc: HostConfig, privileged: boolean): Promise<{ devi
   return { devices, rules };
 }
 
-/** Returns noNewPrivileges from `--security-opt`; rejects options Docker does not know. */
-function parseSecurityOpts(opts: string[]): boolean {
+/**
+ * Docker's rule: privileged containers and `seccomp=unconfined` run unfiltered;
+ * `seccomp=<json>` is a custom profile; otherwise the default profile.
+ */
+function seccompFor(opt: string | undefined, caps: string[], privileged: boolean): Seccomp | undefined {
+  if (opt === 'unconfined') return undefined;
+  if (opt !== undefined && opt !== '' && opt !== 'builtin') return seccompFromProfile(opt, caps);
+  if (privileged) return undefined;
+  return defaultSeccomp(caps);
+}
+
+/** Reads `--security-opt`: noNewPrivileges and the seccomp value; rejects options Docker does not know. */
+function parseSecurityOpts(opts: string[]): { nnp: boolean; seccomp?: string } {
   let nnp = false;
+  let seccomp: string | undefined;
   for (const opt of opts) {
     const [key, value] = opt.split(/[=:](.*)/s, 2);
     switch (key) {
@@ -239,16 +254,18 @@ function parseSecurityOpts(opts: string[]): boolean {
         else throw new InvalidArgument(`invalid --security-opt 2: "${opt}"`);
         break;
       case 'seccomp':
+        seccomp = value ?? '';
+        break;
       case 'apparmor':
       case 'label':
       case 'systempaths':
-        // Accepted for compatibility; Berth applies no seccomp/LSM profile yet.
+        // Accepted for compatibility; Berth applies no LSM profile.
         break;
       default:
         throw new InvalidArgument(`invalid --security-opt 1: "${opt}"`);
     }
   }
-  return nnp;
+  return { nnp, seccomp };
 }
 
 function validOomScore(v: number): number {
