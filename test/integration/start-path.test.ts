@@ -2,14 +2,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, promises as fs, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { eventually, mountsUnder } from '../helpers/wait.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 // The start path prepares ahead: the rootfs is mounted behind create's
 // answer, and conmon waits while the network is set up. What that must not
 // change: a failed preparation leaves nothing running, and a container that
 // never starts leaves no mount once removed.
-
-const mountsUnder = (root: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(root + '/'));
 
 function conmonsNaming(id: string): number[] {
   const out: number[] = [];
@@ -19,14 +18,6 @@ function conmonsNaming(id: string): number[] {
     } catch { /* gone meanwhile */ }
   }
   return out;
-}
-
-async function eventually(what: string, cond: () => Promise<boolean> | boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 let d: TestDaemon;

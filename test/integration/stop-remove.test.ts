@@ -2,20 +2,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { eventually, mountsUnder } from '../helpers/wait.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 // stop, rm -f and restart with the cleanup that now runs after the answer:
 // timing of stop, ordering of a start after an exit, and nothing left behind.
-
-const mountsUnder = (root: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(root));
-
-async function eventually(what: string, cond: () => Promise<boolean> | boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 let d: TestDaemon;
 before(async () => { d = await startTestDaemon(); });
