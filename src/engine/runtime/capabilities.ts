@@ -1,10 +1,11 @@
 import { InvalidArgument } from '../../common/errors.js';
-import { allCapabilities, defaultCapabilities } from './defaults.js';
+import { allCapabilities, availableCapabilities, defaultCapabilities } from './defaults.js';
 
 /**
  * The capability set of a container from Docker's `--cap-add` / `--cap-drop`
  * (names with or without `CAP_`, any case, or `ALL`) applied to the default
- * set, or all capabilities for `--privileged`.
+ * set, or all capabilities for `--privileged` (those the daemon itself can
+ * hold: see availableCapabilities).
  *
  *   capabilitySet({ add: ['net_admin'], drop: ['MKNOD'] })
  *   // → default set + CAP_NET_ADMIN − CAP_MKNOD
@@ -13,7 +14,7 @@ import { allCapabilities, defaultCapabilities } from './defaults.js';
  * drops; dropping ALL starts from nothing and then applies the adds.
  */
 export function capabilitySet(opts: { add?: string[] | null; drop?: string[] | null; privileged?: boolean }): string[] {
-  if (opts.privileged) return [...allCapabilities];
+  if (opts.privileged) return [...availableCapabilities()];
   const add = (opts.add ?? []).map(normalizeCapability);
   const drop = (opts.drop ?? []).map(normalizeCapability);
   for (const c of [...add, ...drop]) {
@@ -21,7 +22,7 @@ export function capabilitySet(opts: { add?: string[] | null; drop?: string[] | n
   }
   let caps: string[];
   if (add.includes('ALL')) {
-    caps = drop.includes('ALL') ? [] : allCapabilities.filter((c) => !drop.includes(c));
+    caps = drop.includes('ALL') ? [] : availableCapabilities().filter((c) => !drop.includes(c));
     return caps;
   }
   caps = drop.includes('ALL') ? [] : defaultCapabilities.filter((c) => !drop.includes(c));

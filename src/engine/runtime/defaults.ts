@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { DeviceRule, Mount } from './oci-spec.js';
 
 /**
@@ -14,7 +15,7 @@ export const defaultCapabilities: readonly string[] = [
   'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
 ];
 
-/** Every capability the kernels we run on know (what --privileged and ALL mean). */
+/** Every capability the kernels we run on know, in kernel bit order (CAP_CHOWN is bit 0). */
 export const allCapabilities: readonly string[] = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL',
   'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE',
@@ -25,6 +26,28 @@ export const allCapabilities: readonly string[] = [
   'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM',
   'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
 ];
+
+let available: readonly string[] | undefined;
+
+/**
+ * What `--privileged` and `--cap-add ALL` grant: every known capability that
+ * is in this daemon's own bounding set, as Docker does. A process can't hand
+ * a container a capability it cannot have itself, and some hosts (sandbox VMs,
+ * nested containers) drop some from the bounding set: asking runc for all 41
+ * there fails the start with "unable to apply caps: operation not permitted".
+ */
+export function availableCapabilities(statusText?: string): readonly string[] {
+  if (!statusText && available) return available;
+  let text = statusText;
+  if (text === undefined) {
+    try { text = readFileSync('/proc/self/status', 'utf8'); } catch { text = ''; }
+  }
+  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(text);
+  const mask = m ? BigInt(`0x${m[1]}`) : undefined;
+  const caps = mask === undefined ? allCapabilities : allCapabilities.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
+  if (!statusText) available = caps;
+  return caps;
+}
 
 /** Kernel files a process could use to learn about or disturb the host. */
 export const defaultMaskedPaths: readonly string[] = [

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { BerthError } from '../../common/errors.js';
 import { connectAttach, type AttachStreams } from './attach.js';
-import { allCapabilities } from './defaults.js';
+import { availableCapabilities } from './defaults.js';
 import { execUnderConmon, resizeViaConmon } from './conmon.js';
 import { runtimeError } from './errors.js';
 import type { OciRuntime } from './oci-runtime.js';
@@ -65,7 +65,7 @@ export async function execProcess(spec: Spec, o: ExecOptions): Promise<Process> 
     const u = await resolveUser(spec.root.path, o.user);
     user = { uid: u.uid, gid: u.gid, ...(u.additionalGids.length ? { additionalGids: u.additionalGids } : {}) };
   }
-  const caps = o.privileged ? [...allCapabilities] : undefined;
+  const caps = o.privileged ? [...availableCapabilities()] : undefined;
   return {
     ...spec.process,
     terminal: !!o.tty,
