@@ -55,7 +55,13 @@ const started = Date.now();
 rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 const results = await Promise.all([
-  build({ ...common, entryPoints: [path.join(root, 'dist/src/cli/main.js')], outfile: path.join(outdir, 'berth.cjs'), format: 'cjs', plugins: [lazyChildProcess] }),
+  // Whitespace and syntax minified (names kept): every command reads and
+  // hashes the whole file, and on these VMs each fresh page costs; 938 -> 613
+  // KB took 4-5 ms off reading and compiling it.
+  build({
+    ...common, entryPoints: [path.join(root, 'dist/src/cli/main.js')], outfile: path.join(outdir, 'berth.cjs'), format: 'cjs', plugins: [lazyChildProcess],
+    minifyWhitespace: true, minifySyntax: true, charset: 'ascii',
+  }),
   build({
     ...common,
     entryPoints: [path.join(root, 'dist/src/compose/plugin-main.js')],

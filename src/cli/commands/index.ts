@@ -84,7 +84,7 @@ export function preScan(argv: string[]): { host?: string; daemonCommand: boolean
     else if (a === '-l' || a === '--log-level') i++;
     else if (!a.startsWith('-')) word = a;
   }
-  const known = word !== undefined && word !== 'logout' && (MANAGEMENT.some((g) => g.name === word) || TOP_LEVEL.some((s) => s[1] === word));
+  const known = word !== 'logout' && isKnownCommand(word);
   return { host, daemonCommand: known && !argv.includes('--help') };
 }
 
@@ -108,11 +108,24 @@ async function registerContainerAndImageCommands(program: Command, ctx: CliConte
     const names = aliasesOf(key);
     if (names.length > 1) (cmd as any).berthAliases = names;
   };
+  // A command line that names a known command needs no listing of the
+  // others (help and "not a berth command" do): skipping their ~100 stubs
+  // saves ~5 ms of every command.
+  const onlyInvoked = isKnownCommand(first);
   for (const g of MANAGEMENT) {
+    if (onlyInvoked && first !== g.name) continue;
     const group = styleCommand(program.command(g.name)).description(g.description).usage('COMMAND').enablePositionalOptions();
     for (const site of g.sites) await place(group, site, first === g.name && named(site, second));
   }
-  for (const site of TOP_LEVEL) await place(program, site, named(site, first));
+  for (const site of TOP_LEVEL) {
+    if (onlyInvoked && !named(site, first)) continue;
+    await place(program, site, named(site, first));
+  }
+}
+
+/** Whether `word` is a management group or a top-level command of the table above (not registry/compose). */
+function isKnownCommand(word: string | undefined): boolean {
+  return word !== undefined && (MANAGEMENT.some((g) => g.name === word) || TOP_LEVEL.some((s) => named(s, word)));
 }
 
 /**
@@ -141,8 +154,9 @@ const registerCommandGroups: CommandGroup[] = [
 /** Registers `name` for real only when the command line invokes it; otherwise a help-only stub. */
 function lazyGroup(name: string, description: string, load: CommandGroup): CommandGroup {
   return async (program, ctx, state) => {
-    if (commandWords(process.argv.slice(2))[0] === name) await load(program, ctx, state);
-    else styleCommand(program.command(name)).description(description).allowUnknownOption().allowExcessArguments();
+    const first = commandWords(process.argv.slice(2))[0];
+    if (first === name) await load(program, ctx, state);
+    else if (!isKnownCommand(first)) styleCommand(program.command(name)).description(description).allowUnknownOption().allowExcessArguments();
   };
 }
 
