@@ -9,6 +9,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as tls from 'node:tls';
 import { Readable } from 'node:stream';
 import { BerthError, NotFound, Unauthorized } from '../../common/errors.js';
 import { Authenticator, type TokenResponse } from './auth.js';
@@ -72,11 +73,14 @@ export class Transport {
   private base?: Promise<string>;
 
   constructor(readonly host: RegistryHost, creds: Credentials | undefined, private readonly retry: RetryPolicy = { attempts: 5, baseDelayMs: 250 }) {
+    // One TLS context for all of this registry's connections: given `ca`,
+    // Node would otherwise parse the ~140 root certificates again for every
+    // new socket (a pull opens several).
+    const ca = trustedCAs(host.tls.ca);
+    const { cert, key } = host.tls;
     this.agent = new https.Agent({
       keepAlive: true,
-      ca: trustedCAs(host.tls.ca),
-      cert: host.tls.cert,
-      key: host.tls.key,
+      secureContext: ca || cert || key ? tls.createSecureContext({ ca, cert, key }) : undefined,
       rejectUnauthorized: !host.insecure,
     });
     this.auth = new Authenticator(creds, (url, init) => this.tokenRequest(url, init));
