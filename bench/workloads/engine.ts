@@ -32,13 +32,18 @@ function conmonPids(marker: string): number[] {
 
 async function runRm(ctx: BenchContext): Promise<Row[]> {
   const { rounds, peer, dockerCli, daemon, floor } = ctx;
-  return [{
+  const row: Row = {
     workload: 'run --rm busybox true',
     berth: repeat(rounds, () => ctx.berth(['run', '--rm', 'busybox', 'true'])),
     dockerCli: dockerCli ? repeat(rounds, () => ctx.docker(daemon.host, ['run', '--rm', 'busybox', 'true'])) : undefined,
     floor: repeat(rounds, () => floor.runTrue(Math.random() * 1e9 | 0)),
     peer: peer ? repeat(rounds, () => ctx.docker(peer, ['run', '--rm', 'busybox', 'true'])) : undefined,
-  }];
+    note: 'floor: runc run of the `runc spec` bundle',
+  };
+  // The same samples against runc running the container Docker and Berth
+  // actually make (seccomp profile, capabilities, masks, mounts).
+  const dockerSettings = repeat(rounds, () => floor.runTrue(Math.random() * 1e9 | 0, 'docker-settings'));
+  return [row, { ...row, workload: 'run --rm busybox true (Docker settings floor)', floor: dockerSettings, note: 'floor: runc run of the spec berthd writes (seccomp, caps, masks, mounts)' }];
 }
 
 async function fifty(ctx: BenchContext): Promise<Row[]> {
@@ -82,18 +87,21 @@ async function exec(ctx: BenchContext): Promise<Row[]> {
   ctx.berthOut(['run', '-d', '--name', 'bench_exec', 'busybox', 'sleep', '1000']);
   try {
     const floorExec = await floor.withSleeper((id) => repeat(rounds, () => floor.execTrue(id)));
+    const floorExecDocker = await floor.withSleeper((id) => repeat(rounds, () => floor.execTrue(id)), 'docker-settings');
     let peerExec: number[] | undefined;
     if (peer) {
       ctx.dockerOut(peer, ['run', '-d', '--name', 'bench_exec', 'busybox', 'sleep', '1000']);
       try { peerExec = repeat(rounds, () => ctx.docker(peer, ['exec', 'bench_exec', 'true'])); } finally { ctx.dockerOut(peer, ['rm', '-f', 'bench_exec']); }
     }
-    return [{
+    const row: Row = {
       workload: 'exec true',
       berth: repeat(rounds, () => ctx.berth(['exec', 'bench_exec', 'true'])),
       dockerCli: dockerCli ? repeat(rounds, () => ctx.docker(daemon.host, ['exec', 'bench_exec', 'true'])) : undefined,
       floor: floorExec,
       peer: peerExec,
-    }];
+      note: 'floor: runc exec into the `runc spec` container',
+    };
+    return [row, { ...row, workload: 'exec true (Docker settings floor)', floor: floorExecDocker, note: 'floor: runc exec into a container with the spec berthd writes' }];
   } finally {
     ctx.berthOut(['rm', '-f', 'bench_exec']);
   }
