@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable, type Writable } from 'node:stream';
 import { ConnectionError, DaemonError, StreamError } from './errors.js';
+import { fetchBody, type RawHead } from './raw-body.js';
 import { compareVersions } from '../common/version.js';
 
 /** The newest Engine API version this client speaks; older daemons are met at their version. */
@@ -96,6 +97,17 @@ export class EngineClient {
     const res = await this.send(method, `/v${v}${path}`, opts);
     if ((res.statusCode ?? 500) >= 400) throw await errorFrom(res);
     return res;
+  }
+
+  /**
+   * A bodiless request whose (large) answer goes to `onData` chunk by chunk
+   * from one reused buffer, without Node's HTTP client (see raw-body.ts):
+   * `onData` must be done with each chunk when it returns.
+   */
+  async download(method: string, path: string, opts: { query?: Query }, onHead: (head: RawHead) => void, onData: (chunk: Buffer) => void): Promise<RawHead> {
+    const v = await this.apiVersion();
+    return fetchBody(this.target, method, `/v${v}${path}${queryString(opts.query)}`, {}, onHead, onData)
+      .catch((err) => { throw this.wrapConnectError(err); });
   }
 
   /** A request whose answer is JSON (or empty: resolves `undefined`). */

@@ -1,10 +1,11 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { BodyWriter, DaemonError, type EngineClient } from '../../client/index.js';
 import { CliExit, type CliContext } from '../cli-context.js';
-import { extractToHost, splitPathDirEntry, writeHostPath } from '../copy/host-archive.js';
+import { splitPathDirEntry, writeHostPath } from '../copy/host-archive.js';
+import { TarExtractor } from '../copy/tar-extract.js';
 import { humanSize } from '../format/human.js';
 import type { CommandSpec } from './define.js';
 
@@ -82,38 +83,49 @@ async function copyFromContainer(ctx: CliContext, ctr: string, srcPath: string, 
       srcPath = linkTargetPath(srcPath, st.linkTarget);
     }
   }
-  const res = await client.request('GET', `/containers/${enc(ctr)}/archive`, { query: { path: srcPath } });
-  const stat = decodeStat(res.headers['x-docker-container-path-stat']);
   if (dstPath === '-') {
+    const res = await client.request('GET', `/containers/${enc(ctr)}/archive`, { query: { path: srcPath } });
     await pipeline(res, process.stdout, { end: false });
     return;
   }
-  const counted = counter(res, o.progress);
-  const srcBase = splitPathDirEntry(srcPath).base;
+  // The host side is looked at now, but its errors are raised once the daemon
+  // has answered for the source, as Docker orders them.
   // Docker's CopyInfoDestinationPath follows a symlink at the destination.
   const dstStat = await fs.stat(dstPath).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return undefined;
     throw e;
   });
-  let dir: string;
-  let rename: { from: string; to: string } | undefined;
-  if (dstStat?.isDirectory()) {
-    dir = dstPath;
-    if (rebaseName) rename = { from: srcBase, to: rebaseName };
-  } else {
-    if (dstStat && isDir(stat)) throw new CliExit(1, `cannot copy directory`);
-    if (!dstStat && !isDir(stat) && /\/$|\/\.$/.test(dstPath)) throw new CliExit(1, `destination directory ${dstPath} does not exist`);
-    const d = splitPathDirEntry(dstPath);
-    dir = d.dir;
-    rename = { from: srcBase, to: d.base };
-    const parent = await fs.stat(dir).catch(() => undefined);
-    if (!parent?.isDirectory()) {
-      res.destroy();
-      throw new CliExit(1, `destination directory ${dir} does not exist`);
-    }
+  const parentIsDir = dstStat?.isDirectory() || !!(await fs.stat(splitPathDirEntry(dstPath).dir).catch(() => undefined))?.isDirectory();
+  let extractor: TarExtractor | undefined;
+  let bytes = 0;
+  try {
+    await client.download('GET', `/containers/${enc(ctr)}/archive`, { query: { path: srcPath } }, (head) => {
+      const stat = decodeStat(head.headers['x-docker-container-path-stat']);
+      const srcBase = splitPathDirEntry(srcPath).base;
+      let dir: string;
+      let rename: { from: string; to: string } | undefined;
+      if (dstStat?.isDirectory()) {
+        dir = dstPath;
+        if (rebaseName) rename = { from: srcBase, to: rebaseName };
+      } else {
+        if (dstStat && isDir(stat)) throw new CliExit(1, `cannot copy directory`);
+        if (!dstStat && !isDir(stat) && /\/$|\/\.$/.test(dstPath)) throw new CliExit(1, `destination directory ${dstPath} does not exist`);
+        const d = splitPathDirEntry(dstPath);
+        dir = d.dir;
+        rename = { from: srcBase, to: d.base };
+        if (!parentIsDir) throw new CliExit(1, `destination directory ${dir} does not exist`);
+      }
+      extractor = new TarExtractor(dir, { preserveOwner: o.archive, rename });
+    }, (chunk) => {
+      bytes += chunk.length;
+      extractor!.push(chunk);
+    });
+    extractor!.finish();
+  } catch (e) {
+    extractor?.abort();
+    throw e;
   }
-  await extractToHost(counted.stream, dir, { preserveOwner: o.archive, rename });
-  if (o.progress) process.stderr.write(`Successfully copied ${humanSize(counted.bytes())} to ${dstPath}\n`);
+  if (o.progress) process.stderr.write(`Successfully copied ${humanSize(bytes)} to ${dstPath}\n`);
 }
 
 async function copyToContainer(ctx: CliContext, srcPath: string, ctr: string, dstPath: string, o: CopyOpts): Promise<void> {
@@ -160,14 +172,4 @@ async function putArchive(client: EngineClient, ctr: string, dir: string, body: 
     query: { path: dir, noOverwriteDirNonDir: true, copyUIDGID: o.archive || undefined }, body, contentType: 'application/x-tar',
   });
   res.resume();
-}
-
-/** Counts the bytes flowing through, for the "Successfully copied" line. */
-function counter(r: Readable, wanted = true): { stream: Readable; bytes: () => number } {
-  if (!wanted) return { stream: r, bytes: () => 0 };
-  let n = 0;
-  const pass = new PassThrough();
-  r.on('error', (e) => pass.destroy(e));
-  r.pipe(new Transform({ transform(chunk: Buffer, _enc, cb) { n += chunk.length; cb(null, chunk); } })).pipe(pass);
-  return { stream: pass, bytes: () => n };
 }
