@@ -34,6 +34,8 @@ export interface WorkloadGroup {
   name: string;
   /** One line for `--help`. */
   describe: string;
+  /** A subset of another group, for iterating on one workload: runs only when `--only` names it. */
+  onlyWhenNamed?: boolean;
   run(ctx: BenchContext): Promise<Row[]>;
 }
 

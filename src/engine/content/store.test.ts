@@ -43,3 +43,23 @@ test('content store: a blob with the wrong digest or size never becomes visible'
   await assert.rejects(cs.info('sha256:nothex'), /invalid digest/);
   assert.equal((await cs.write(Readable.from([data]), { digest: sha256(data), size: data.length })).digest, sha256(data));
 });
+
+test('content store: writers reusing buffers of earlier ones store exactly their own bytes', async (t) => {
+  const root = await tempRoot();
+  t.after(root.cleanup);
+  const cs = await ContentStore.open(root.dir);
+  const { randomBytes } = await import('node:crypto');
+  // A large blob fills both buffers, a cut-short one gives them back mid-way, then smaller blobs reuse them.
+  const big = randomBytes(3 << 20);
+  await cs.write(Readable.from([big.subarray(0, 1 << 19), big.subarray(1 << 19)]));
+  const aborted = cs.ingest({ size: 5 << 20 });
+  await aborted.write(randomBytes((1 << 20) + 12345));
+  await aborted.abort();
+  const blobs = [randomBytes(1_500_000), randomBytes(700), randomBytes((1 << 20) * 2 + 1)];
+  const infos = await Promise.all(blobs.map((b) => cs.write(Readable.from([b]), { digest: sha256(b), size: b.length })));
+  for (const [i, b] of blobs.entries()) {
+    assert.equal(infos[i].digest, sha256(b));
+    assert.deepEqual(await cs.readBuffer(infos[i].digest), b);
+  }
+  assert.deepEqual(await cs.readBuffer(sha256(big)), big);
+});

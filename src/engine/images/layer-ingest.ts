@@ -131,14 +131,15 @@ export async function unpackLayers(deps: UnpackDeps, diffIds: string[], chain: s
       return;
     }
     const key = `extract-${randomBytes(8).toString('hex')}`;
-    await sn.prepare(key);
+    // Not synced: after a power loss an unrecorded extraction is an orphan directory that open() removes.
+    await sn.prepare(key, undefined, { durable: false });
     try {
       const { size } = await storeAndUnpackLayer(content, src, sn.dir(key));
       onUnpack?.(i, 'start');
       await below;
       try {
         if (sn.stat(chain[i])) await sn.remove(key);
-        else await sn.commit(chain[i], key, size, chain[i - 1]);
+        else await sn.commit(chain[i], key, size, chain[i - 1], { durable: false });
       } catch (err) {
         // Another pull of the same layer committed first: use theirs.
         if (!(err instanceof Conflict) || !sn.stat(chain[i])) throw err;
@@ -154,4 +155,6 @@ export async function unpackLayers(deps: UnpackDeps, diffIds: string[], chain: s
   const settled = await Promise.allSettled(done);
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;
+  // One fsync for all the commits above, before an image record can name them.
+  await sn.sync();
 }
