@@ -36,7 +36,12 @@ test('stop of a PID 1 that ignores SIGTERM waits exactly its timeout, then kills
 });
 
 test('stop of a process that exits on SIGTERM returns at its exit; a start right after runs it again', async () => {
-  const id = await runDetached('polite', ['sh', '-c', "trap 'exit 0' TERM; sleep 1000 & wait"]);
+  const id = await runDetached('polite', ['sh', '-c', "trap 'exit 0' TERM; echo trapped; sleep 1000 & wait"]);
+  // Until sh has run `trap`, PID 1 has no TERM handler and the kernel drops the signal:
+  // wait for the n-th run's "trapped" in the log before stopping it.
+  const trapped = (n: number) => eventually(`run ${n} to set its TERM trap`,
+    async () => (await d.api('GET', `/containers/${id}/logs?stdout=1`)).text.split('trapped').length - 1 >= n);
+  await trapped(1);
   const t0 = Date.now();
   assert.equal((await d.api('POST', `/containers/${id}/stop?t=30`)).status, 204);
   assert.ok(Date.now() - t0 < 5000, 'did not wait for the timeout');
@@ -47,6 +52,7 @@ test('stop of a process that exits on SIGTERM returns at its exit; a start right
     assert.equal(s.status, 204, s.text);
     const st = (await d.api('GET', `/containers/${id}/json`)).body.State;
     assert.equal(st.Running, true);
+    await trapped(i + 2);
     assert.equal((await d.api('POST', `/containers/${id}/stop?t=30`)).status, 204);
   }
   const exec = await d.api('POST', `/containers/${id}/start`);
