@@ -66,3 +66,21 @@ test('--network none has only loopback, and it is up', () => {
   const r = d.berth(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ip -o link | cut -d: -f2; ping -c1 127.0.0.1 >/dev/null && echo lo-ok']);
   assert.equal(r.stdout.replace(/ /g, ''), 'lo\nlo-ok\n', r.stderr);
 });
+
+// The interfaces come up while runc creates the container (see
+// setupContainerNetwork's `ready`): the process itself must still find them
+// up, addressed and routed from its first instruction, on the pooled
+// (pre-wired) path as on a fresh namespace, and net.* sysctls naming eth0
+// must find eth0 when runc writes them.
+test('the first command of a container sees eth0 up with its address and default route', () => {
+  for (let i = 0; i < 4; i++) {
+    const r = d.berth(['run', '--rm', 'busybox', 'sh', '-c', 'ip -4 addr show dev eth0; ip route']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /state UP|,UP/, r.stdout);
+    assert.match(r.stdout, /inet \d+\.\d+\.\d+\.\d+\/\d+/, r.stdout);
+    assert.match(r.stdout, /default via \d+\.\d+\.\d+\.\d+ dev eth0/, r.stdout);
+  }
+  const s = d.berth(['run', '--rm', '--sysctl', 'net.ipv4.conf.eth0.accept_redirects=0', 'busybox', 'cat', '/proc/sys/net/ipv4/conf/eth0/accept_redirects']);
+  assert.equal(s.code, 0, s.stderr);
+  assert.equal(s.stdout.trim(), '0');
+});

@@ -136,9 +136,11 @@ export interface NetworkPort {
   checkMode(mode: string): void;
   /**
    * Sets up networking for a starting container. `netnsPath` undefined means
-   * the host's namespace; `env` holds legacy link variables.
+   * the host's namespace; `env` holds legacy link variables. `ready`, when
+   * present, resolves once the interfaces are up: the runtime may create the
+   * container before, but its process must not start until then.
    */
-  setup(rec: import('./record.js').ContainerRecord): Promise<{ netnsPath?: string; files: { hosts: string; resolvConf: string; hostname: string }; env: string[] }>;
+  setup(rec: import('./record.js').ContainerRecord): Promise<{ netnsPath?: string; files: { hosts: string; resolvConf: string; hostname: string }; env: string[]; ready?: Promise<void> }>;
   /** Undoes everything `setup` did (idempotent). */
   release(id: string): Promise<void>;
   /** Docker's NetworkSettings for inspect, and the Ports array of the list view. */

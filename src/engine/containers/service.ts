@@ -140,7 +140,8 @@ export class ContainerService {
     const lap = laps('start', rec.Id);
     // The runtime starts the container's monitor while the rootfs and the
     // network (which the spec names) are still being set up.
-    const spec = this.prepareSpec(rec, lap);
+    const prepared = this.prepareSpec(rec, lap);
+    const spec = prepared.then((p) => p.spec);
     spec.catch(() => undefined); // create reports it; this only keeps it from counting as unhandled
     try {
       const { monitorPid } = await this.deps.runtime.create({
@@ -152,6 +153,12 @@ export class ContainerService {
       });
       rec.MonitorPid = monitorPid;
       lap('created under conmon');
+      // The interfaces came up while runc created the container; the process needs them.
+      const { networkReady } = await prepared;
+      if (networkReady) {
+        await networkReady;
+        lap('network ready');
+      }
       await this.pendingAttach.connect(rec.Id, (o) => this.deps.runtime.attach(rec.Id, o));
       const { pid } = await this.deps.runtime.start(rec.Id);
       lap('started');
@@ -172,7 +179,7 @@ export class ContainerService {
   }
 
   /** Mounts the rootfs and sets up the network side by side, then builds the OCI spec from them. */
-  private async prepareSpec(rec: ContainerRecord, lap: (what: string) => void): Promise<object> {
+  private async prepareSpec(rec: ContainerRecord, lap: (what: string) => void): Promise<{ spec: object; networkReady?: Promise<void> }> {
     const [rootfs, net] = await settleBoth(
       this.deps.rootfs.mountContainer(rec.Id).finally(() => lap('rootfs mounted')),
       this.deps.network
@@ -195,7 +202,7 @@ export class ContainerService {
     if (this.deps.volumes) input.mounts.push(...(await this.deps.volumes.specMounts(rec.Mounts ?? [], rootfs)));
     const spec = await this.deps.buildSpec(input);
     lap('spec built');
-    return spec;
+    return { spec, networkReady: net?.ready };
   }
 
   /** Records a failed start as Docker does: still "created" (or "exited"), exit code 126/127/128. */

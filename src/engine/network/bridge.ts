@@ -58,34 +58,57 @@ export class BridgeDriver {
 
   /** Plugs a namespace into a bridge. Returns the host-side veth name. On failure nothing is left behind. */
   async attach(s: AttachSpec, prepared?: PreparedIp, prewired?: PrewiredVeth): Promise<string> {
-    const prefix = parseCidr(s.subnet).prefix;
+    const a = this.startAttach(s, prepared, prewired);
+    await a.wired;
+    return a.veth;
+  }
+
+  /**
+   * Starts plugging a namespace into a bridge and names the host-side veth
+   * at once; `wired` resolves when the interface is up with its address and
+   * route (on failure nothing is left behind). A container start lets the
+   * OCI runtime create the container meanwhile: only its process needs the
+   * network, and the namespace it joins exists already.
+   *
+   *   const { veth, wired } = br.startAttach(spec, prepared, prewired);
+   *   await Promise.all([runtimeCreate(), wired]);
+   */
+  startAttach(s: AttachSpec, prepared?: PreparedIp, prewired?: PrewiredVeth): { veth: string; wired: Promise<void> } {
     const usable = prewired && prepared && !prepared.used && prewired.bridge === s.bridge && s.ifname === 'eth0' && prewired.mtu === s.mtu;
-    if (usable) {
-      const inside = [`link set eth0 address ${s.mac}`, `addr add ${s.ip}/${prefix} dev eth0`, 'link set eth0 up'];
-      if (s.gateway) inside.push(`route add default via ${s.gateway} dev eth0`);
-      try {
-        await prepared.finish(inside);
-      } catch (e) {
-        await this.detach(prewired.host).catch(() => {});
-        throw e;
-      }
-      return prewired.host;
+    const veth = usable ? prewired.host : vethName();
+    const wired = usable ? this.finishPrewired(s, prepared, prewired) : this.wireNew(s, veth, prepared, prewired);
+    return { veth, wired };
+  }
+
+  private async finishPrewired(s: AttachSpec, prepared: PreparedIp, prewired: PrewiredVeth): Promise<void> {
+    const prefix = parseCidr(s.subnet).prefix;
+    const inside = [`link set eth0 address ${s.mac}`, `addr add ${s.ip}/${prefix} dev eth0`, 'link set eth0 up'];
+    if (s.gateway) inside.push(`route add default via ${s.gateway} dev eth0`);
+    try {
+      await prepared.finish(inside);
+    } catch (e) {
+      await this.detach(prewired.host).catch(() => {});
+      throw e;
     }
-    const veth = vethName();
+  }
+
+  private async wireNew(s: AttachSpec, veth: string, prepared?: PreparedIp, prewired?: PrewiredVeth): Promise<void> {
+    const prefix = parseCidr(s.subnet).prefix;
     const mtu = s.mtu ? ` mtu ${s.mtu}` : '';
     // The pair is born inside the namespace, its host end sent to ours by
     // path. Doing it the other way round from the long-lived host `ip`
     // (`peer ... netns NAME`) leaks that process an fd on the namespace,
     // which then never dies.
+    const usePrepared = !!prepared && !prepared.used;
     const inside = [
       // A pre-made pair for another bridge goes first (its host end with it).
-      ...(prewired && prepared && !prepared.used ? ['link del eth0'] : []),
+      ...(prewired && usePrepared ? ['link del eth0'] : []),
       `link add ${s.ifname}${mtu} address ${s.mac} type veth peer name ${veth}${mtu} netns /proc/${process.pid}/ns/net`,
       'link set lo up', `addr add ${s.ip}/${prefix} dev ${s.ifname}`, `link set ${s.ifname} up`,
     ];
     if (s.gateway) inside.push(`route add default via ${s.gateway} dev ${s.ifname}`);
     try {
-      if (prepared && !prepared.used) await prepared.finish(inside);
+      if (usePrepared) await prepared!.finish(inside);
       else await this.ip.batchInNetns(s.netns, inside);
     } catch (e) {
       await this.ip.batchInNetns(s.netns, [`link del ${s.ifname}`]).catch(() => {});
@@ -97,7 +120,6 @@ export class BridgeDriver {
       await this.detach(veth).catch(() => {});
       throw e;
     }
-    return veth;
   }
 
   /** Unplugs: deleting the host end removes the container end too. Missing links are fine (the netns may be gone). */

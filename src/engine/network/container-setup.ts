@@ -47,6 +47,14 @@ export interface ContainerNetwork {
   files: { hosts: string; resolvConf: string; hostname: string };
   /** Legacy link variables. */
   env: string[];
+  /**
+   * Resolves once the interfaces are up with their addresses and routes.
+   * The namespace, addresses and files above are final already, so the OCI
+   * runtime can create the container meanwhile; its process must not start
+   * before. Absent when everything was done before returning. On failure the
+   * container's networking is released.
+   */
+  ready?: Promise<void>;
 }
 
 /** Parses a HostConfig.Links entry: `db:mysql_host` (CLI form) or `/db:/app/mysql_host` (API form). */
@@ -102,8 +110,18 @@ export async function setupContainerNetwork(svc: NetworkService, s: ContainerNet
       }
     }
     const files = await writeContainerFiles(s.filesDir, await svc.containerFiles(s.id, { ...fileOpts, links: first ? links : [] }));
-    await svc.ready(s.id);
-    return { netnsPath, files, env };
+    const ready = svc.ready(s.id).catch(async (e) => {
+      await svc.releaseContainer(s.id).catch(() => {});
+      throw e;
+    });
+    // runc writes net.* sysctls into the namespace while it creates the
+    // container: they may name eth0, which must exist by then.
+    if (Object.keys(s.hostConfig.Sysctls ?? {}).some((k) => k.startsWith('net.'))) {
+      await ready;
+      return { netnsPath, files, env };
+    }
+    ready.catch(() => {}); // the caller awaits it; this only keeps an early failure from counting as unhandled
+    return { netnsPath, files, env, ready };
   } catch (e) {
     await svc.releaseContainer(s.id).catch(() => {});
     throw e;

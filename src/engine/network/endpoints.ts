@@ -73,6 +73,8 @@ export class ContainerEndpoints {
   readonly settingUp = new Set<string>();
   /** `ip` processes waiting in fresh namespaces for the first attach (see netns.ts), with the veth made ahead if any. */
   private prepared = new Map<string, { ip: PreparedIp; veth?: PrewiredVeth }>();
+  /** Interfaces of starting containers still being brought up (see connect); ready() waits for them. */
+  private wiring = new Map<string, Promise<void>[]>();
 
   constructor(private s: NetworkState) {}
 
@@ -102,9 +104,19 @@ export class ContainerEndpoints {
   ready(containerId: string): Promise<void> {
     return this.s.locked(async () => {
       await this.finishPrepared(containerId);
+      await this.wired(containerId);
       const c = this.containers.get(containerId);
       if (c && this.settingUp.delete(containerId)) await this.s.store.saveContainer(c);
     });
+  }
+
+  /** Waits for the container's interfaces still coming up; the first failure is thrown once all have settled. */
+  private async wired(containerId: string): Promise<void> {
+    const pending = this.wiring.get(containerId);
+    if (!pending) return;
+    this.wiring.delete(containerId);
+    const failed = (await Promise.allSettled(pending)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** Persists a container's record, unless it is still being set up (see settingUp). */
@@ -147,30 +159,40 @@ export class ContainerEndpoints {
       const mac = o.mac || macForIp(ip);
       const ifname = `eth${[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].find((i) => !c.Endpoints.some((e) => e.IfName === `eth${i}`))}`;
       const hasGateway = c.Endpoints.some((e) => !this.s.networks.get(e.NetworkId)?.Internal);
-      let veth: string;
       const prepared = this.prepared.get(c.Id);
       this.prepared.delete(c.Id);
-      try {
-        veth = await this.s.bridge.attach({ netns: c.Netns, bridge: n.Bridge!, ifname, ip, subnet: n.Subnet!, gateway: n.Internal || hasGateway ? undefined : n.Gateway, mac, mtu: mtuOf(n) }, prepared?.ip, prepared?.veth);
-      } catch (e) {
-        release(pool, ip);
-        throw e;
-      }
+      const { veth, wired } = this.s.bridge.startAttach({ netns: c.Netns, bridge: n.Bridge!, ifname, ip, subnet: n.Subnet!, gateway: n.Internal || hasGateway ? undefined : n.Gateway, mac, mtu: mtuOf(n) }, prepared?.ip, prepared?.veth);
       const ep: EndpointRecord = {
         NetworkId: n.Id, EndpointId: randomBytes(32).toString('hex'), IPAddress: ip, MacAddress: mac,
         Aliases: (o.aliases ?? []).filter((a) => a), RequestedIp: o.ip || undefined, Veth: veth, IfName: ifname,
       };
       c.Name = o.name.replace(/^\//, '') || c.Name;
       c.Endpoints.push(ep);
+      const undo = () => {
+        c.Endpoints = c.Endpoints.filter((e) => e !== ep);
+        release(pool, ip);
+        this.s.dns.get(n.Id)?.server.remove(c.Id);
+      };
+      const done = wired.then(
+        () => { this.s.dns.get(n.Id)?.server.set(c.Id, dnsNames(c, ep), ip); },
+        (e) => { undo(); throw e; },
+      );
+      if (this.settingUp.has(c.Id)) {
+        // A starting container: the address and name are settled, the
+        // interface comes up while the runtime creates the container;
+        // ready() waits for it (see ContainerNetwork.ready).
+        done.catch(() => {});
+        this.wiring.set(c.Id, [...(this.wiring.get(c.Id) ?? []), done]);
+        return ep;
+      }
+      await done;
       try {
         await this.save(c);
       } catch (e) {
-        c.Endpoints.pop();
-        release(pool, ip);
+        undo();
         await this.s.bridge.detach(veth).catch(() => {});
         throw e;
       }
-      this.s.dns.get(n.Id)?.server.set(c.Id, dnsNames(c, ep), ip);
       return ep;
     });
   }
@@ -223,6 +245,8 @@ export class ContainerEndpoints {
     return this.s.locked(async () => {
       const c = this.containers.get(containerId);
       if (!c) return;
+      // Interfaces still coming up must be done with the namespace before it goes.
+      await this.wired(c.Id).catch(() => {});
       if (c.Ports.length) await this.s.ports.unpublish(c.Id, c.Ports);
       for (const ep of c.Endpoints) {
         this.s.dns.get(ep.NetworkId)?.server.remove(c.Id);
