@@ -147,12 +147,29 @@ describe('seccomp: Docker-format profiles', () => {
     }
   });
 
-  it('an empty profile means no filter, as in Docker', () => {
+  it('an empty profile (or null) means no filter, as in Docker', () => {
     assert.equal(load({}), undefined);
+    assert.equal(seccompFromProfile('null', [], x64), undefined);
   });
 
   it("refuses bad profiles with Docker's and runc's messages", () => {
-    assert.throws(() => seccompFromProfile('{nope', [], x64), { message: /^Decoding seccomp profile failed: / });
+    // Texts checked against Docker 20.10's daemon (and runc's, which Docker reaches only at start).
+    assert.throws(() => seccompFromProfile('{nope', [], x64),
+      { message: "Decoding seccomp profile failed: invalid character 'n' looking for beginning of object key string" });
+    assert.throws(() => seccompFromProfile('[]', [], x64),
+      { message: 'Decoding seccomp profile failed: json: cannot unmarshal array into Go value of type seccomp.Seccomp' });
+    assert.throws(() => load({ defaultAction: 5 }),
+      { message: 'Decoding seccomp profile failed: json: cannot unmarshal number into Go struct field Seccomp.defaultAction of type specs.LinuxSeccompAction' });
+    assert.throws(() => load({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: {} }),
+      { message: 'Decoding seccomp profile failed: json: cannot unmarshal object into Go struct field Seccomp.syscalls of type []*seccomp.Syscall' });
+    assert.throws(() => load({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: ['x'] }),
+      { message: 'Decoding seccomp profile failed: json: cannot unmarshal string into Go struct field Seccomp.syscalls of type seccomp.Syscall' });
+    assert.throws(() => load({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: 'read', action: 'SCMP_ACT_ALLOW' }] }),
+      { message: 'Decoding seccomp profile failed: json: cannot unmarshal string into Go struct field Syscall.syscalls.names of type []string' });
+    assert.throws(() => load({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read'], action: 1 }] }),
+      { message: 'Decoding seccomp profile failed: json: cannot unmarshal number into Go struct field Syscall.syscalls.action of type specs.LinuxSeccompAction' });
+    // Docker's daemon hangs the start on this one (nil rule); we refuse it.
+    assert.throws(() => load({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [null] }), /a syscalls entry is null/);
     assert.throws(() => load({ defaultAction: 'SCMP_ACT_NOPE' }), { message: 'string SCMP_ACT_NOPE is not a valid action for seccomp' });
     assert.throws(() => load({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read'], action: 'ALLOW' }] }),
       { message: 'string ALLOW is not a valid action for seccomp' });

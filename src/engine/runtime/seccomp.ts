@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { InvalidArgument } from '../../common/errors.js';
+import { goJsonKind, goJsonSyntaxError } from '../../common/go-json.js';
 
 /** The OCI `linux.seccomp` object runc reads. */
 export interface Seccomp {
@@ -198,6 +199,12 @@ const knownArches = new Set(words(`SCMP_ARCH_X86 SCMP_ARCH_X86_64 SCMP_ARCH_X32 
 
 const decodeError = (msg: string) => new InvalidArgument(`Decoding seccomp profile failed: ${msg}`);
 
+/** Go's unmarshal type error for a field present with the wrong JSON kind (absent and null are fine). */
+function expectType(v: unknown, kind: 'string' | 'array' | 'object', field: string, goType: string): void {
+  if (v === undefined || v === null || goJsonKind(v) === kind) return;
+  throw decodeError(`json: cannot unmarshal ${goJsonKind(v)} into Go struct field ${field} of type ${goType}`);
+}
+
 /** A filter's "minKernel" as Docker reads it: "<kernel>.<major>", each 0..255, not 0.0. */
 function parseMinKernel(v: unknown): [number, number] | undefined {
   if (v === undefined || v === null || v === '') return undefined;
@@ -225,13 +232,17 @@ function checkAction(a: unknown): string {
  * architecture, so a bad profile is refused before anything is created.
  */
 export function seccompFromProfile(json: string, caps: readonly string[], host: HostInfo = {}): Seccomp | undefined {
-  let p: DockerProfile;
+  let p: DockerProfile | null;
   try {
-    p = JSON.parse(json) as DockerProfile;
+    p = JSON.parse(json) as DockerProfile | null;
   } catch (e) {
-    throw decodeError((e as Error).message);
+    throw decodeError(goJsonSyntaxError(json) ?? (e as Error).message);
   }
-  if (!p || typeof p !== 'object' || Array.isArray(p)) throw decodeError('json: cannot unmarshal non-object into Go value of type seccomp.Seccomp');
+  // Go decodes null into an empty profile, which means no filter.
+  if (p === null) return undefined;
+  if (typeof p !== 'object' || Array.isArray(p)) throw decodeError(`json: cannot unmarshal ${goJsonKind(p)} into Go value of type seccomp.Seccomp`);
+  expectType(p.defaultAction, 'string', 'Seccomp.defaultAction', 'specs.LinuxSeccompAction');
+  expectType(p.syscalls, 'array', 'Seccomp.syscalls', '[]*seccomp.Syscall');
   if (!p.defaultAction && !p.syscalls?.length) return undefined;
   if (p.architectures?.length && p.archMap?.length) {
     throw new InvalidArgument("both 'architectures' and 'archMap' are specified in the seccomp profile, use either 'architectures' or 'archMap'");
@@ -248,7 +259,11 @@ export function seccompFromProfile(json: string, caps: readonly string[], host: 
   const kernelAtLeast = (min: [number, number]) => atLeast(kernel ??= (hostKernel ??= kernelVersion()), min);
   const syscalls: SeccompRule[] = [];
   for (const r of p.syscalls ?? []) {
-    if (!r || typeof r !== 'object') throw decodeError('json: cannot unmarshal non-object into Go struct field Seccomp.syscalls of type seccomp.Syscall');
+    // Docker's daemon dereferences a null rule and panics; refuse it plainly instead.
+    if (r === null) throw new InvalidArgument('invalid seccomp profile: a syscalls entry is null');
+    expectType(r, 'object', 'Seccomp.syscalls', 'seccomp.Syscall');
+    expectType(r.names, 'array', 'Syscall.syscalls.names', '[]string');
+    expectType(r.action, 'string', 'Syscall.syscalls.action', 'specs.LinuxSeccompAction');
     if (r.name && r.names?.length) {
       throw new InvalidArgument("both 'name' and 'names' are specified in the seccomp profile, use either 'name' or 'names'");
     }
