@@ -130,3 +130,18 @@ test('bad values are usage errors with Docker wording', () => {
   assert.equal(msg(['-d', '-a', 'stdout', 'busybox']), 'Conflicting options: -a and -d');
   assert.equal(msg(['localhost:5000/team/app:1.0']), '');
 });
+
+test("--security-opt seccomp=FILE: the file's JSON is sent; a malformed file fails as the docker CLI does", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-seccomp-flag-'));
+  try {
+    const good = join(dir, 'good.json');
+    writeFileSync(good, '{"defaultAction":"SCMP_ACT_ALLOW"}');
+    assert.deepEqual(body(['--security-opt', `seccomp=${good}`, 'busybox']).HostConfig.SecurityOpt, ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}']);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{"a":1,}');
+    assert.throws(() => body(['--security-opt', `seccomp=${bad}`, 'busybox']),
+      { message: `compacting json for seccomp profile (${bad}) failed: invalid character '}' looking for beginning of object key string` });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { goJsonSyntaxError } from '../../common/go-json.js';
 import { Option, type Command } from 'commander';
 import {
   UsageError, checkReference, durationNanos, expandEnv, keyValues, parseBool, parseIntFlag, parseRamBytes, readEnvFile,
@@ -283,9 +284,13 @@ function prune<T extends Record<string, any>>(o: T): T {
 function readSeccompFile(opt: string): string {
   const m = /^seccomp[=:](.+)$/s.exec(opt);
   if (!m || m[1] === 'unconfined' || m[1] === 'builtin' || m[1].trimStart().startsWith('{')) return opt;
+  let text: string;
   try {
-    return `seccomp=${readFileSync(m[1], 'utf8')}`;
+    text = readFileSync(m[1], 'utf8');
   } catch (e) {
     throw new Error(`opening seccomp profile (${m[1]}) failed: ${(e as Error).message}`);
   }
+  const bad = goJsonSyntaxError(text);
+  if (bad) throw new Error(`compacting json for seccomp profile (${m[1]}) failed: ${bad}`);
+  return `seccomp=${text}`;
 }
