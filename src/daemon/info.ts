@@ -74,7 +74,7 @@ export async function daemonInfo(d: {
     ContainerdCommit: { ID: '', Expected: '' },
     RuncCommit: { ID: '', Expected: '' },
     InitCommit: { ID: '', Expected: '' },
-    SecurityOptions: ['name=seccomp,profile=unconfined'],
+    SecurityOptions: ['name=seccomp,profile=default'],
     Warnings: d.warnings(),
   };
 }
