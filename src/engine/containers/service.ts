@@ -3,17 +3,16 @@ import { Conflict, InvalidArgument, NotFound, NotModified, errorMessage } from '
 import { newId, randomName, shortId } from '../../common/ids.js';
 import { log } from '../../common/log.js';
 import type { EventBus } from '../events/bus.js';
-import { checkContainerName, commandLine, mergeImageConfig, newContainerRecord, parseSignal, specInputFor, validateCreate } from './create.js';
-import { writeStandaloneFiles } from './files.js';
+import { checkContainerName, commandLine, mergeImageConfig, newContainerRecord, parseSignal, validateCreate } from './create.js';
 import { KeyedLock } from './lock.js';
-import type { AttachSession, ExitStatus, LogEntry, LogQuery, NetworkPort, RootfsPort, RuntimePort, SpecBuilder, SpecInput } from './ports.js';
+import type { AttachSession, ExitStatus, LogEntry, LogQuery, NetworkPort, RootfsPort, RuntimePort, SpecBuilder } from './ports.js';
 import { zeroTime, type ContainerRecord } from './record.js';
 import { RestartManager } from './restart.js';
 import { HealthMonitor, probeByExec } from './health.js';
 import { AttachQueue } from './attach-queue.js';
 import { reconcileContainers } from './reconcile.js';
 import { Background, laps } from './steps.js';
-import { settleBoth } from '../../common/settle.js';
+import { prepareStartSpec } from './start-spec.js';
 import { raceTimeout, startErrorExitCode, Waiters, type WaitCondition } from './waiters.js';
 
 export type { WaitCondition } from './waiters.js';
@@ -140,7 +139,7 @@ export class ContainerService {
     const lap = laps('start', rec.Id);
     // The runtime starts the container's monitor while the rootfs and the
     // network (which the spec names) are still being set up.
-    const prepared = this.prepareSpec(rec, lap);
+    const prepared = prepareStartSpec(this.deps, rec, lap);
     const spec = prepared.then((p) => p.spec);
     spec.catch(() => undefined); // create reports it; this only keeps it from counting as unhandled
     try {
@@ -176,33 +175,6 @@ export class ContainerService {
     this.emit(rec, 'start');
     this.watchExit(rec.Id);
     this.health.track(rec);
-  }
-
-  /** Mounts the rootfs and sets up the network side by side, then builds the OCI spec from them. */
-  private async prepareSpec(rec: ContainerRecord, lap: (what: string) => void): Promise<{ spec: object; networkReady?: Promise<void> }> {
-    const [rootfs, net] = await settleBoth(
-      this.deps.rootfs.mountContainer(rec.Id).finally(() => lap('rootfs mounted')),
-      this.deps.network
-        ? this.deps.network.setup(rec).finally(() => lap('network set up'))
-        : writeStandaloneFiles(this.deps.store.dir(rec.Id), rec).then(() => undefined),
-    );
-    let network: SpecInput['network'] | undefined;
-    let linkEnv: string[] = [];
-    if (net) {
-      rec.HostsPath = net.files.hosts;
-      rec.ResolvConfPath = net.files.resolvConf;
-      rec.HostnamePath = net.files.hostname;
-      network = net.netnsPath ? { mode: 'path', path: net.netnsPath } : { mode: 'host' };
-      linkEnv = net.env;
-    }
-    const input = specInputFor(rec, rootfs, (ref) => this.deps.store.get(ref), !!this.deps.network);
-    if (network) input.network = network;
-    // Link variables go to the process only: Docker does not show them in Config.Env.
-    if (linkEnv.length) input.config = { ...input.config, Env: [...linkEnv, ...(input.config.Env ?? [])] };
-    if (this.deps.volumes) input.mounts.push(...(await this.deps.volumes.specMounts(rec.Mounts ?? [], rootfs)));
-    const spec = await this.deps.buildSpec(input);
-    lap('spec built');
-    return { spec, networkReady: net?.ready };
   }
 
   /** Records a failed start as Docker does: still "created" (or "exited"), exit code 126/127/128. */
