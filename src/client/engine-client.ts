@@ -1,8 +1,8 @@
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
-import { Readable, type Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { ConnectionError, DaemonError, StreamError } from './errors.js';
-import { fetchBody, type RawHead } from './raw-body.js';
+import { fetchBody, sendBody, type BodySink, type RawHead } from './raw-body.js';
 import { compareVersions } from '../common/version.js';
 
 /** The newest Engine API version this client speaks; older daemons are met at their version. */
@@ -15,22 +15,10 @@ export type Query = Record<string, string | number | boolean | string[] | undefi
 
 export interface RequestOptions {
   query?: Query;
-  /**
-   * A JSON-serialisable body, raw bytes/stream (then set `contentType`), or a
-   * BodyWriter that writes the request itself (sent chunked).
-   */
+  /** A JSON-serialisable body, or raw bytes/stream (then set `contentType`). */
   body?: unknown;
   contentType?: string;
   headers?: Record<string, string>;
-}
-
-/**
- * Writes a request body straight into the request and resolves when done (the
- * client ends it), so the writer knows when the socket has taken each chunk
- * and can reuse its buffers (`berth cp` of large files).
- */
-export class BodyWriter {
-  constructor(readonly write: (req: Writable) => Promise<unknown>) {}
 }
 
 /** A hijacked connection: the raw socket after `101 Switching Protocols`. */
@@ -107,6 +95,18 @@ export class EngineClient {
   async download(method: string, path: string, opts: { query?: Query }, onHead: (head: RawHead) => void, onData: (chunk: Buffer) => void): Promise<RawHead> {
     const v = await this.apiVersion();
     return fetchBody(this.target, method, `/v${v}${path}${queryString(opts.query)}`, {}, onHead, onData)
+      .catch((err) => { throw this.wrapConnectError(err); });
+  }
+
+  /**
+   * A request whose (large) body `writeBody` writes chunk by chunk on a raw
+   * socket (see raw-body.ts sendBody), knowing when each chunk has left so
+   * it can reuse its buffers; the answer is read as `download` reads it.
+   */
+  async upload(method: string, path: string, opts: { query?: Query; contentType: string },
+    writeBody: (sink: BodySink) => Promise<unknown>, onData: (chunk: Buffer) => void = () => {}): Promise<RawHead> {
+    const v = await this.apiVersion();
+    return sendBody(this.target, method, `/v${v}${path}${queryString(opts.query)}`, { 'Content-Type': opts.contentType }, writeBody, () => {}, onData)
       .catch((err) => { throw this.wrapConnectError(err); });
   }
 
@@ -189,9 +189,7 @@ export class EngineClient {
         headers: { Host: 'berth', ...body.headers, ...opts.headers },
       }, resolve);
       req.on('error', (err) => reject(this.wrapConnectError(err)));
-      if (body.writer) {
-        body.writer.write(req).then(() => req.end(), (e) => req.destroy(e));
-      } else if (body.stream) {
+      if (body.stream) {
         body.stream.on('error', (e) => req.destroy(e));
         body.stream.pipe(req);
       } else req.end(body.data);
@@ -221,10 +219,9 @@ function parseHost(host: string): { socketPath: string } | { host: string; port:
   throw new Error(`unable to parse docker host \`${host}\``);
 }
 
-function encodeBody(opts: RequestOptions): { data?: Buffer; stream?: Readable; writer?: BodyWriter; headers: Record<string, string> } {
+function encodeBody(opts: RequestOptions): { data?: Buffer; stream?: Readable; headers: Record<string, string> } {
   const b = opts.body;
   if (b === undefined) return { headers: {} };
-  if (b instanceof BodyWriter) return { writer: b, headers: { 'Content-Type': opts.contentType ?? 'application/x-tar', 'Transfer-Encoding': 'chunked' } };
   // Any readable stream: tar-stream's packs are streamx streams, not node's Readable.
   if (b instanceof Readable || typeof (b as { pipe?: unknown }).pipe === 'function') return { stream: b as Readable, headers: { 'Content-Type': opts.contentType ?? 'application/x-tar', 'Transfer-Encoding': 'chunked' } };
   if (Buffer.isBuffer(b)) return { data: b, headers: { 'Content-Type': opts.contentType ?? 'application/octet-stream', 'Content-Length': String(b.length) } };

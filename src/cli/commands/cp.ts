@@ -2,7 +2,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { BodyWriter, DaemonError, type EngineClient } from '../../client/index.js';
+import { DaemonError, type EngineClient } from '../../client/index.js';
+import type { BodySink } from '../../client/raw-body.js';
 import { CliExit, type CliContext } from '../cli-context.js';
 import { splitPathDirEntry, writeHostPath } from '../copy/host-archive.js';
 import { TarExtractor } from '../copy/tar-extract.js';
@@ -142,7 +143,7 @@ async function copyToContainer(ctx: CliContext, srcPath: string, ctr: string, ds
   }
   if (srcPath === '-') {
     if (!dstStat || !isDir(dstStat)) throw new CliExit(1, `destination "${ctr}:${dstPath}" must be a directory`);
-    await putArchive(client, ctr, resolved, process.stdin, o);
+    await putArchive(client, ctr, resolved, (sink) => pipeToSink(process.stdin, sink), o);
     return;
   }
   const local = o.followLink ? await fs.stat(srcPath).catch(() => undefined) : await fs.lstat(srcPath).catch(() => undefined);
@@ -162,14 +163,26 @@ async function copyToContainer(ctx: CliContext, srcPath: string, ctr: string, ds
     rebase = d.base;
   }
   let bytes = 0;
-  const body = new BodyWriter(async (req) => { bytes = await writeHostPath(packPath, req, { rebaseName: rebase, reuseBuffers: true }); });
-  await putArchive(client, ctr, putPath, body, o);
+  await putArchive(client, ctr, putPath, async (sink) => { bytes = await writeHostPath(packPath, sink, { rebaseName: rebase, reuseBuffers: true }); }, o);
   if (o.progress) process.stderr.write(`Successfully copied ${humanSize(bytes)} to ${ctr}:${dstPath}\n`);
 }
 
-async function putArchive(client: EngineClient, ctr: string, dir: string, body: Readable | BodyWriter, o: CopyOpts): Promise<void> {
-  const res = await client.request('PUT', `/containers/${enc(ctr)}/archive`, {
-    query: { path: dir, noOverwriteDirNonDir: true, copyUIDGID: o.archive || undefined }, body, contentType: 'application/x-tar',
-  });
-  res.resume();
+/** `PUT /containers/{id}/archive` with the tar that `writeBody` writes (see EngineClient.upload). */
+async function putArchive(client: EngineClient, ctr: string, dir: string, writeBody: (sink: BodySink) => Promise<unknown>, o: CopyOpts): Promise<void> {
+  await client.upload('PUT', `/containers/${enc(ctr)}/archive`, {
+    query: { path: dir, noOverwriteDirNonDir: true, copyUIDGID: o.archive || undefined }, contentType: 'application/x-tar',
+  }, writeBody);
+}
+
+/** Copies a stream (stdin's tar for `cp -`) into the request; its chunks are fresh buffers, so only the socket's fill level is waited on. */
+async function pipeToSink(input: Readable, sink: BodySink): Promise<void> {
+  let failed: Error | undefined;
+  let last: Promise<void> = Promise.resolve();
+  for await (const chunk of input) {
+    if (failed) throw failed;
+    last = new Promise((resolve) => sink.write(chunk as Buffer, (err) => { if (err) failed ??= err; resolve(); }));
+    if (sink.writableNeedDrain) await last;
+  }
+  await last;
+  if (failed) throw failed;
 }

@@ -1,6 +1,7 @@
-import { constants, promises as fs } from 'node:fs';
+import { closeSync, constants, openSync, promises as fs, readSync } from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import type { BodySink } from '../../client/raw-body.js';
 import { padding, tarEnd, tarHeader } from './tar-header.js';
 import { TarExtractor, type ExtractOptions } from './tar-extract.js';
 
@@ -23,10 +24,10 @@ export function packHostPath(srcPath: string, rebaseName?: string): Readable {
   return out;
 }
 
-const chunkSize = 256 << 10;
+const chunkSize = 1 << 20;
 
 /**
- * Writes the tar of a host path straight into `out` (the PUT request) and
+ * Writes the tar of a host path straight into `out` (the PUT request's body) and
  * resolves with the bytes written; the caller ends `out`. With `reuseBuffers`
  * file data goes through two buffers used in turn, each reused only once
  * `out` has handed the previous bytes to the kernel: a fresh buffer per read
@@ -36,7 +37,7 @@ const chunkSize = 256 << 10;
  *
  *   const n = await writeHostPath('/src/dir', req, { rebaseName: 'renamed', reuseBuffers: true });
  */
-export async function writeHostPath(srcPath: string, out: Writable, opts: { rebaseName?: string; reuseBuffers?: boolean } = {}): Promise<number> {
+export async function writeHostPath(srcPath: string, out: BodySink, opts: { rebaseName?: string; reuseBuffers?: boolean } = {}): Promise<number> {
   const { dir, base } = splitPathDirEntry(srcPath);
   const top = opts.rebaseName ?? base;
   const bufs = [Buffer.allocUnsafeSlow(chunkSize), Buffer.allocUnsafeSlow(chunkSize)];
@@ -55,20 +56,22 @@ export async function writeHostPath(srcPath: string, out: Writable, opts: { reba
     if (out.writableNeedDrain) await p;
   };
   const sendFile = async (abs: string, size: number) => {
-    const fh = await fs.open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // Synchronous reads: through the thread pool each read cost a hand-off and a wake-up,
+    // ~40% more CPU for 100 MiB, and this process has nothing else to do meanwhile.
+    const fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
       let pos = 0;
       while (pos < size) {
         await inflight[slot];
         const buf = opts.reuseBuffers ? bufs[slot] : Buffer.allocUnsafe(chunkSize);
-        const { bytesRead } = await fh.read(buf, 0, Math.min(chunkSize, size - pos), pos);
+        const bytesRead = readSync(fd, buf, 0, Math.min(chunkSize, size - pos), pos);
         if (bytesRead === 0) throw new Error(`${abs}: file shrank while being copied`);
         pos += bytesRead;
         inflight[slot] = put(buf.subarray(0, bytesRead));
         slot ^= 1;
       }
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
     if (padding(size)) await putSmall(Buffer.alloc(padding(size)));
   };

@@ -238,6 +238,19 @@ describe('archive', () => {
     await writeArchive({ rootfs: root, mounts: [] }, '/', makeTar([{ name: 'z', data: 'zipped' }]).pipe(createGzip()));
     assert.equal(await fs.readFile(path.join(root, 'z'), 'utf8'), 'zipped');
   });
+
+  it('reads a plain tar arriving a byte at a time, and takes an empty body as an empty archive', async () => {
+    const { Readable } = await import('node:stream');
+    const root = await newRoot('dribble');
+    const parts: Buffer[] = [];
+    for await (const c of makeTar([{ name: 'd', type: 'directory' }, { name: 'd/f', data: 'x'.repeat(3000) }])) parts.push(c as Buffer);
+    const archive = Buffer.concat(parts);
+    const bytes = Readable.from((function* () { for (let i = 0; i < archive.length; i++) yield archive.subarray(i, i + 1); })());
+    await writeArchive({ rootfs: root, mounts: [] }, '/', bytes);
+    assert.equal(await fs.readFile(path.join(root, 'd/f'), 'utf8'), 'x'.repeat(3000));
+    await writeArchive({ rootfs: root, mounts: [] }, '/', Readable.from([]));
+    assert.deepEqual(await fs.readdir(root), ['d']);
+  });
 });
 
 describe('copyUIDGID user lookup', () => {

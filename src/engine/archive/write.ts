@@ -69,24 +69,36 @@ function checkWritable(r: ResolvedPath, opts: WriteArchiveOptions): void {
   if (!r.mount && opts.readonlyRootfs) throw new InvalidArgument('container rootfs is marked read-only');
 }
 
-/** Docker's DecompressStream for the formats a client sends here: gzip or plain tar. */
+/**
+ * Docker's DecompressStream for the formats a client sends here: gzip or plain
+ * tar. The first chunk is peeked and put back, so a plain tar (what `cp`
+ * sends) is parsed straight from the request, with no stream in between.
+ */
 async function decompressed(input: Readable): Promise<Readable> {
-  const it = input[Symbol.asyncIterator]();
-  const first = await it.next();
-  async function* all() {
-    if (!first.done) yield first.value as Buffer;
-    for (;;) {
-      const n = await it.next();
-      if (n.done) return;
-      yield n.value as Buffer;
-    }
-  }
-  const plain = Readable.from(all(), { objectMode: false });
-  const head = first.done ? undefined : (first.value as Buffer);
-  if (!head || head.length < 2 || head[0] !== 0x1f || head[1] !== 0x8b) return plain;
+  const head = await peek(input);
+  if (!head || head.length < 2 || head[0] !== 0x1f || head[1] !== 0x8b) return input;
   const gunzip = createGunzip();
-  plain.on('error', (err) => gunzip.destroy(err));
-  return plain.pipe(gunzip);
+  input.on('error', (err) => gunzip.destroy(err));
+  return input.pipe(gunzip);
+}
+
+/** The stream's first chunk, left in the stream (undefined when it is empty). */
+function peek(input: Readable): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error, chunk?: Buffer) => {
+      input.off('readable', onReadable).off('end', onEnd).off('error', done);
+      if (err) reject(err);
+      else resolve(chunk);
+    };
+    const onReadable = () => {
+      const chunk = input.read() as Buffer | null;
+      if (chunk === null) return;
+      input.unshift(chunk);
+      done(undefined, chunk);
+    };
+    const onEnd = () => done();
+    input.on('readable', onReadable).once('end', onEnd).once('error', done);
+  });
 }
 
 type TarEntry = AsyncIterable<Buffer> & { header: tar.Header; resume(): void };
