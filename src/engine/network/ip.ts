@@ -1,5 +1,6 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { BerthError } from '../../common/errors.js';
+import { BatchProcess, runOnce } from './batch-process.js';
 
 /**
  * The only module that runs iproute2's `ip`.
@@ -45,11 +46,14 @@ export class IpRunner {
     if (netns) checkIpCommand(netns);
   }
 
-  private proc?: ChildProcessWithoutNullStreams;
   private lineNo = 0;
   private seq = 0;
-  private queue: Pending[] = [];
-  private stderrBuf = '';
+  private readonly process = new BatchProcess<Pending>({
+    start: () => spawn('ip', [...(this.netns ? ['-n', this.netns] : []), '-force', '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] }),
+    onStart: () => { this.lineNo = 0; },
+    onLine: (line, oldest) => this.onLine(line, oldest),
+    failure: (why, p) => new IpError(`ip batch process ended (${why})${p.errors.length ? ': ' + p.errors[0] : ''}`, p.lines[0]),
+  });
 
   /**
    * Runs host-namespace commands in order. On failure the error carries the
@@ -63,14 +67,15 @@ export class IpRunner {
     } catch (e) {
       return Promise.reject(e);
     }
-    const proc = this.ensure();
     return new Promise<void>((resolve, reject) => {
       const sentinel = `bsync${(this.seq++ % 0xfffffff).toString(16)}`;
-      const p: Pending = { lines: cmds, firstLine: this.lineNo + 1, sentinel, errors: [], resolve, reject };
-      this.lineNo += cmds.length + 1;
-      this.queue.push(p);
-      this.hold(true);
-      proc.stdin.write(cmds.join('\n') + `\nlink show dev ${sentinel}\n`);
+      // Line numbers count from the process start: send() starts it first if needed.
+      const text = cmds.join('\n') + `\nlink show dev ${sentinel}\n`;
+      const p: Pending = { lines: cmds, firstLine: 0, sentinel, errors: [], resolve, reject };
+      this.process.send(p, text, () => {
+        p.firstLine = this.lineNo + 1;
+        this.lineNo += cmds.length + 1;
+      });
     });
   }
 
@@ -104,75 +109,30 @@ export class IpRunner {
 
   /** Lets the process finish what it was sent and exit on its own (nobody waits for it). */
   end(): void {
-    const p = this.proc;
-    if (!p) return;
-    this.proc = undefined;
-    p.removeAllListeners('exit');
-    p.on('exit', () => {});
-    p.stdin.end();
-    p.unref();
+    this.process.end();
   }
 
   /** Ends the persistent process (pending batches fail). */
   close(): void {
-    this.proc?.stdin.end();
-    this.proc?.kill();
-    this.proc = undefined;
+    this.process.close();
   }
 
-  private ensure(): ChildProcessWithoutNullStreams {
-    if (this.proc) return this.proc;
-    const proc = spawn('ip', [...(this.netns ? ['-n', this.netns] : []), '-force', '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.proc = proc;
-    this.lineNo = 0;
-    this.stderrBuf = '';
-    proc.stdout.resume();
-    proc.stderr.setEncoding('utf8');
-    proc.stderr.on('data', (d: string) => this.onStderr(d));
-    proc.stdin.on('error', () => { /* reported through 'exit' */ });
-    const fail = (why: string) => {
-      if (this.proc === proc) this.proc = undefined;
-      const q = this.queue;
-      this.queue = [];
-      for (const p of q) p.reject(new IpError(`ip batch process ended (${why})${p.errors.length ? ': ' + p.errors[0] : ''}`, p.lines[0]));
-    };
-    proc.on('exit', (code, sig) => fail(sig ?? `exit ${code}`));
-    proc.on('error', (e) => fail(e.message));
-    // The daemon must be able to exit while this helper idles.
-    this.hold(false);
-    return proc;
-  }
-
-  /** Keeps the event loop alive only while answers are awaited, so an idle helper never blocks exit. */
-  private hold(on: boolean): void {
-    const p = this.proc;
+  /** One stderr line of the batch process: an error of the oldest batch, or its sentinel's failure, which completes it. */
+  private onLine(line: string, p: Pending | undefined): void {
     if (!p) return;
-    for (const x of [p, p.stdin, p.stdout, p.stderr] as any[]) on ? x.ref?.() : x.unref?.();
-  }
-
-  private onStderr(data: string): void {
-    this.stderrBuf += data;
-    let nl: number;
-    while ((nl = this.stderrBuf.indexOf('\n')) >= 0) {
-      const line = this.stderrBuf.slice(0, nl);
-      this.stderrBuf = this.stderrBuf.slice(nl + 1);
-      const p = this.queue[0];
-      if (!p) continue;
-      if (line.includes(`"${p.sentinel}"`)) continue; // the sentinel's own message
-      const m = /^Command failed -:(\d+)$/.exec(line);
-      if (!m) { p.errors.push(line); continue; }
-      const n = Number(m[1]);
-      if (n === p.firstLine + p.lines.length) {
-        // The sentinel failed as planned: this batch is complete.
-        this.queue.shift();
-        if (this.queue.length === 0) this.hold(false);
-        // Only a `Command failed` line means failure; other stderr output may be a mere warning.
-        if (p.failed === undefined) p.resolve();
-        else p.reject(new IpError(`ip: ${p.errors[0].replace(/^Error: /, '')} (${p.failed})`, p.failed));
-      } else {
-        p.failed ??= p.lines[n - p.firstLine] ?? '';
-        if (p.errors.length === 0) p.errors.push('command failed');
-      }
+    if (line.includes(`"${p.sentinel}"`)) return; // the sentinel's own message
+    const m = /^Command failed -:(\d+)$/.exec(line);
+    if (!m) { p.errors.push(line); return; }
+    const n = Number(m[1]);
+    if (n === p.firstLine + p.lines.length) {
+      // The sentinel failed as planned: this batch is complete.
+      this.process.shift();
+      // Only a `Command failed` line means failure; other stderr output may be a mere warning.
+      if (p.failed === undefined) p.resolve();
+      else p.reject(new IpError(`ip: ${p.errors[0].replace(/^Error: /, '')} (${p.failed})`, p.failed));
+    } else {
+      p.failed ??= p.lines[n - p.firstLine] ?? '';
+      if (p.errors.length === 0) p.errors.push('command failed');
     }
   }
 }
@@ -182,17 +142,7 @@ function firstLine(s: string): string {
 }
 
 function runIp(args: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('ip', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
-    p.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    p.stdin.on('error', () => {});
-    p.stdin.end(input);
-  });
+  return runOnce('ip', args, input);
 }
 
 /** An `ip -n` process waiting inside a namespace for its commands (see IpRunner.prepareInNetns). */

@@ -1,5 +1,6 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { BerthError } from '../../common/errors.js';
+import { BatchProcess, runOnce } from './batch-process.js';
 
 /**
  * The only module that runs `nft`.
@@ -19,23 +20,23 @@ export class NftError extends BerthError {}
 interface Pending { sentinel: string; errors: string[]; resolve: () => void; reject: (e: Error) => void }
 
 export class NftRunner {
-  private proc?: ChildProcessWithoutNullStreams;
-  private queue: Pending[] = [];
-  private buf = '';
   private seq = 0;
   private skipCaret = false;
+  private readonly process = new BatchProcess<Pending>({
+    start: () => spawn('nft', ['-i'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, HOME: '/nonexistent' } }),
+    onStart: () => { this.skipCaret = false; },
+    onLine: (line, oldest) => this.onLine(line, oldest),
+    failure: (why, p) => new NftError(`nft process ended (${why})${p.errors.length ? ': ' + p.errors.join(' ') : ''}`),
+  });
 
   /** Applies commands as one atomic transaction. */
   apply(cmds: string[]): Promise<void> {
     const cmd = cmds.map((c) => c.trim()).filter(Boolean).join('; ');
     if (!cmd) return Promise.resolve();
     if (/[\n\r#]/.test(cmd)) return Promise.reject(new NftError('nft commands must be single-line without comments'));
-    const proc = this.ensure();
     return new Promise<void>((resolve, reject) => {
       const sentinel = `list table ip bsync${this.seq++}`;
-      this.queue.push({ sentinel, errors: [], resolve, reject });
-      this.hold(true);
-      proc.stdin.write(`${cmd}\n${sentinel}\n`);
+      this.process.send({ sentinel, errors: [], resolve, reject }, `${cmd}\n${sentinel}\n`);
     });
   }
 
@@ -60,72 +61,27 @@ export class NftRunner {
   }
 
   close(): void {
-    this.proc?.stdin.end();
-    this.proc?.kill();
-    this.proc = undefined;
+    this.process.close();
   }
 
-  private ensure(): ChildProcessWithoutNullStreams {
-    if (this.proc) return this.proc;
-    const proc = spawn('nft', ['-i'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, HOME: '/nonexistent' } });
-    this.proc = proc;
-    this.buf = '';
+  /** One stderr line of `nft -i`: an error of the oldest change, or its sentinel's echo, which completes it. */
+  private onLine(line: string, p: Pending | undefined): void {
+    // nft underlines the failed command with a caret line after echoing it.
+    if (this.skipCaret && /^\s*\^+\s*$/.test(line)) { this.skipCaret = false; return; }
     this.skipCaret = false;
-    proc.stdout.resume();
-    proc.stderr.setEncoding('utf8');
-    proc.stderr.on('data', (d: string) => this.onStderr(d));
-    proc.stdin.on('error', () => {});
-    const fail = (why: string) => {
-      if (this.proc === proc) this.proc = undefined;
-      const q = this.queue;
-      this.queue = [];
-      for (const p of q) p.reject(new NftError(`nft process ended (${why})${p.errors.length ? ': ' + p.errors.join(' ') : ''}`));
-    };
-    proc.on('exit', (code, sig) => fail(sig ?? `exit ${code}`));
-    proc.on('error', (e) => fail(e.message));
-    this.hold(false);
-    return proc;
-  }
-
-  /** Keeps the event loop alive only while answers are awaited, so an idle helper never blocks exit. */
-  private hold(on: boolean): void {
-    const p = this.proc;
     if (!p) return;
-    for (const x of [p, p.stdin, p.stdout, p.stderr] as any[]) on ? x.ref?.() : x.unref?.();
-  }
-
-  private onStderr(data: string): void {
-    this.buf += data;
-    let nl: number;
-    while ((nl = this.buf.indexOf('\n')) >= 0) {
-      const line = this.buf.slice(0, nl);
-      this.buf = this.buf.slice(nl + 1);
-      if (this.skipCaret && /^\s*\^+\s*$/.test(line)) { this.skipCaret = false; continue; }
-      this.skipCaret = false;
-      const p = this.queue[0];
-      if (!p) continue;
-      if (line === p.sentinel) {
-        p.errors.pop(); // the sentinel's own "Error: No such file or directory"
-        this.queue.shift();
-        if (this.queue.length === 0) this.hold(false);
-        this.skipCaret = true;
-        if (p.errors.length === 0) p.resolve();
-        else p.reject(new NftError(`nft: ${p.errors.filter((l) => l.startsWith('Error')).join('; ') || p.errors[0]}`));
-        continue;
-      }
-      p.errors.push(line);
+    if (line === p.sentinel) {
+      p.errors.pop(); // the sentinel's own "Error: No such file or directory"
+      this.process.shift();
+      this.skipCaret = true;
+      if (p.errors.length === 0) p.resolve();
+      else p.reject(new NftError(`nft: ${p.errors.filter((l) => l.startsWith('Error')).join('; ') || p.errors[0]}`));
+      return;
     }
+    p.errors.push(line);
   }
 }
 
 function runNft(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('nft', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
-    p.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
+  return runOnce('nft', args);
 }
