@@ -129,9 +129,53 @@ async function logs(ctx: BenchContext): Promise<Row[]> {
   }
 }
 
+/**
+ * `stop` of a running container, two ways: a PID 1 that exits on SIGTERM
+ * (the stop returns at its exit), and `stop -t 1` of one that ignores it
+ * (SIGKILL after the timeout: about 1 s plus the engine's work). Each round
+ * starts the container again, untimed.
+ */
+async function stop(ctx: BenchContext): Promise<Row[]> {
+  const { rounds, peer, dockerCli, daemon } = ctx;
+  const polite = ['sh', '-c', "trap 'exit 0' TERM; sleep 1000 & wait"];
+  const stubborn = ['sleep', '1000'];
+  const client = (host: string | undefined, args: string[]) => (host ? ctx.docker(host, args) : ctx.berth(args));
+  const clientOut = (host: string | undefined, args: string[]) => (host ? ctx.dockerOut(host, args) : ctx.berthOut(args));
+  // Times `stop ARGS` of a container running `cmd` through one client, `rounds` times.
+  const stops = (host: string | undefined, name: string, cmd: string[], stopArgs: string[]): number[] => {
+    clientOut(host, ['run', '-d', '--name', name, 'busybox', ...cmd]);
+    try {
+      return repeat(rounds, () => {
+        clientOut(host, ['start', name]);
+        // The shell sets its trap a moment after the start returns; a SIGTERM
+        // before that is ignored (PID 1) and the stop would take its 10 s.
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+        return client(host, ['stop', ...stopArgs, name]);
+      });
+    } finally {
+      clientOut(host, ['rm', '-f', name]);
+    }
+  };
+  return [
+    {
+      workload: 'stop (exits on SIGTERM)',
+      berth: stops(undefined, 'bengine_stop', polite, []),
+      dockerCli: dockerCli ? stops(daemon.host, 'bengine_stop', polite, []) : undefined,
+      peer: peer ? stops(peer, 'bengine_stop', polite, []) : undefined,
+    },
+    {
+      workload: 'stop -t 1 (ignores SIGTERM)',
+      berth: stops(undefined, 'bengine_stop', stubborn, ['-t', '1']),
+      peer: peer ? stops(peer, 'bengine_stop', stubborn, ['-t', '1']) : undefined,
+      note: 'SIGKILL after the 1 s timeout',
+    },
+  ];
+}
+
 export const engineWorkloads: WorkloadGroup[] = [
   { name: 'run', describe: 'run --rm busybox true', run: runRm },
   { name: 'fifty', describe: '50 × run -d sleep, then rm -f of all 50, with daemon+conmon RSS', run: fifty },
+  { name: 'stop', describe: 'stop of a container that exits on SIGTERM, and stop -t 1 of one that ignores it', run: stop },
   { name: 'exec', describe: 'exec true into a running container', run: exec },
   { name: 'logs', describe: 'logs of a container that printed 200,000 lines', run: logs },
 ];
