@@ -16,7 +16,17 @@ export interface BlobInfo {
 export interface BlobWriter {
   /** Hashes and writes a chunk; resolves once the file writer can take more. Throws past the expected size. */
   write(chunk: Buffer): Promise<void>;
-  /** Flushes, fsyncs, checks digest and size, and makes the blob visible. */
+  /**
+   * Writes out what is buffered (no fsync) and checks digest and size, so
+   * the bytes can be used before the slower commit; rejects like commit.
+   */
+  verify(): Promise<BlobInfo>;
+  /**
+   * A read-only handle on the verified bytes (after verify), valid whatever
+   * happens to the blob's name later (commit renames it); the caller closes it.
+   */
+  open(): Promise<FileHandle>;
+  /** Flushes, fsyncs, checks digest and size (unless verify did), and makes the blob visible. */
   commit(): Promise<BlobInfo & { created: boolean }>;
   /** Drops what was written (any failure elsewhere). */
   abort(): Promise<void>;
@@ -115,7 +125,8 @@ export class ContentStore {
     const hash = createHash('sha256');
     const file = new FileWriter(tmp);
     let size = 0;
-    return {
+    let checked: Promise<BlobInfo> | undefined;
+    const writer: BlobWriter = {
       write: async (chunk) => {
         size += chunk.length;
         if (expected?.size !== undefined && size > expected.size) {
@@ -124,9 +135,9 @@ export class ContentStore {
         hash.update(chunk);
         await file.write(chunk);
       },
-      commit: async () => {
-        try {
-          await file.close();
+      verify: () => {
+        checked ??= (async () => {
+          await file.drain();
           const digest = 'sha256:' + hash.digest('hex');
           if (expected?.digest && expected.digest !== digest) {
             throw new InvalidArgument(`digest mismatch: expected ${expected.digest}, got ${digest}`);
@@ -134,6 +145,20 @@ export class ContentStore {
           if (expected?.size !== undefined && expected.size !== size) {
             throw new InvalidArgument(`size mismatch for ${digest}: expected ${expected.size}, got ${size}`);
           }
+          return { digest, size };
+        })();
+        return checked;
+      },
+      open: async () => {
+        if (!checked) throw new Error('BlobWriter.open before verify');
+        await checked;
+        return fs.open(tmp, 'r');
+      },
+      commit: async () => {
+        try {
+          checked ??= writer.verify();
+          const { digest } = await checked;
+          await file.close();
           const created = !(await this.has(digest));
           await fs.rename(tmp, this.path(digest));
           await syncDir(this.blobDir);
@@ -147,6 +172,7 @@ export class ContentStore {
         await fs.rm(tmp, { force: true });
       },
     };
+    return writer;
   }
 
   /**
@@ -259,12 +285,17 @@ class FileWriter {
     }
   }
 
+  /** Writes what is buffered and waits for every write (no fsync). */
+  async drain(): Promise<void> {
+    if (this.fill > 0) await this.flush();
+    await Promise.all(this.pending);
+  }
+
   /** Writes what is left and closes the file, fsynced unless `keep` is false (it will be deleted). */
   async close(keep = true): Promise<void> {
     const fh = await this.fh;
     try {
-      if (keep && this.fill > 0) await this.flush();
-      await Promise.all(this.pending);
+      if (keep) await this.drain();
       if (keep) await fh.sync();
     } finally {
       await fh.close();

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { Conflict, InvalidArgument } from '../../common/errors.js';
 import type { BlobInfo, ContentStore } from '../content/store.js';
-import { startLayerApply, type LayerApply } from '../layers/apply.js';
+import { applyLayerBlob, startLayerApply, type LayerApply } from '../layers/apply.js';
 import { detectCompression, type Compression } from '../layers/compression.js';
 import type { Snapshotter } from '../layers/overlay.js';
 import { randomBytes } from 'node:crypto';
@@ -20,17 +20,18 @@ export interface IncomingLayer {
 }
 
 /**
- * Stores a layer blob and unpacks it into `dir` from one pass over the bytes:
- * each chunk is hashed and written to the content store (which verifies
- * digest and size before the blob becomes visible) and piped to host
- * programs that decompress, hash the tar (the diff ID) and extract it, so
- * the daemon never handles the decompressed bytes. Resolves only when both
- * sides succeeded and the diff ID matched; on any failure every process has
- * exited and the blob's temp file is gone before it rejects, so the caller can
- * remove `dir`'s snapshot without racing a writer. A blob that verified but
- * does not unpack, or contradicts its diff ID, is deleted again (unless it was
- * already stored), so a lying image leaves nothing behind; a transfer cut
- * short never stored one.
+ * Stores a layer blob and unpacks it into `dir`, the daemon touching each
+ * blob byte once: each chunk is hashed and written to the content store
+ * (which verifies digest and size before the blob becomes visible). A plain
+ * tar is piped to GNU tar as it arrives; a compressed blob is unpacked by
+ * host programs from the verified file (applyLayerBlob) while it is synced, which also
+ * take its diff ID, so the daemon never handles decompressed bytes. Resolves
+ * only when both succeeded and the diff ID matched; on any failure every
+ * process has exited and the blob's temp file is gone before it rejects, so
+ * the caller can remove `dir`'s snapshot without racing a writer. A blob that
+ * verified but does not unpack, or contradicts its diff ID, is deleted again
+ * (unless it was already stored), so a lying image leaves nothing behind; a
+ * transfer cut short never stored one.
  *
  * `dir` must be a fresh, empty snapshot directory: extraction runs ahead of
  * the member checks (see startLayerApply), so for a hostile archive the
@@ -42,14 +43,16 @@ export interface IncomingLayer {
 export async function storeAndUnpackLayer(content: ContentStore, layer: IncomingLayer, dir: string): Promise<{ size: number; created: boolean }> {
   const { stream } = layer;
   const blob = content.ingest({ digest: layer.digest, size: layer.size });
+  // Only for a plain tar, which streams into tar while it downloads.
   let unpack: LayerApply | undefined;
-  let kind: Compression = 'none';
+  let kind: Compression | undefined;
   let seen = 0;
-  const start = async (head: Buffer) => {
+  const decide = async (head: Buffer) => {
     kind = detectCompression(head);
     if (kind === 'bzip2') throw new InvalidArgument('invalid archive: bzip2 compressed archives are not supported');
-    unpack = await startLayerApply(dir, kind);
-    return unpack;
+    if (kind !== 'none') return;
+    unpack = await startLayerApply(dir, 'none');
+    await unpack.write(head);
   };
   let stored: (BlobInfo & { created: boolean }) | undefined;
   try {
@@ -62,25 +65,40 @@ export async function storeAndUnpackLayer(content: ContentStore, layer: Incoming
       layer.onBytes?.(seen);
       const written = blob.write(chunk);
       written.catch(() => undefined); // awaited below, after the pipe took the chunk
-      if (unpack) await unpack.write(chunk);
-      else {
+      if (kind === undefined) {
         head.push(chunk);
         headLen += chunk.length;
-        if (headLen >= 6) { await (await start(Buffer.concat(head))).write(Buffer.concat(head)); head = []; }
-      }
+        if (headLen >= 6) { await decide(Buffer.concat(head)); head = []; }
+      } else if (unpack) await unpack.write(chunk);
       await written;
     }
-    if (!unpack) await (await start(Buffer.concat(head))).write(Buffer.concat(head));
-    unpack!.end();
-    // fsync and rename while tar finishes.
-    const [b, u] = await Promise.allSettled([blob.commit(), unpack!.done]);
-    if (b.status === 'rejected') throw b.reason;
-    stored = b.value;
-    if (u.status === 'rejected') throw u.reason;
-    // A plain tar is its own diff ID: the store just proved its digest.
-    const diffId = kind === 'none' ? stored.digest : u.value.tarDigest;
+    if (kind === undefined) await decide(Buffer.concat(head));
+    let diffId: string;
+    let size: number;
+    if (unpack) {
+      unpack.end();
+      // fsync and rename while tar finishes.
+      const [b, u] = await Promise.allSettled([blob.commit(), unpack.done]);
+      if (b.status === 'rejected') throw b.reason;
+      stored = b.value;
+      if (u.status === 'rejected') throw u.reason;
+      // A plain tar is its own diff ID: the store just proved its digest.
+      diffId = stored.digest;
+      size = u.value.size;
+    } else {
+      // Unpack as soon as the bytes verified, while commit fsyncs them.
+      await blob.verify();
+      const fh = await blob.open();
+      const unpacked = applyLayerBlob(fh.fd, dir, kind as Exclude<Compression, 'none' | 'bzip2'>).finally(() => fh.close());
+      const [b, u] = await Promise.allSettled([blob.commit(), unpacked]);
+      if (b.status === 'rejected') throw b.reason;
+      stored = b.value;
+      if (u.status === 'rejected') throw u.reason;
+      diffId = u.value.tarDigest!;
+      size = u.value.size;
+    }
     if (diffId !== layer.diffId) throw new InvalidArgument(`layer content does not match its diff ID: expected ${layer.diffId}, got ${diffId}`);
-    return { size: u.value.size, created: stored.created };
+    return { size, created: stored.created };
   } catch (err) {
     stream.destroy();
     const u = unpack as LayerApply | undefined;

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { InvalidArgument } from '../../common/errors.js';
 import * as tar from 'tar-stream';
 import { gunzipInto, openPlainTar } from './compression.js';
-import { extractTarFile, extractTarStream, startLayerExtraction, type LayerCompression, type LayerExtraction } from './host-tools.js';
+import { extractLayerFile, extractTarFile, extractTarStream, startLayerExtraction, type LayerCompression, type LayerExtraction } from './host-tools.js';
+import type { ListedMember } from './tar-listing.js';
 import { LayerScanner, scanLayerTar, type DirHeader, type LayerScan } from './tar-check.js';
 
 /** The xattr overlayfs reads to hide a directory's lower contents. */
@@ -95,13 +96,28 @@ export interface LayerApply extends Omit<LayerExtraction, 'done'> {
 export async function startLayerApply(dir: string, compression: LayerCompression): Promise<LayerApply> {
   // gzip inflates in Node (see gunzipInto); zstd and xz in a host pipeline (fzstd is pure JS, Node has no xz).
   const x = compression === 'gzip' ? gunzipInto(await startLayerExtraction(dir, 'none')) : await startLayerExtraction(dir, compression);
-  const done = x.done.then(async ({ members, tarDigest }) => {
-    const scanner = new LayerScanner();
-    for (const m of members) scanner.add(m);
-    if (scanner.scan.markers.length > 0) await translateWhiteouts(dir, scanner.scan);
-    return { ...scanner.scan, tarDigest };
-  });
-  return { write: x.write, end: x.end, abort: x.abort, done };
+  return { write: x.write, end: x.end, abort: x.abort, done: x.done.then((r) => checkExtracted(dir, r)) };
+}
+
+/**
+ * Unpacks a compressed layer blob, open as the file descriptor `blob`, into
+ * the fresh, empty snapshot directory `dir` by host programs (see
+ * extractLayerFile), then checks tar's
+ * listing and translates whiteouts as startLayerApply does; the same
+ * caveat: for a hostile blob the caller throws `dir` away.
+ *
+ *   const { size, tarDigest } = await applyLayerBlob(fh.fd, sn.dir(key), 'gzip');
+ */
+export async function applyLayerBlob(blob: number, dir: string, compression: Exclude<LayerCompression, 'none'>): Promise<LayerScan & { tarDigest?: string }> {
+  return checkExtracted(dir, await extractLayerFile(blob, dir, compression));
+}
+
+/** Checks what tar listed as extracted (throws for a hostile member) and turns OCI whiteouts into overlay's. */
+async function checkExtracted(dir: string, { members, tarDigest }: { members: ListedMember[]; tarDigest?: string }): Promise<LayerScan & { tarDigest?: string }> {
+  const scanner = new LayerScanner();
+  for (const m of members) scanner.add(m);
+  if (scanner.scan.markers.length > 0) await translateWhiteouts(dir, scanner.scan);
+  return { ...scanner.scan, tarDigest };
 }
 
 /**

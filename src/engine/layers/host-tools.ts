@@ -277,6 +277,14 @@ wait "$hasher"
 echo "\${st[0]} \${st[1]} \${st[2]} $?" >&3
 `;
 
+/** GNU tar reading a layer on stdin into `dir`, listing each member (`-vv`) for the caller's checks and whiteouts. */
+function tarArgsInto(dir: string): string[] {
+  // 1 MiB reads (the default is 10 KiB): the writer on the other end of the
+  // pipe is woken a hundred times less; tar alone unpacked 200 MiB in 160 ms
+  // instead of 300. --read-full-records keeps short pipe reads from ending a record.
+  return [...tarExtractFlags, '--blocking-factor=2048', '--read-full-records', '-vv', '--quoting-style=c', '--file', '-', '--directory', dir];
+}
+
 /**
  * Unpacks a layer blob into the empty directory `dir` with host programs
  * only, so the daemon handles just the blob's own bytes once. Plain:
@@ -290,10 +298,7 @@ echo "\${st[0]} \${st[1]} \${st[2]} $?" >&3
  *   const { members, tarDigest } = await x.done;
  */
 export async function startLayerExtraction(dir: string, compression: LayerCompression): Promise<LayerExtraction> {
-  // 1 MiB reads (the default is 10 KiB): the writer on the other end of the
-  // pipe is woken a hundred times less; tar alone unpacked 200 MiB in 160 ms
-  // instead of 300. --read-full-records keeps short pipe reads from ending a record.
-  const tarArgs = [...tarExtractFlags, '--blocking-factor=2048', '--read-full-records', '-vv', '--quoting-style=c', '--file', '-', '--directory', dir];
+  const tarArgs = tarArgsInto(dir);
   const env = { ...process.env, LC_ALL: 'C' };
   let child: ChildProcess;
   let fifoDir: string | undefined;
@@ -306,37 +311,7 @@ export async function startLayerExtraction(dir: string, compression: LayerCompre
     // Its own process group, so abort() reaches every stage.
     child = spawn('bash', ['-c', pipelineScript, 'berth-unpack', path.join(fifoDir, 'tar'), dec, ...tarArgs], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], env, detached: true });
   }
-  const collect = (stream: Readable | null | undefined, limit = Infinity) => {
-    const chunks: Buffer[] = [];
-    let n = 0;
-    stream?.on('data', (d: Buffer) => { if (n < limit) { chunks.push(d); n += d.length; } });
-    return () => Buffer.concat(chunks).toString('latin1');
-  };
-  const listing = collect(child.stdout);
-  const stderr = collect(child.stderr, 1 << 16);
-  const report = collect(child.stdio[3] as Readable | undefined);
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null; err?: Error }>((resolve) => {
-    child.once('error', (err) => resolve({ code: null, signal: null, err }));
-    child.once('close', (code, signal) => resolve({ code, signal }));
-  });
-  const done = (async () => {
-    const r = await closed;
-    if (fifoDir) await fs.rm(fifoDir, { recursive: true, force: true });
-    const why = () => r.err?.message ?? (stderr().trim() || `exit ${r.signal ?? r.code}`);
-    let tarDigest: string | undefined;
-    if (compression === 'none') {
-      if (r.code !== 0) throw new InvalidArgument(`invalid tar archive: ${why()}`);
-    } else {
-      const [hashLine = '', statusLine = ''] = report().split('\n');
-      const [dec, tee, tar, hash] = statusLine.split(' ').map(Number);
-      if (r.code !== 0 || dec !== 0) throw new InvalidArgument(`invalid archive: ${decompressors[compression]()}: ${why()}`);
-      if (tar !== 0) throw new InvalidArgument(`invalid tar archive: ${why()}`);
-      const hex = /^([a-f0-9]{64}) /.exec(hashLine)?.[1];
-      if (tee !== 0 || hash !== 0 || !hex) throw new Error(`hashing the layer's tar failed: ${why()}`);
-      tarDigest = `sha256:${hex}`;
-    }
-    return { members: parseListing(listing()), tarDigest };
-  })();
+  const done = extractionOutcome(child, compression, async () => { if (fifoDir) await fs.rm(fifoDir, { recursive: true, force: true }); });
   const input = child;
   const stdin = input.stdin!;
   stdin.on('error', () => { /* reported through the exit status */ });
@@ -364,6 +339,80 @@ export async function startLayerExtraction(dir: string, compression: LayerCompre
     },
     done,
   };
+}
+
+// A compressed blob on stdin (a regular file): decompressed twice side by
+// side, once into tar, once into openssl for the diff ID. Measured on the
+// 10-layer bench image: 0.85 s for the ten layers against 1.64 s through tee
+// and a FIFO (each extra pipe hop costs more here than inflating again).
+// Opening /proc/self/fd/0 gives the hashing side its own file offset.
+const fileScript = `dec=$1; shift
+"$dec" -d -c < /proc/self/fd/0 | openssl dgst -sha256 -r >&3 &
+hasher=$!
+"$dec" -d -c | tar "$@"
+st=("\${PIPESTATUS[@]}")
+wait "$hasher"
+echo "\${st[0]} 0 \${st[1]} $?" >&3
+`;
+
+/**
+ * Unpacks a compressed layer blob, open as `blob` (a read-only file
+ * descriptor on its verified bytes; the caller closes it), into the empty
+ * directory `dir` with host programs only, and takes its diff ID on the way;
+ * same result and errors as startLayerExtraction's `done`. Node sees none of
+ * the blob's bytes: for a pull this was the cheapest split, as writing the
+ * inflated tar into tar's pipe from the daemon cost its main thread more
+ * than the download itself.
+ *
+ *   const fh = await blob.open();
+ *   const { members, tarDigest } = await extractLayerFile(fh.fd, sn.dir(key), 'gzip').finally(() => fh.close());
+ */
+export async function extractLayerFile(blob: number, dir: string, compression: Exclude<LayerCompression, 'none'>): Promise<{ members: ListedMember[]; tarDigest?: string }> {
+  const dec = decompressors[compression]();
+  for (const p of [dec, 'openssl', 'bash']) if (!onPath(p)) throw new Error(`${p} is not installed; it is needed to unpack ${compression} layers`);
+  const child = spawn('bash', ['-c', fileScript, 'berth-unpack', dec, ...tarArgsInto(dir)], { stdio: [blob, 'pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+  return extractionOutcome(child, compression, async () => undefined);
+}
+
+/**
+ * What an extraction's processes reported once they all exited: tar's
+ * listing on stdout, and for a compressed layer the digest line and the exit
+ * statuses ("<decompressor> <tee> <tar> <hash>") on fd 3. `cleanup` runs
+ * first, whatever the outcome.
+ */
+function extractionOutcome(child: ChildProcess, compression: LayerCompression, cleanup: () => Promise<void>): Promise<{ members: ListedMember[]; tarDigest?: string }> {
+  const collect = (stream: Readable | null | undefined, limit = Infinity) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    stream?.on('data', (d: Buffer) => { if (n < limit) { chunks.push(d); n += d.length; } });
+    return () => Buffer.concat(chunks).toString('latin1');
+  };
+  const listing = collect(child.stdout);
+  const stderr = collect(child.stderr, 1 << 16);
+  const report = collect(child.stdio[3] as Readable | undefined);
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null; err?: Error }>((resolve) => {
+    child.once('error', (err) => resolve({ code: null, signal: null, err }));
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  const done = (async () => {
+    const r = await closed;
+    await cleanup();
+    const why = () => r.err?.message ?? (stderr().trim() || `exit ${r.signal ?? r.code}`);
+    let tarDigest: string | undefined;
+    if (compression === 'none') {
+      if (r.code !== 0) throw new InvalidArgument(`invalid tar archive: ${why()}`);
+    } else {
+      const [hashLine = '', statusLine = ''] = report().split('\n');
+      const [dec, tee, tar, hash] = statusLine.split(' ').map(Number);
+      if (r.code !== 0 || dec !== 0) throw new InvalidArgument(`invalid archive: ${decompressors[compression]()}: ${why()}`);
+      if (tar !== 0) throw new InvalidArgument(`invalid tar archive: ${why()}`);
+      const hex = /^([a-f0-9]{64}) /.exec(hashLine)?.[1];
+      if (tee !== 0 || hash !== 0 || !hex) throw new Error(`hashing the layer's tar failed: ${why()}`);
+      tarDigest = `sha256:${hex}`;
+    }
+    return { members: parseListing(listing()), tarDigest };
+  })();
+  return done;
 }
 
 const programs = new Map<string, boolean>();
