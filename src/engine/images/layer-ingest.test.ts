@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { ImageService, chainIds } from './service.js';
 import type { IncomingLayer, LayerSource } from './layer-ingest.js';
+import { chunksOf } from '../content/store.js';
 import { makeTar, sha256, tempRoot } from '../../../test/helpers/storage.js';
 
 interface Layer { blob: Buffer; digest: string; diffId: string }
@@ -29,7 +30,7 @@ function incoming(l: Layer, opts: { flipAt?: number; failAt?: number } = {}): In
       await new Promise((r) => setImmediate(r));
     }
   }
-  return { stream: Readable.from(chunks()), digest: l.digest, size: l.blob.length, diffId: l.diffId };
+  return { body: chunksOf(Readable.from(chunks())), digest: l.digest, size: l.blob.length, diffId: l.diffId };
 }
 
 /** What is left in the data root: snapshot keys and blob digests. */

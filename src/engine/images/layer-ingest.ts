@@ -1,6 +1,5 @@
-import type { Readable } from 'node:stream';
 import { Conflict, InvalidArgument } from '../../common/errors.js';
-import type { BlobInfo, ContentStore } from '../content/store.js';
+import type { BlobInfo, ChunkSource, ContentStore } from '../content/store.js';
 import { applyLayerBlob, startLayerApply, type LayerApply } from '../layers/apply.js';
 import { detectCompression, type Compression } from '../layers/compression.js';
 import type { Snapshotter } from '../layers/overlay.js';
@@ -8,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 
 /** A layer blob arriving from elsewhere (a registry), with what its manifest and config promise. */
 export interface IncomingLayer {
-  /** The blob's bytes as received (gzip, zstd or plain tar). */
-  stream: Readable;
+  /** The blob's bytes as received (gzip, zstd or plain tar); chunksOf(stream) for a stream. */
+  body: ChunkSource;
   /** Digest and size of the blob as the manifest names it. */
   digest: string;
   size: number;
@@ -37,11 +36,10 @@ export interface IncomingLayer {
  * the member checks (see startLayerApply), so for a hostile archive the
  * caller throws the directory away.
  *
- *   const { size } = await storeAndUnpackLayer(images.content, { stream: body, digest, size, diffId }, sn.dir(key));
+ *   const { size } = await storeAndUnpackLayer(images.content, { body: chunksOf(res), digest, size, diffId }, sn.dir(key));
  *   await sn.commit(chainId, key, size, parentChainId);
  */
 export async function storeAndUnpackLayer(content: ContentStore, layer: IncomingLayer, dir: string): Promise<{ size: number; created: boolean }> {
-  const { stream } = layer;
   const blob = content.ingest({ digest: layer.digest, size: layer.size });
   // Only for a plain tar, which streams into tar while it downloads.
   let unpack: LayerApply | undefined;
@@ -56,22 +54,25 @@ export async function storeAndUnpackLayer(content: ContentStore, layer: Incoming
   };
   let stored: (BlobInfo & { created: boolean }) | undefined;
   try {
-    // The first bytes name the compression; hold them until there are enough.
+    // The first bytes name the compression; hold copies until there are enough.
     let head: Buffer[] = [];
     let headLen = 0;
-    for await (const c of stream) {
-      const chunk = c as Buffer;
+    await layer.body((chunk) => {
       seen += chunk.length;
       layer.onBytes?.(seen);
       const written = blob.write(chunk);
-      written.catch(() => undefined); // awaited below, after the pipe took the chunk
+      let piped: Promise<void> | undefined;
       if (kind === undefined) {
-        head.push(chunk);
+        head.push(Buffer.from(chunk));
         headLen += chunk.length;
-        if (headLen >= 6) { await decide(Buffer.concat(head)); head = []; }
-      } else if (unpack) await unpack.write(chunk);
-      await written;
-    }
+        if (headLen >= 6) { piped = decide(Buffer.concat(head)); head = []; }
+      } else if (unpack) {
+        // The pipe may keep the chunk until it drains: it gets a copy.
+        piped = unpack.write(Buffer.from(chunk));
+      }
+      if (!written && !piped) return undefined;
+      return Promise.all([written, piped]).then(() => undefined);
+    });
     if (kind === undefined) await decide(Buffer.concat(head));
     let diffId: string;
     let size: number;
@@ -100,7 +101,6 @@ export async function storeAndUnpackLayer(content: ContentStore, layer: Incoming
     if (diffId !== layer.diffId) throw new InvalidArgument(`layer content does not match its diff ID: expected ${layer.diffId}, got ${diffId}`);
     return { size, created: stored.created };
   } catch (err) {
-    stream.destroy();
     const u = unpack as LayerApply | undefined;
     u?.abort();
     await Promise.allSettled([blob.abort(), u?.done]);
@@ -136,7 +136,7 @@ export async function unpackLayers(deps: UnpackDeps, diffIds: string[], chain: s
     const src = await source(i);
     if (sn.stat(chain[i])) {
       // Unpacked already (by another image): a streamed blob is still stored for push and save.
-      if (typeof src !== 'string') await content.write(src.stream, { digest: src.digest, size: src.size });
+      if (typeof src !== 'string') await content.writeFrom(src.body, { digest: src.digest, size: src.size });
       await below;
       onUnpack?.(i, 'exists');
       return;
