@@ -88,6 +88,8 @@ export class BodyDecoder {
       const end = nl < 0 ? chunk.length : nl + 1;
       this.line += chunk.toString('latin1', off, end);
       off = end;
+      // Right after a chunk's data only CRLF may follow.
+      if (this.state === 'crlf' && !/^\r?\n?$/.test(this.line)) throw this.malformed();
       if (nl < 0) {
         if (this.line.length > 4096) throw this.malformed();
         continue;

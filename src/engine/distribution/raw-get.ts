@@ -53,6 +53,7 @@ export function rawRequest(url: URL, method: 'GET' | 'HEAD', headers: Record<str
     let sink: ChunkSink | undefined;
     let finish: ((err?: unknown) => void) | undefined;
     let closed = false;
+    let bodyComplete = false;
     let outcome: { err?: unknown } | undefined;
 
     const close = (result: { err?: unknown }) => {
@@ -73,6 +74,9 @@ export function rawRequest(url: URL, method: 'GET' | 'HEAD', headers: Record<str
         if (p) waits.push(p);
       });
       if (complete) {
+        // Nothing more to read: what the socket says from now on (its end) is no failure.
+        bodyComplete = true;
+        socket.destroy();
         const all = waits.length ? Promise.all(waits) : undefined;
         if (all) all.then(() => close({}), (err) => close({ err }));
         else close({});
@@ -133,10 +137,11 @@ export function rawRequest(url: URL, method: 'GET' | 'HEAD', headers: Record<str
       socket.write(`${lines.join('\r\n')}\r\n\r\n`);
     });
     socket.on('end', () => {
+      if (bodyComplete) return;
       if (decoder?.untilClose) close({});
       else close({ err: decoder ? cutShort() : new Error('the registry closed the connection before answering') });
     });
-    socket.on('error', (err) => close({ err }));
+    socket.on('error', (err) => { if (!bodyComplete) close({ err }); });
 
     function pump(s: ChunkSink): Promise<void> {
       if (sink) return Promise.reject(new Error('the body is already being read'));
