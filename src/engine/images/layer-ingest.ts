@@ -1,7 +1,7 @@
 import { Conflict, InvalidArgument } from '../../common/errors.js';
 import type { BlobInfo, ChunkSource, ContentStore } from '../content/store.js';
 import { applyLayerBlob, startLayerApply, type LayerApply } from '../layers/apply.js';
-import { detectCompression, type Compression } from '../layers/compression.js';
+import { detectCompression, GunzipDigest, type Compression } from '../layers/compression.js';
 import type { Snapshotter } from '../layers/overlay.js';
 import { randomBytes } from 'node:crypto';
 
@@ -44,10 +44,16 @@ export async function storeAndUnpackLayer(content: ContentStore, layer: Incoming
   // Only for a plain tar, which streams into tar while it downloads.
   let unpack: LayerApply | undefined;
   let kind: Compression | undefined;
+  // The diff ID of a gzip blob, taken as it arrives (cheaper than on the host).
+  let gunzipped: GunzipDigest | undefined;
   let seen = 0;
   const decide = async (head: Buffer) => {
     kind = detectCompression(head);
     if (kind === 'bzip2') throw new InvalidArgument('invalid archive: bzip2 compressed archives are not supported');
+    if (kind === 'gzip' && gunzipSupported) {
+      gunzipped = new GunzipDigest();
+      gunzipped.update(head);
+    }
     if (kind !== 'none') return;
     unpack = await startLayerApply(dir, 'none');
     await unpack.write(head);
@@ -66,6 +72,8 @@ export async function storeAndUnpackLayer(content: ContentStore, layer: Incoming
         head.push(Buffer.from(chunk));
         headLen += chunk.length;
         if (headLen >= 6) { piped = decide(Buffer.concat(head)); head = []; }
+      } else if (gunzipped) {
+        gunzipped.update(chunk);
       } else if (unpack) {
         // The pipe may keep the chunk until it drains: it gets a copy.
         piped = unpack.write(Buffer.from(chunk));
@@ -89,18 +97,22 @@ export async function storeAndUnpackLayer(content: ContentStore, layer: Incoming
     } else {
       // Unpack as soon as the bytes verified, while commit fsyncs them.
       await blob.verify();
+      const ownDiffId = gunzipped?.digest();
+      // A lying blob is refused before anything is unpacked.
+      if (ownDiffId && ownDiffId !== layer.diffId) throw new InvalidArgument(`layer content does not match its diff ID: expected ${layer.diffId}, got ${ownDiffId}`);
       const fh = await blob.open();
-      const unpacked = applyLayerBlob(fh.fd, dir, kind as Exclude<Compression, 'none' | 'bzip2'>).finally(() => fh.close());
+      const unpacked = applyLayerBlob(fh.fd, dir, kind as Exclude<Compression, 'none' | 'bzip2'>, { diffId: !ownDiffId }).finally(() => fh.close());
       const [b, u] = await Promise.allSettled([blob.commit(), unpacked]);
       if (b.status === 'rejected') throw b.reason;
       stored = b.value;
       if (u.status === 'rejected') throw u.reason;
-      diffId = u.value.tarDigest!;
+      diffId = ownDiffId ?? u.value.tarDigest!;
       size = u.value.size;
     }
     if (diffId !== layer.diffId) throw new InvalidArgument(`layer content does not match its diff ID: expected ${layer.diffId}, got ${diffId}`);
     return { size, created: stored.created };
   } catch (err) {
+    gunzipped?.close();
     const u = unpack as LayerApply | undefined;
     u?.abort();
     await Promise.allSettled([blob.abort(), u?.done]);
@@ -109,6 +121,8 @@ export async function storeAndUnpackLayer(content: ContentStore, layer: Incoming
     throw err;
   }
 }
+
+const gunzipSupported = GunzipDigest.supported();
 
 /** Where a layer to unpack comes from: the digest of a blob already stored, or one arriving now. */
 export type LayerSource = string | IncomingLayer;

@@ -102,14 +102,15 @@ export async function startLayerApply(dir: string, compression: LayerCompression
 /**
  * Unpacks a compressed layer blob, open as the file descriptor `blob`, into
  * the fresh, empty snapshot directory `dir` by host programs (see
- * extractLayerFile), then checks tar's
+ * extractLayerFile; `diffId: false` when the caller takes the diff ID
+ * itself), then checks tar's
  * listing and translates whiteouts as startLayerApply does; the same
  * caveat: for a hostile blob the caller throws `dir` away.
  *
  *   const { size, tarDigest } = await applyLayerBlob(fh.fd, sn.dir(key), 'gzip');
  */
-export async function applyLayerBlob(blob: number, dir: string, compression: Exclude<LayerCompression, 'none'>): Promise<LayerScan & { tarDigest?: string }> {
-  return checkExtracted(dir, await extractLayerFile(blob, dir, compression));
+export async function applyLayerBlob(blob: number, dir: string, compression: Exclude<LayerCompression, 'none'>, opts: { diffId?: boolean } = {}): Promise<LayerScan & { tarDigest?: string }> {
+  return checkExtracted(dir, await extractLayerFile(blob, dir, compression, opts));
 }
 
 /** Checks what tar listed as extracted (throws for a hostile member) and turns OCI whiteouts into overlay's. */
