@@ -1,6 +1,6 @@
 import { Conflict, InvalidArgument } from '../../common/errors.js';
 import type { BlobInfo, ChunkSource, ContentStore } from '../content/store.js';
-import { applyLayerBlob, startLayerApply, type LayerApply } from '../layers/apply.js';
+import { applyLayerBlob } from '../layers/apply.js';
 import { detectCompression, GunzipDigest, type Compression } from '../layers/compression.js';
 import type { Snapshotter } from '../layers/overlay.js';
 import { randomBytes } from 'node:crypto';
@@ -21,19 +21,21 @@ export interface IncomingLayer {
 /**
  * Stores a layer blob and unpacks it into `dir`, the daemon touching each
  * blob byte once: each chunk is hashed and written to the content store
- * (which verifies digest and size before the blob becomes visible). A plain
- * tar is piped to GNU tar as it arrives; a compressed blob is unpacked by
- * host programs from the verified file (applyLayerBlob) while it is synced, which also
- * take its diff ID, so the daemon never handles decompressed bytes. Resolves
- * only when both succeeded and the diff ID matched; on any failure every
- * process has exited and the blob's temp file is gone before it rejects, so
- * the caller can remove `dir`'s snapshot without racing a writer. A blob that
- * verified but does not unpack, or contradicts its diff ID, is deleted again
- * (unless it was already stored), so a lying image leaves nothing behind; a
- * transfer cut short never stored one.
+ * (which verifies digest and size before the blob becomes visible) and, for
+ * gzip, inflated into GunzipDigest for the diff ID. Once the digest checked,
+ * host programs unpack the verified file (applyLayerBlob) while commit syncs
+ * it, so the daemon never writes the tar into a pipe; a diff ID known by then
+ * (plain tar: its digest; gzip: GunzipDigest) that does not match refuses
+ * the layer before anything is unpacked, zstd and xz take theirs on the host.
+ * Resolves only when both succeeded and the diff ID matched; on any failure
+ * every process has exited and the blob's temp file is gone before it
+ * rejects, so the caller can remove `dir`'s snapshot without racing a
+ * writer. A blob that verified but does not unpack, or contradicts its diff
+ * ID, is deleted again (unless it was already stored), so a lying image
+ * leaves nothing behind; a transfer cut short never stored one.
  *
  * `dir` must be a fresh, empty snapshot directory: extraction runs ahead of
- * the member checks (see startLayerApply), so for a hostile archive the
+ * the member checks (see applyLayerBlob), so for a hostile archive the
  * caller throws the directory away.
  *
  *   const { size } = await storeAndUnpackLayer(images.content, { body: chunksOf(res), digest, size, diffId }, sn.dir(key));
@@ -41,81 +43,53 @@ export interface IncomingLayer {
  */
 export async function storeAndUnpackLayer(content: ContentStore, layer: IncomingLayer, dir: string): Promise<{ size: number; created: boolean }> {
   const blob = content.ingest({ digest: layer.digest, size: layer.size });
-  // Only for a plain tar, which streams into tar while it downloads.
-  let unpack: LayerApply | undefined;
   let kind: Compression | undefined;
   // The diff ID of a gzip blob, taken as it arrives (cheaper than on the host).
   let gunzipped: GunzipDigest | undefined;
-  let seen = 0;
-  const decide = async (head: Buffer) => {
-    kind = detectCompression(head);
-    if (kind === 'bzip2') throw new InvalidArgument('invalid archive: bzip2 compressed archives are not supported');
-    if (kind === 'gzip' && gunzipSupported) {
+  const decide = (first: Buffer) => {
+    const k = detectCompression(first);
+    if (k === 'bzip2') throw new InvalidArgument('invalid archive: bzip2 compressed archives are not supported');
+    kind = k;
+    if (k === 'gzip' && gunzipSupported) {
       gunzipped = new GunzipDigest();
-      gunzipped.update(head);
+      gunzipped.update(first);
     }
-    if (kind !== 'none') return;
-    unpack = await startLayerApply(dir, 'none');
-    await unpack.write(head);
   };
+  const mismatch = (got: string) => new InvalidArgument(`layer content does not match its diff ID: expected ${layer.diffId}, got ${got}`);
   let stored: (BlobInfo & { created: boolean }) | undefined;
   try {
     // The first bytes name the compression; hold copies until there are enough.
     let head: Buffer[] = [];
     let headLen = 0;
+    let seen = 0;
     await layer.body((chunk) => {
       seen += chunk.length;
       layer.onBytes?.(seen);
-      const written = blob.write(chunk);
-      let piped: Promise<void> | undefined;
       if (kind === undefined) {
         head.push(Buffer.from(chunk));
         headLen += chunk.length;
-        if (headLen >= 6) { piped = decide(Buffer.concat(head)); head = []; }
-      } else if (gunzipped) {
-        gunzipped.update(chunk);
-      } else if (unpack) {
-        // The pipe may keep the chunk until it drains: it gets a copy.
-        piped = unpack.write(Buffer.from(chunk));
-      }
-      if (!written && !piped) return undefined;
-      return Promise.all([written, piped]).then(() => undefined);
+        if (headLen >= 6) { decide(Buffer.concat(head)); head = []; }
+      } else gunzipped?.update(chunk);
+      return blob.write(chunk);
     });
-    if (kind === undefined) await decide(Buffer.concat(head));
-    let diffId: string;
-    let size: number;
-    if (unpack) {
-      unpack.end();
-      // fsync and rename while tar finishes.
-      const [b, u] = await Promise.allSettled([blob.commit(), unpack.done]);
-      if (b.status === 'rejected') throw b.reason;
-      stored = b.value;
-      if (u.status === 'rejected') throw u.reason;
-      // A plain tar is its own diff ID: the store just proved its digest.
-      diffId = stored.digest;
-      size = u.value.size;
-    } else {
-      // Unpack as soon as the bytes verified, while commit fsyncs them.
-      await blob.verify();
-      const ownDiffId = gunzipped?.digest();
-      // A lying blob is refused before anything is unpacked.
-      if (ownDiffId && ownDiffId !== layer.diffId) throw new InvalidArgument(`layer content does not match its diff ID: expected ${layer.diffId}, got ${ownDiffId}`);
-      const fh = await blob.open();
-      const unpacked = applyLayerBlob(fh.fd, dir, kind as Exclude<Compression, 'none' | 'bzip2'>, { diffId: !ownDiffId }).finally(() => fh.close());
-      const [b, u] = await Promise.allSettled([blob.commit(), unpacked]);
-      if (b.status === 'rejected') throw b.reason;
-      stored = b.value;
-      if (u.status === 'rejected') throw u.reason;
-      diffId = ownDiffId ?? u.value.tarDigest!;
-      size = u.value.size;
-    }
-    if (diffId !== layer.diffId) throw new InvalidArgument(`layer content does not match its diff ID: expected ${layer.diffId}, got ${diffId}`);
-    return { size, created: stored.created };
+    if (kind === undefined) decide(Buffer.concat(head));
+    const { digest } = await blob.verify();
+    // A plain tar is its own diff ID (its digest was just checked); a lying blob is refused before anything is unpacked.
+    const known = kind === 'none' ? digest : gunzipped?.digest();
+    if (known && known !== layer.diffId) throw mismatch(known);
+    // Unpack as soon as the bytes verified, while commit fsyncs them.
+    const fh = await blob.open();
+    const unpacked = applyLayerBlob(fh.fd, dir, kind as unknown as Exclude<Compression, 'bzip2'>, { diffId: !known }).finally(() => fh.close());
+    const [b, u] = await Promise.allSettled([blob.commit(), unpacked]);
+    if (b.status === 'rejected') throw b.reason;
+    stored = b.value;
+    if (u.status === 'rejected') throw u.reason;
+    const diffId = known ?? u.value.tarDigest!;
+    if (diffId !== layer.diffId) throw mismatch(diffId);
+    return { size: u.value.size, created: stored.created };
   } catch (err) {
     gunzipped?.close();
-    const u = unpack as LayerApply | undefined;
-    u?.abort();
-    await Promise.allSettled([blob.abort(), u?.done]);
+    await blob.abort();
     // The bytes matched their digest but are no usable layer (a hostile or broken tar, a wrong diff ID): nothing of them stays.
     if (stored?.created) await content.delete(layer.digest).catch(() => undefined);
     throw err;

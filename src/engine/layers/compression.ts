@@ -3,7 +3,7 @@ import { PassThrough, Readable, Transform } from 'node:stream';
 import { constants as zlibConstants, createGunzip } from 'node:zlib';
 import { Decompress } from 'fzstd';
 import { createHash } from 'node:crypto';
-import { decompressXz, type LayerExtraction } from './host-tools.js';
+import { decompressXz } from './host-tools.js';
 import { BerthError, InvalidArgument } from '../../common/errors.js';
 
 export type Compression = 'none' | 'gzip' | 'xz' | 'zstd' | 'bzip2';
@@ -77,62 +77,6 @@ function zstdTransform(): Transform {
 /** A stored (maybe compressed) tar file as plain tar bytes. */
 export function openPlainTar(file: string): Readable {
   return decompressStream(createReadStream(file));
-}
-
-/**
- * Puts gzip decompression in front of an extraction of plain tar: zlib
- * inflates on libuv's threads in 1 MiB pieces, each hashed (the diff ID) and
- * handed on. For gzip this costs less than a host pipeline, whose four extra
- * processes per layer (about 20 ms of fork and exec each here) dominate a
- * pull of many small layers. The result's `done` carries the tar's digest.
- *
- *   const x = gunzipInto(await startLayerExtraction(dir, 'none'));
- */
-export function gunzipInto(inner: LayerExtraction): LayerExtraction {
-  const gunzip = createGunzip({ chunkSize: 1 << 20 });
-  const hash = createHash('sha256');
-  let failed: Error | undefined;
-  const inflated = new Promise<void>((resolve, reject) => {
-    gunzip.on('data', (chunk: Buffer) => {
-      hash.update(chunk);
-      const p = inner.write(chunk);
-      if (p) {
-        gunzip.pause();
-        p.then(() => gunzip.resume(), (err) => gunzip.destroy(err));
-      }
-    });
-    let ended = false;
-    gunzip.once('end', () => { ended = true; inner.end(); resolve(); });
-    // Destroyed by abort(): no 'end' will come.
-    gunzip.once('close', () => { if (!ended) { inner.abort(); reject(failed ?? new Error('layer extraction aborted')); } });
-    gunzip.once('error', (err) => {
-      failed = err instanceof BerthError ? err : new InvalidArgument(`invalid archive: ${err.message}`);
-      inner.abort();
-      reject(failed);
-    });
-  });
-  inflated.catch(() => undefined);
-  const done = (async () => {
-    const [a, b] = await Promise.allSettled([inflated, inner.done]);
-    if (a.status === 'rejected') throw a.reason;
-    if (b.status === 'rejected') throw b.reason;
-    return { members: b.value.members, tarDigest: `sha256:${hash.digest('hex')}` };
-  })();
-  done.catch(() => undefined);
-  return {
-    write(chunk) {
-      if (failed) return Promise.reject(failed);
-      if (gunzip.write(chunk)) return undefined;
-      return new Promise<void>((resolve, reject) => {
-        const ok = () => { gunzip.off('error', bad); resolve(); };
-        const bad = (err: Error) => { gunzip.off('drain', ok); reject(failed ?? err); };
-        gunzip.once('drain', ok).once('error', bad);
-      });
-    },
-    end() { gunzip.end(); },
-    abort() { gunzip.destroy(); inner.abort(); },
-    done,
-  };
 }
 
 /** What GunzipDigest uses of a zlib object: its native handle and the state array its writes fill. */
