@@ -345,15 +345,18 @@ class UnpackHelper {
 const unpackHelper = new UnpackHelper();
 
 /**
- * Unpacks a compressed layer blob, open as `blob` (a read-only file
- * descriptor on its verified bytes; the caller closes it after), into the
- * empty directory `dir` with host programs only, and takes its diff ID on
- * the way unless `diffId: false` (the caller took it: GunzipDigest); same
- * result and errors as startLayerExtraction's `done`. Node
- * sees none of the blob's bytes: for a pull this was the cheapest split, as
- * writing the inflated tar into tar's pipe from the daemon cost its main
- * thread more than the download itself. The helper shell reads the blob
- * through /proc/<daemon>/fd/<blob>, so it may be renamed meanwhile.
+ * Unpacks a layer blob (plain, gzip, zstd or xz tar), open as `blob` (a
+ * read-only file descriptor on its verified bytes; the caller closes it
+ * after), into the empty directory `dir` with host programs only. Resolves
+ * with the members in the order tar extracted them and, for a compressed
+ * blob, the sha256 of the tar inside (its diff ID) unless `diffId: false`
+ * (the caller took it: GunzipDigest); a plain tar's is its digest. Rejects
+ * with InvalidArgument when the blob does not decompress or tar refused a
+ * member (GNU tar skips `..` members, strips leading `/`, and defers
+ * symlinks pointing outside so nothing is written through them). Node sees
+ * none of the blob's bytes: writing the tar into tar's pipe from the daemon
+ * cost its main thread more than the download itself. The helper shell reads
+ * the blob through /proc/<daemon>/fd/<blob>, so it may be renamed meanwhile.
  *
  *   const fh = await blob.open();
  *   const { members, tarDigest } = await extractLayerFile(fh.fd, sn.dir(key), 'gzip').finally(() => fh.close());
@@ -362,7 +365,8 @@ export async function extractLayerFile(blob: number, dir: string, compression: L
   // A plain tar is its own diff ID: the content store hashed it.
   const hash = opts.diffId !== false && compression !== 'none';
   const dec = compression === 'none' ? 'none' : decompressors[compression]();
-  for (const p of [compression === 'none' ? 'tar' : dec, 'openssl', 'bash', 'tar']) if (!onPath(p)) throw new Error(`${p} is not installed; it is needed to unpack ${compression} layers`);
+  const needs = ['bash', 'tar', ...(compression === 'none' ? [] : [dec]), ...(hash ? ['openssl'] : [])];
+  for (const p of needs) if (!onPath(p)) throw new Error(`${p} is not installed; it is needed to unpack ${compression} layers`);
   const out = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-unpack-'));
   try {
     let status: string | undefined;
