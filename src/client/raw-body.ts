@@ -1,11 +1,8 @@
 import * as net from 'node:net';
+import { BodyDecoder, parseHead, type RawHead } from '../common/http-framing.js';
 import { DaemonError } from './errors.js';
 
-/** A response's status and headers (names lower-cased). */
-export interface RawHead {
-  status: number;
-  headers: Record<string, string>;
-}
+export type { RawHead };
 
 /** Where the daemon listens, as EngineClient keeps it. */
 export type RawTarget = { socketPath: string } | { host: string; port: number };
@@ -102,9 +99,9 @@ function exchange(target: RawTarget, method: string, path: string, headers: Reco
                 if (all.length > 64 << 10) throw new Error('the daemon sent a response head over 64 KiB');
                 return true;
               }
-              head = parseHead(all.subarray(0, end).toString('latin1'));
+              head = parseHead(all.subarray(0, end).toString('latin1'), 'the daemon');
               headBytes = [];
-              decoder = new BodyDecoder(head);
+              decoder = new BodyDecoder(head, 'the daemon', method);
               if (head.status >= 400) errorBody = [];
               else onHead(head);
               chunk = all.subarray(end + 4);
@@ -168,18 +165,6 @@ function isConnectionLoss(err: unknown): boolean {
   return code === 'EPIPE' || code === 'ECONNRESET' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END';
 }
 
-function parseHead(text: string): RawHead {
-  const [statusLine, ...lines] = text.split('\r\n');
-  const m = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
-  if (!m) throw new Error(`not an HTTP answer from the daemon: ${JSON.stringify(statusLine.slice(0, 80))}`);
-  const headers: Record<string, string> = {};
-  for (const l of lines) {
-    const i = l.indexOf(':');
-    if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
-  }
-  return { status: Number(m[1]), headers };
-}
-
 function daemonError(head: RawHead, body: Buffer): DaemonError {
   const text = body.toString('utf8');
   let message = text.trim();
@@ -188,70 +173,4 @@ function daemonError(head: RawHead, body: Buffer): DaemonError {
     if (parsed && typeof parsed.message === 'string') message = parsed.message;
   } catch { /* plain-text error body */ }
   return new DaemonError(head.status, message || String(head.status));
-}
-
-/**
- * HTTP/1.1 body framing: chunked, Content-Length, or until the connection
- * closes. `feed` passes the payload bytes on and says when the body is complete.
- */
-class BodyDecoder {
-  readonly untilClose: boolean;
-  private readonly chunked: boolean;
-  private left: number;
-  /** Chunked state: reading a size line, data, the CRLF after data, or trailers. */
-  private state: 'size' | 'data' | 'crlf' | 'trailer' = 'size';
-  private line = '';
-
-  constructor(head: RawHead) {
-    this.chunked = /\bchunked\b/i.test(head.headers['transfer-encoding'] ?? '');
-    const length = head.headers['content-length'];
-    this.left = length !== undefined ? Number(length) : 0;
-    this.untilClose = !this.chunked && length === undefined && head.status !== 204 && head.status !== 304;
-  }
-
-  feed(chunk: Buffer, out: (b: Buffer) => void): boolean {
-    if (this.untilClose) {
-      if (chunk.length) out(chunk);
-      return false;
-    }
-    if (!this.chunked) {
-      const n = Math.min(this.left, chunk.length);
-      if (n) out(chunk.subarray(0, n));
-      this.left -= n;
-      return this.left === 0;
-    }
-    let off = 0;
-    while (off < chunk.length) {
-      if (this.state === 'data') {
-        const n = Math.min(this.left, chunk.length - off);
-        out(chunk.subarray(off, off + n));
-        off += n;
-        this.left -= n;
-        if (this.left === 0) this.state = 'crlf';
-        continue;
-      }
-      const nl = chunk.indexOf(0x0a, off);
-      const end = nl < 0 ? chunk.length : nl + 1;
-      this.line += chunk.toString('latin1', off, end);
-      off = end;
-      if (nl < 0) {
-        if (this.line.length > 4096) throw new Error('malformed chunked answer from the daemon');
-        continue;
-      }
-      const line = this.line.trim();
-      this.line = '';
-      if (this.state === 'crlf') {
-        if (line !== '') throw new Error('malformed chunked answer from the daemon');
-        this.state = 'size';
-      } else if (this.state === 'size') {
-        const size = parseInt(line.split(';')[0], 16);
-        if (!Number.isSafeInteger(size) || size < 0) throw new Error('malformed chunked answer from the daemon');
-        if (size === 0) this.state = 'trailer';
-        else { this.left = size; this.state = 'data'; }
-      } else if (line === '') {
-        return true; // the empty line after the last chunk (and any trailers)
-      }
-    }
-    return false;
-  }
 }

@@ -63,3 +63,54 @@ test('content store: writers reusing buffers of earlier ones store exactly their
   }
   assert.deepEqual(await cs.readBuffer(sha256(big)), big);
 });
+
+test('content store: ingest copies each chunk before write returns, so a reader may reuse its buffer', async (t) => {
+  const root = await tempRoot();
+  t.after(root.cleanup);
+  const cs = await ContentStore.open(root.dir);
+  const expected: Buffer[] = [];
+  const reused = Buffer.alloc(300_000);
+  const w = cs.ingest();
+  let waited = 0;
+  for (let i = 0; i < 20; i++) {
+    reused.fill(i + 1);
+    expected.push(Buffer.from(reused));
+    const p = w.write(reused);
+    reused.fill(0xee); // what the writer kept of the chunk would now be wrong
+    if (p) { waited++; await p; }
+  }
+  const { digest, size } = await w.commit();
+  const all = Buffer.concat(expected);
+  assert.equal(size, all.length);
+  assert.equal(digest, sha256(all));
+  assert.ok((await cs.readBuffer(digest)).equals(all));
+  assert.ok(waited > 0, 'with 6 MB written the writer asked the caller to wait at least once');
+});
+
+test('content store: verify checks a blob before commit, and open reads it whatever commit does to its name', async (t) => {
+  const root = await tempRoot();
+  t.after(root.cleanup);
+  const cs = await ContentStore.open(root.dir);
+  const bytes = Buffer.alloc(3 << 20, 'v');
+  const w = cs.ingest({ digest: sha256(bytes), size: bytes.length });
+  await assert.rejects(w.open(), /before verify/);
+  await w.write(bytes);
+  assert.deepEqual(await w.verify(), { digest: sha256(bytes), size: bytes.length });
+  assert.equal(await cs.has(sha256(bytes)), false, 'not visible before commit');
+  const fh = await w.open();
+  try {
+    const { created } = await w.commit();
+    assert.equal(created, true);
+    const back = Buffer.alloc(bytes.length);
+    await fh.read(back, 0, back.length, 0);
+    assert.ok(back.equals(bytes));
+  } finally {
+    await fh.close();
+  }
+  const bad = cs.ingest({ digest: sha256(Buffer.from('other')), size: 5 });
+  await bad.write(Buffer.from('wrong'));
+  await assert.rejects(bad.verify(), /digest mismatch/);
+  await assert.rejects(bad.commit(), /digest mismatch/);
+  await bad.abort();
+  assert.deepEqual(await fs.readdir(path.join(root.dir, 'content', 'ingest')), [], 'no temp file left');
+});

@@ -14,12 +14,53 @@ export interface BlobInfo {
 
 /** A blob being written; see ContentStore.ingest. */
 export interface BlobWriter {
-  /** Hashes and writes a chunk; resolves once the file writer can take more. Throws past the expected size. */
-  write(chunk: Buffer): Promise<void>;
-  /** Flushes, fsyncs, checks digest and size, and makes the blob visible. */
+  /**
+   * Hashes and copies a chunk before it returns (the caller may reuse the
+   * chunk's memory then); a promise asks the caller to wait before the next
+   * one, and rejects past the expected size or when writing failed.
+   */
+  write(chunk: Buffer): Promise<void> | undefined;
+  /**
+   * Writes out what is buffered (no fsync) and checks digest and size, so
+   * the bytes can be used before the slower commit; rejects like commit.
+   */
+  verify(): Promise<BlobInfo>;
+  /**
+   * A read-only handle on the verified bytes (after verify), valid whatever
+   * happens to the blob's name later (commit renames it); the caller closes it.
+   */
+  open(): Promise<FileHandle>;
+  /** Flushes, fsyncs, checks digest and size (unless verify did), and makes the blob visible. */
   commit(): Promise<BlobInfo & { created: boolean }>;
   /** Drops what was written (any failure elsewhere). */
   abort(): Promise<void>;
+}
+
+/**
+ * Bytes pushed one chunk at a time to `sink`: a chunk is only valid during
+ * the call (a source may reuse its memory, see distribution/raw-get.ts), and
+ * a promise returned by `sink` holds the next chunk until it settles.
+ * Resolves after the last chunk; rejects when the source fails or `sink`
+ * throws or rejects (the source then stops).
+ *
+ *   await source((chunk) => writer.write(chunk));
+ */
+export type ChunkSource = (sink: ChunkSink) => Promise<void>;
+export type ChunkSink = (chunk: Buffer) => Promise<void> | undefined | void;
+
+/** A stream as a ChunkSource (its chunks are its own; it is destroyed when the sink fails). */
+export function chunksOf(stream: Readable): ChunkSource {
+  return async (sink) => {
+    try {
+      for await (const c of stream) {
+        const p = sink(Buffer.isBuffer(c) ? c : Buffer.from(c));
+        if (p) await p;
+      }
+    } catch (err) {
+      stream.destroy();
+      throw err;
+    }
+  };
 }
 
 const digestPattern = /^sha256:[a-f0-9]{64}$/;
@@ -100,6 +141,18 @@ export class ContentStore {
     }
   }
 
+  /** As write, for bytes pushed by a ChunkSource. */
+  async writeFrom(source: ChunkSource, expected?: Partial<BlobInfo>): Promise<BlobInfo & { created: boolean }> {
+    const w = this.ingest(expected);
+    try {
+      await source((chunk) => w.write(chunk));
+      return await w.commit();
+    } catch (err) {
+      await w.abort();
+      throw err;
+    }
+  }
+
   /**
    * A blob written chunk by chunk, for callers that hand the same bytes to
    * something else as well (a pull unpacking a layer as it arrives). Nothing
@@ -115,18 +168,19 @@ export class ContentStore {
     const hash = createHash('sha256');
     const file = new FileWriter(tmp);
     let size = 0;
-    return {
-      write: async (chunk) => {
+    let checked: Promise<BlobInfo> | undefined;
+    const writer: BlobWriter = {
+      write: (chunk) => {
         size += chunk.length;
         if (expected?.size !== undefined && size > expected.size) {
-          throw new InvalidArgument(`blob larger than the expected ${expected.size} bytes`);
+          return Promise.reject(new InvalidArgument(`blob larger than the expected ${expected.size} bytes`));
         }
         hash.update(chunk);
-        await file.write(chunk);
+        return file.write(chunk);
       },
-      commit: async () => {
-        try {
-          await file.close();
+      verify: () => {
+        checked ??= (async () => {
+          await file.drain();
           const digest = 'sha256:' + hash.digest('hex');
           if (expected?.digest && expected.digest !== digest) {
             throw new InvalidArgument(`digest mismatch: expected ${expected.digest}, got ${digest}`);
@@ -134,6 +188,20 @@ export class ContentStore {
           if (expected?.size !== undefined && expected.size !== size) {
             throw new InvalidArgument(`size mismatch for ${digest}: expected ${expected.size}, got ${size}`);
           }
+          return { digest, size };
+        })();
+        return checked;
+      },
+      open: async () => {
+        if (!checked) throw new Error('BlobWriter.open before verify');
+        await checked;
+        return fs.open(tmp, 'r');
+      },
+      commit: async () => {
+        try {
+          checked ??= writer.verify();
+          const { digest } = await checked;
+          await file.close();
           const created = !(await this.has(digest));
           await fs.rename(tmp, this.path(digest));
           await syncDir(this.blobDir);
@@ -147,6 +215,7 @@ export class ContentStore {
         await fs.rm(tmp, { force: true });
       },
     };
+    return writer;
   }
 
   /**
@@ -208,47 +277,90 @@ const spareBuffers: Buffer[] = [];
 const maxSpareBuffers = 6;
 
 /**
- * Writes a file through two reused 1 MiB buffers, one filling while the other
- * is written off the main thread. Incoming chunks are copied and can die
- * young: queueing them instead kept 200 MiB of network buffers alive long
- * enough to reach the old generation, and with the daemon's small young
- * generation that cost a full GC every few MiB.
+ * Writes a file through reused 1 MiB buffers, one filling while the others
+ * are written off the main thread. Incoming chunks are copied before write
+ * returns, so a caller may hand a view into a buffer it reuses (a socket's
+ * read buffer) and its chunks can die young: queueing them instead kept
+ * 200 MiB of network buffers alive long enough to reach the old generation,
+ * and with the daemon's small young generation that cost a full GC every few
+ * MiB. Copying never waits: a filled buffer goes out and the next free one
+ * (or a spare) takes over; write's promise is backpressure only, asking the
+ * caller to wait while two buffers are in flight.
  */
 class FileWriter {
   private fh: Promise<FileHandle>;
-  // Allocated on first use (most blobs written are small configs and manifests).
-  private bufs: Buffer[] = [];
-  private pending: (Promise<void> | undefined)[] = [undefined, undefined];
-  private cur = 0;
+  // Taken on first use (most blobs written are small configs and manifests).
+  private cur: Buffer | undefined;
+  private free: Buffer[] = [];
+  private pending: Promise<void>[] = [];
+  private owned: Buffer[] = [];
   private fill = 0;
   private position = 0;
+  private failed: unknown;
 
   constructor(file: string) {
     this.fh = fs.open(file, 'wx', 0o644);
     this.fh.catch(() => undefined);
   }
 
-  async write(chunk: Buffer): Promise<void> {
-    if (this.bufs.length === 0) this.bufs = [spareBuffers.pop() ?? Buffer.allocUnsafe(bufferSize), spareBuffers.pop() ?? Buffer.allocUnsafe(bufferSize)];
+  /** Copies `chunk`; resolves when the writer can take more, undefined when it can now. */
+  write(chunk: Buffer): Promise<void> | undefined {
+    if (this.failed) return Promise.reject(this.failed);
     let off = 0;
     while (off < chunk.length) {
-      const n = chunk.copy(this.bufs[this.cur], this.fill, off);
+      this.cur ??= this.take();
+      const n = chunk.copy(this.cur, this.fill, off);
       this.fill += n;
       off += n;
-      if (this.fill === bufferSize) await this.flush();
+      if (this.fill === bufferSize) this.flush();
     }
+    return this.pending.length >= 2 ? this.pending[0].then(() => undefined) : undefined;
   }
 
-  /** Writes the filled buffer and waits until the other one is free again. */
-  private async flush(): Promise<void> {
-    const i = this.cur;
-    const p = this.writeAt(this.bufs[i], this.fill, this.position);
-    p.catch(() => undefined);
-    this.pending[i] = p;
+  private take(): Buffer {
+    const b = this.free.pop() ?? spareBuffers.pop() ?? Buffer.allocUnsafe(bufferSize);
+    if (!this.owned.includes(b)) this.owned.push(b);
+    return b;
+  }
+
+  /** Sends the current buffer to the file; it is free again once written. */
+  private flush(): void {
+    const buf = this.cur!;
+    const p = this.writeAt(buf, this.fill, this.position);
+    this.pending.push(p);
+    const settle = (err?: unknown) => {
+      this.pending.splice(this.pending.indexOf(p), 1);
+      this.free.push(buf);
+      if (err !== undefined) this.failed ??= err;
+    };
+    p.then(() => settle(), (err) => settle(err ?? new Error('write failed')));
     this.position += this.fill;
-    this.cur = i ^ 1;
+    this.cur = undefined;
     this.fill = 0;
-    await this.pending[this.cur];
+  }
+
+  /** Writes what is buffered and waits for every write (no fsync). */
+  async drain(): Promise<void> {
+    if (this.fill > 0) this.flush();
+    await Promise.all(this.pending);
+    if (this.failed) throw this.failed;
+  }
+
+  /** Writes what is left and closes the file, fsynced unless `keep` is false (it will be deleted). */
+  async close(keep = true): Promise<void> {
+    const fh = await this.fh;
+    try {
+      if (keep) await this.drain();
+      if (keep) await fh.sync();
+    } finally {
+      await fh.close();
+      // Only once no write reads them any more; they only ever go out with explicit lengths.
+      await Promise.allSettled(this.pending);
+      for (const b of this.owned) if (spareBuffers.length < maxSpareBuffers) spareBuffers.push(b);
+      this.owned = [];
+      this.free = [];
+      this.cur = undefined;
+    }
   }
 
   private async writeAt(buf: Buffer, length: number, position: number): Promise<void> {
@@ -256,22 +368,6 @@ class FileWriter {
     for (let done = 0; done < length;) {
       const { bytesWritten } = await fh.write(buf, done, length - done, position + done);
       done += bytesWritten;
-    }
-  }
-
-  /** Writes what is left and closes the file, fsynced unless `keep` is false (it will be deleted). */
-  async close(keep = true): Promise<void> {
-    const fh = await this.fh;
-    try {
-      if (keep && this.fill > 0) await this.flush();
-      await Promise.all(this.pending);
-      if (keep) await fh.sync();
-    } finally {
-      await fh.close();
-      // Only once no write reads them any more; they only ever go out with explicit lengths.
-      await Promise.allSettled(this.pending);
-      for (const b of this.bufs) if (spareBuffers.length < maxSpareBuffers) spareBuffers.push(b);
-      this.bufs = [];
     }
   }
 }

@@ -26,6 +26,8 @@ import { defaultPlatform, parsePlatform, selectPlatform } from './platform.js';
 import { familiarName, parseReference, type Reference } from '../images/reference.js';
 import { isRetryable, NoCredentials, readAll, RegistryResponseError, responseError, Transport, type RetryPolicy } from './transport.js';
 import { Semaphore, verifier } from './verify.js';
+import { rawText } from './raw-get.js';
+import { chunksOf, type ChunkSource } from '../content/store.js';
 
 /** A repository on a registry: `{ domain: 'docker.io', path: 'library/php' }`. */
 export interface Repository {
@@ -233,6 +235,63 @@ export class RegistryClient {
       release();
       throw err;
     }
+  }
+
+  /**
+   * The blob's bytes, unverified, pushed to a sink as they arrive (see
+   * ChunkSource), for a caller that checks digest and size itself (the
+   * content store does). From a plain-http registry they are read off the
+   * socket into one reused buffer (raw-get.ts); over TLS, or when a redirect
+   * leads to https, through fetchBlob. Holds a download slot while it runs; a
+   * connection cut mid-blob resumes with a Range request from the last byte
+   * received, as fetchBlob does.
+   *
+   *   await client.blobChunks(repo, layer)((chunk) => writer.write(chunk));
+   */
+  blobChunks(repo: Repository, desc: Pick<Descriptor, 'digest' | 'size'>): ChunkSource {
+    return async (sink) => {
+      parseDigest(desc.digest);
+      const t = await this.transport(repo.domain);
+      const viaStream = async () => chunksOf(await this.fetchBlob(repo, desc, { verify: false }))(sink);
+      if (!(await t.baseUrlOf()).startsWith('http:')) return viaStream();
+      const release = await this.downloads.acquire();
+      let offset = 0;
+      try {
+        const req = { path: blobPath(repo, desc.digest), scopes: [pullScope(repo)] };
+        let skip = 0;
+        // A failure of the sink (a full disk, a wrong size) is no reason to download again.
+        let sinkFailed = false;
+        const take = (chunk: Buffer) => {
+          if (skip >= chunk.length) { skip -= chunk.length; return undefined; }
+          const c = skip ? chunk.subarray(skip) : chunk;
+          skip = 0;
+          offset += c.length;
+          let p;
+          try { p = sink(c); } catch (err) { sinkFailed = true; throw err; }
+          return p ? p.catch((err) => { sinkFailed = true; throw err; }) : undefined;
+        };
+        for (let left = this.opts.retry?.attempts ?? 5; ; left--) {
+          const res = await t.getRaw(offset ? { ...req, headers: { Range: `bytes=${offset}-` } } : req);
+          if (!res) {
+            if (offset > 0) throw new BerthError(`registry ${repo.domain} moved blob ${desc.digest} to https in the middle of its download`);
+            break;
+          }
+          if (offset === 0 ? res.status !== 200 : res.status !== 200 && (res.status !== 206 || !new RegExp(`^bytes ${offset}-`).test(res.headers['content-range'] ?? ''))) {
+            throw responseError({ statusCode: res.status }, await rawText(res));
+          }
+          if (res.status === 200) skip = offset; // the server ignored Range: drop what we have
+          try {
+            await res.pump(take);
+            return;
+          } catch (err) {
+            if (sinkFailed || left <= 1 || !isRetryable(err)) throw err;
+          }
+        }
+      } finally {
+        release();
+      }
+      return viaStream();
+    };
   }
 
   /**

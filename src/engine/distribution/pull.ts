@@ -127,8 +127,7 @@ async function layerSource(images: ImageService, client: RegistryClient, repo: {
     return layer.digest;
   }
   // The content store checks digest and size before the blob becomes visible.
-  const stream = await client.fetchBlob(repo, layer, { verify: false });
-  return { stream, digest: layer.digest, size: layer.size, diffId, onBytes: (n) => bar.bytes('Downloading', n, layer.size) };
+  return { body: client.blobChunks(repo, layer), digest: layer.digest, size: layer.size, diffId, onBytes: (n) => bar.bytes('Downloading', n, layer.size) };
 }
 
 async function readConfig(images: ImageService, digest: string): Promise<ImageConfig> {

@@ -16,6 +16,7 @@ import { Authenticator, type TokenResponse } from './auth.js';
 import type { Credentials } from './credentials.js';
 import type { RegistryHost } from './hosts.js';
 import { trustedCAs } from './trust.js';
+import { rawRequest, type RawResponse } from './raw-get.js';
 
 export interface SendOptions {
   method: string;
@@ -96,14 +97,57 @@ export class Transport {
    */
   async send(o: SendOptions): Promise<http.IncomingMessage> {
     const base = await this.baseUrl();
+    return this.exchange(o, base, async (url, headers) => {
+      const res = await this.request(url, o.method, headers, o.body?.());
+      return { status: res.statusCode ?? 0, headers: res.headers, discard: () => res.resume(), res };
+    }).then((r) => r.res);
+  }
+
+  /**
+   * As send for a GET, over a plain socket whose body is read into a reused
+   * buffer (see raw-get.ts): auth, retries and same-scheme redirects as send.
+   * Undefined when this registry speaks https, or redirects there: the
+   * caller then uses send.
+   */
+  async getRaw(o: Omit<SendOptions, 'method' | 'body'>): Promise<RawResponse | undefined> {
+    const base = await this.baseUrl();
+    if (!base.startsWith('http:')) return undefined;
+    const r = await this.exchange({ ...o, method: 'GET' }, base, async (url, headers) => {
+      const res = await this.rawFollow(url, headers);
+      if (!res) return { status: 0, headers: {}, discard: () => undefined, res };
+      return { status: res.status, headers: res.headers, discard: () => res.close(), res };
+    });
+    return r.res;
+  }
+
+  /** rawRequest, following plain-http redirects; undefined for one to https. */
+  private async rawFollow(url: URL, headers: Record<string, string>, redirects = 0): Promise<RawResponse | undefined> {
+    if (url.protocol !== 'http:') return undefined;
+    const res = await rawRequest(url, 'GET', headers).catch((err) => { throw dialError('GET', url, err); });
+    const loc = res.headers.location;
+    if (loc && [301, 302, 303, 307, 308].includes(res.status) && redirects < 5) {
+      res.close();
+      const next = new URL(loc, url);
+      const h = { ...headers };
+      if (next.host !== url.host) delete h.Authorization;
+      return this.rawFollow(next, h, redirects + 1);
+    }
+    return res;
+  }
+
+  /**
+   * The request loop of send and getRaw: adds auth, answers a 401 challenge
+   * once, retries connection errors, 5xx and 429 with back-off.
+   */
+  private async exchange<R>(o: SendOptions, base: string, attemptOnce: (url: URL, headers: Record<string, string>) => Promise<{ status: number; headers: http.IncomingHttpHeaders | Record<string, string>; discard(): void; res: R }>): Promise<{ res: R }> {
     let authRetried = false;
     for (let attempt = 1; ; attempt++) {
       const headers: Record<string, string> = { 'User-Agent': 'berth', ...o.headers };
       const authz = await this.auth.header(o.scopes);
       if (authz) headers.Authorization = authz;
-      let res: http.IncomingMessage;
+      let res: Awaited<ReturnType<typeof attemptOnce>>;
       try {
-        res = await this.request(new URL(o.path, base), o.method, headers, o.body?.());
+        res = await attemptOnce(new URL(o.path, base), headers);
       } catch (err: any) {
         if (attempt < this.retry.attempts && isRetryable(err)) {
           await sleep(this.backoff(attempt));
@@ -111,8 +155,8 @@ export class Transport {
         }
         throw err;
       }
-      if (res.statusCode === 401 && !authRetried) {
-        res.resume();
+      if (res.status === 401 && !authRetried) {
+        res.discard();
         authRetried = true;
         if (authz) this.auth.invalidate(o.scopes);
         if (this.auth.learn(res.headers['www-authenticate'] as string | undefined)) {
@@ -124,16 +168,16 @@ export class Transport {
         if (/^basic\b/i.test(challenge) && !authz) throw new NoCredentials(`${goOp(o.method)} "${new URL(o.path, base).href}": no basic auth credentials`);
         throw new RegistryResponseError('unauthorized: authentication required', 500, 'UNAUTHORIZED');
       }
-      const s = res.statusCode ?? 0;
+      const s = res.status;
       if ((s >= 500 && s !== 501) || s === 429) {
         if (attempt < this.retry.attempts) {
-          res.resume();
+          res.discard();
           const after = Number(res.headers['retry-after']);
           await sleep(after > 0 && after < 30 ? after * 1000 : this.backoff(attempt));
           continue;
         }
       }
-      return res;
+      return { res: res.res };
     }
   }
 
@@ -219,7 +263,7 @@ export class Transport {
 }
 
 /** Turns an error answer into a typed error with Docker's wording (`manifest unknown: manifest unknown`). */
-export function responseError(res: http.IncomingMessage, body: Buffer): BerthError {
+export function responseError(res: { statusCode?: number; statusMessage?: string }, body: Buffer): BerthError {
   const s = res.statusCode ?? 0;
   let code: string | undefined;
   let message = `unexpected status ${s} ${res.statusMessage ?? ''}`.trim();

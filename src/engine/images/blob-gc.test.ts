@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { ImageService } from './service.js';
+import { chunksOf } from '../content/store.js';
 import { importRootfs } from './import.js';
 import { makeTar, sha256, tempRoot } from '../../../test/helpers/storage.js';
 
@@ -31,7 +32,7 @@ test('blobs a failed pull left: kept for a retry, held while a pull runs, remove
     if (cut) throw new Error('connection reset by peer');
     yield gz[i].subarray(gz[i].length >> 1);
   })());
-  await assert.rejects(svc.prepareLayers(plain.map(sha256), async (i) => ({ stream: stream(i, i === 1), digest: sha256(gz[i]), size: gz[i].length, diffId: sha256(plain[i]) })), /connection reset/);
+  await assert.rejects(svc.prepareLayers(plain.map(sha256), async (i) => ({ body: chunksOf(stream(i, i === 1)), digest: sha256(gz[i]), size: gz[i].length, diffId: sha256(plain[i]) })), /connection reset/);
   const orphan = sha256(gz[0]);
   assert.deepEqual(await blobs(svc), [...kept, orphan].sort());
 

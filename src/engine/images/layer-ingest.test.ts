@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { ImageService, chainIds } from './service.js';
 import type { IncomingLayer, LayerSource } from './layer-ingest.js';
+import { chunksOf } from '../content/store.js';
 import { makeTar, sha256, tempRoot } from '../../../test/helpers/storage.js';
 
 interface Layer { blob: Buffer; digest: string; diffId: string }
@@ -29,7 +30,7 @@ function incoming(l: Layer, opts: { flipAt?: number; failAt?: number } = {}): In
       await new Promise((r) => setImmediate(r));
     }
   }
-  return { stream: Readable.from(chunks()), digest: l.digest, size: l.blob.length, diffId: l.diffId };
+  return { body: chunksOf(Readable.from(chunks())), digest: l.digest, size: l.blob.length, diffId: l.diffId };
 }
 
 /** What is left in the data root: snapshot keys and blob digests. */
@@ -98,6 +99,13 @@ test('one-pass pull: a blob that matches its digest but not its diff ID is refus
   const other = await layer({ 'b.txt': 'b' }, false);
   await assert.rejects(svc.prepareLayers([other.diffId], async () => ({ ...incoming(l), diffId: other.diffId })), /does not match its diff ID/);
   assert.deepEqual(await leftovers(svc), { snapshots: [], blobs: [] });
+  // A plain tar is its own diff ID; a zstd one's is taken on the host, after unpacking.
+  await assert.rejects(svc.prepareLayers([l.diffId], async () => ({ ...incoming(other), diffId: l.diffId })), /does not match its diff ID/);
+  assert.deepEqual(await leftovers(svc), { snapshots: [], blobs: [] });
+  const plain = await makeTar([{ name: 'z.txt', body: 'zstd' }]);
+  const z = spawnSync('zstd', ['-q', '-c'], { input: plain }).stdout;
+  await assert.rejects(svc.prepareLayers([l.diffId], async () => incoming({ blob: z, digest: sha256(z), diffId: l.diffId })), /does not match its diff ID/);
+  assert.deepEqual(await leftovers(svc), { snapshots: [], blobs: [] });
 });
 
 test('one-pass pull: after an interruption the verified blobs stay and a retry resumes from them', async (t) => {
@@ -123,7 +131,7 @@ test('one-pass pull: after an interruption the verified blobs stay and a retry r
   assert.equal(svc.snapshots.stat(chain[1])?.parent, chain[0]);
 });
 
-test('one-pass pull: a hostile layer is refused mid-stream and writes nothing outside its snapshot', async (t) => {
+test('one-pass pull: a hostile layer is refused and writes nothing outside its snapshot', async (t) => {
   const root = await tempRoot();
   t.after(root.cleanup);
   const svc = await ImageService.open(root.dir);

@@ -1,15 +1,14 @@
-import type { Readable } from 'node:stream';
 import { Conflict, InvalidArgument } from '../../common/errors.js';
-import type { BlobInfo, ContentStore } from '../content/store.js';
-import { startLayerApply, type LayerApply } from '../layers/apply.js';
-import { detectCompression, type Compression } from '../layers/compression.js';
+import type { BlobInfo, ChunkSource, ContentStore } from '../content/store.js';
+import { applyLayerBlob } from '../layers/apply.js';
+import { detectCompression, GunzipDigest, type Compression } from '../layers/compression.js';
 import type { Snapshotter } from '../layers/overlay.js';
 import { randomBytes } from 'node:crypto';
 
 /** A layer blob arriving from elsewhere (a registry), with what its manifest and config promise. */
 export interface IncomingLayer {
-  /** The blob's bytes as received (gzip, zstd or plain tar). */
-  stream: Readable;
+  /** The blob's bytes as received (gzip, zstd or plain tar); chunksOf(stream) for a stream. */
+  body: ChunkSource;
   /** Digest and size of the blob as the manifest names it. */
   digest: string;
   size: number;
@@ -20,77 +19,84 @@ export interface IncomingLayer {
 }
 
 /**
- * Stores a layer blob and unpacks it into `dir` from one pass over the bytes:
- * each chunk is hashed and written to the content store (which verifies
- * digest and size before the blob becomes visible) and piped to host
- * programs that decompress, hash the tar (the diff ID) and extract it, so
- * the daemon never handles the decompressed bytes. Resolves only when both
- * sides succeeded and the diff ID matched; on any failure every process has
- * exited and the blob's temp file is gone before it rejects, so the caller can
- * remove `dir`'s snapshot without racing a writer. A blob that verified but
- * does not unpack, or contradicts its diff ID, is deleted again (unless it was
- * already stored), so a lying image leaves nothing behind; a transfer cut
- * short never stored one.
+ * Stores a layer blob and unpacks it into `dir`, the daemon touching each
+ * blob byte once: each chunk is hashed and written to the content store
+ * (which verifies digest and size before the blob becomes visible) and, for
+ * gzip, inflated into GunzipDigest for the diff ID. Once the digest checked,
+ * host programs unpack the verified file (applyLayerBlob) while commit syncs
+ * it, so the daemon never writes the tar into a pipe; a diff ID known by then
+ * (plain tar: its digest; gzip: GunzipDigest) that does not match refuses
+ * the layer before anything is unpacked, zstd and xz take theirs on the host.
+ * Resolves only when both succeeded and the diff ID matched; on any failure
+ * every process has exited and the blob's temp file is gone before it
+ * rejects, so the caller can remove `dir`'s snapshot without racing a
+ * writer. A blob that verified but does not unpack, or contradicts its diff
+ * ID, is deleted again (unless it was already stored), so a lying image
+ * leaves nothing behind; a transfer cut short never stored one.
  *
  * `dir` must be a fresh, empty snapshot directory: extraction runs ahead of
- * the member checks (see startLayerApply), so for a hostile archive the
+ * the member checks (see applyLayerBlob), so for a hostile archive the
  * caller throws the directory away.
  *
- *   const { size } = await storeAndUnpackLayer(images.content, { stream: body, digest, size, diffId }, sn.dir(key));
+ *   const { size } = await storeAndUnpackLayer(images.content, { body: chunksOf(res), digest, size, diffId }, sn.dir(key));
  *   await sn.commit(chainId, key, size, parentChainId);
  */
 export async function storeAndUnpackLayer(content: ContentStore, layer: IncomingLayer, dir: string): Promise<{ size: number; created: boolean }> {
-  const { stream } = layer;
   const blob = content.ingest({ digest: layer.digest, size: layer.size });
-  let unpack: LayerApply | undefined;
-  let kind: Compression = 'none';
-  let seen = 0;
-  const start = async (head: Buffer) => {
-    kind = detectCompression(head);
-    if (kind === 'bzip2') throw new InvalidArgument('invalid archive: bzip2 compressed archives are not supported');
-    unpack = await startLayerApply(dir, kind);
-    return unpack;
+  let kind: Compression | undefined;
+  // The diff ID of a gzip blob, taken as it arrives (cheaper than on the host).
+  let gunzipped: GunzipDigest | undefined;
+  const decide = (first: Buffer) => {
+    const k = detectCompression(first);
+    if (k === 'bzip2') throw new InvalidArgument('invalid archive: bzip2 compressed archives are not supported');
+    kind = k;
+    if (k === 'gzip' && gunzipSupported) {
+      gunzipped = new GunzipDigest();
+      gunzipped.update(first);
+    }
   };
+  const mismatch = (got: string) => new InvalidArgument(`layer content does not match its diff ID: expected ${layer.diffId}, got ${got}`);
   let stored: (BlobInfo & { created: boolean }) | undefined;
   try {
-    // The first bytes name the compression; hold them until there are enough.
+    // The first bytes name the compression; hold copies until there are enough.
     let head: Buffer[] = [];
     let headLen = 0;
-    for await (const c of stream) {
-      const chunk = c as Buffer;
+    let seen = 0;
+    await layer.body((chunk) => {
       seen += chunk.length;
       layer.onBytes?.(seen);
-      const written = blob.write(chunk);
-      written.catch(() => undefined); // awaited below, after the pipe took the chunk
-      if (unpack) await unpack.write(chunk);
-      else {
-        head.push(chunk);
+      if (kind === undefined) {
+        head.push(Buffer.from(chunk));
         headLen += chunk.length;
-        if (headLen >= 6) { await (await start(Buffer.concat(head))).write(Buffer.concat(head)); head = []; }
-      }
-      await written;
-    }
-    if (!unpack) await (await start(Buffer.concat(head))).write(Buffer.concat(head));
-    unpack!.end();
-    // fsync and rename while tar finishes.
-    const [b, u] = await Promise.allSettled([blob.commit(), unpack!.done]);
+        if (headLen >= 6) { decide(Buffer.concat(head)); head = []; }
+      } else gunzipped?.update(chunk);
+      return blob.write(chunk);
+    });
+    if (kind === undefined) decide(Buffer.concat(head));
+    const { digest } = await blob.verify();
+    // A plain tar is its own diff ID (its digest was just checked); a lying blob is refused before anything is unpacked.
+    const known = kind === 'none' ? digest : gunzipped?.digest();
+    if (known && known !== layer.diffId) throw mismatch(known);
+    // Unpack as soon as the bytes verified, while commit fsyncs them.
+    const fh = await blob.open();
+    const unpacked = applyLayerBlob(fh.fd, dir, kind as unknown as Exclude<Compression, 'bzip2'>, { diffId: !known }).finally(() => fh.close());
+    const [b, u] = await Promise.allSettled([blob.commit(), unpacked]);
     if (b.status === 'rejected') throw b.reason;
     stored = b.value;
     if (u.status === 'rejected') throw u.reason;
-    // A plain tar is its own diff ID: the store just proved its digest.
-    const diffId = kind === 'none' ? stored.digest : u.value.tarDigest;
-    if (diffId !== layer.diffId) throw new InvalidArgument(`layer content does not match its diff ID: expected ${layer.diffId}, got ${diffId}`);
+    const diffId = known ?? u.value.tarDigest!;
+    if (diffId !== layer.diffId) throw mismatch(diffId);
     return { size: u.value.size, created: stored.created };
   } catch (err) {
-    stream.destroy();
-    const u = unpack as LayerApply | undefined;
-    u?.abort();
-    await Promise.allSettled([blob.abort(), u?.done]);
+    gunzipped?.close();
+    await blob.abort();
     // The bytes matched their digest but are no usable layer (a hostile or broken tar, a wrong diff ID): nothing of them stays.
     if (stored?.created) await content.delete(layer.digest).catch(() => undefined);
     throw err;
   }
 }
+
+const gunzipSupported = GunzipDigest.supported();
 
 /** Where a layer to unpack comes from: the digest of a blob already stored, or one arriving now. */
 export type LayerSource = string | IncomingLayer;
@@ -118,7 +124,7 @@ export async function unpackLayers(deps: UnpackDeps, diffIds: string[], chain: s
     const src = await source(i);
     if (sn.stat(chain[i])) {
       // Unpacked already (by another image): a streamed blob is still stored for push and save.
-      if (typeof src !== 'string') await content.write(src.stream, { digest: src.digest, size: src.size });
+      if (typeof src !== 'string') await content.writeFrom(src.body, { digest: src.digest, size: src.size });
       await below;
       onUnpack?.(i, 'exists');
       return;

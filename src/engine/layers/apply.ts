@@ -4,8 +4,9 @@ import { PassThrough, Transform, finished, type Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { InvalidArgument } from '../../common/errors.js';
 import * as tar from 'tar-stream';
-import { gunzipInto, openPlainTar } from './compression.js';
-import { extractTarFile, extractTarStream, startLayerExtraction, type LayerCompression, type LayerExtraction } from './host-tools.js';
+import { openPlainTar } from './compression.js';
+import { extractLayerFile, extractTarFile, extractTarStream, type LayerCompression } from './host-tools.js';
+import type { ListedMember } from './tar-listing.js';
 import { LayerScanner, scanLayerTar, type DirHeader, type LayerScan } from './tar-check.js';
 
 /** The xattr overlayfs reads to hide a directory's lower contents. */
@@ -72,36 +73,29 @@ export async function applyLayerStream(input: Readable, dir: string, scanned?: (
   return scan;
 }
 
-/** A layer blob being unpacked as it arrives; see startLayerApply. */
-export interface LayerApply extends Omit<LayerExtraction, 'done'> {
-  /** The layer's whiteouts (translated by then) and size; for a compressed blob also the digest of its tar (its diff ID). */
-  done: Promise<LayerScan & { tarDigest?: string }>;
+/**
+ * Unpacks a layer blob (plain or compressed tar), open as the file
+ * descriptor `blob` on its verified bytes, into the fresh, empty snapshot
+ * directory `dir` by host programs (see extractLayerFile; `diffId: false`
+ * when the caller takes the diff ID itself), then checks GNU tar's listing
+ * of what it wrote member by member as scanLayerTar checks headers, and
+ * translates whiteouts. Extraction runs ahead of the checks, so a hostile
+ * blob is refused after tar (which writes nothing outside `dir`: it skips
+ * `..` members, strips leading `/`, and defers symlinks pointing outside)
+ * wrote into `dir`: the caller throws `dir` away.
+ *
+ *   const { size, tarDigest } = await applyLayerBlob(fh.fd, sn.dir(key), 'gzip');
+ */
+export async function applyLayerBlob(blob: number, dir: string, compression: LayerCompression, opts: { diffId?: boolean } = {}): Promise<LayerScan & { tarDigest?: string }> {
+  return checkExtracted(dir, await extractLayerFile(blob, dir, compression, opts));
 }
 
-/**
- * Unpacks a layer blob into the fresh, empty snapshot directory `dir` while
- * its bytes arrive, without the daemon touching the decompressed tar: host
- * programs decompress, hash (the diff ID) and extract it, and GNU tar's
- * listing of what it wrote is checked member by member as scanLayerTar
- * checks headers. Extraction runs ahead of the checks, so a hostile blob is
- * refused after tar (which writes nothing outside `dir`, see
- * startLayerExtraction) wrote into `dir`: the caller throws `dir` away.
- *
- *   const a = await startLayerApply(sn.dir(key), detectCompression(head));
- *   for await (const c of body) await a.write(c);
- *   a.end();
- *   const { size, tarDigest } = await a.done;
- */
-export async function startLayerApply(dir: string, compression: LayerCompression): Promise<LayerApply> {
-  // gzip inflates in Node (see gunzipInto); zstd and xz in a host pipeline (fzstd is pure JS, Node has no xz).
-  const x = compression === 'gzip' ? gunzipInto(await startLayerExtraction(dir, 'none')) : await startLayerExtraction(dir, compression);
-  const done = x.done.then(async ({ members, tarDigest }) => {
-    const scanner = new LayerScanner();
-    for (const m of members) scanner.add(m);
-    if (scanner.scan.markers.length > 0) await translateWhiteouts(dir, scanner.scan);
-    return { ...scanner.scan, tarDigest };
-  });
-  return { write: x.write, end: x.end, abort: x.abort, done };
+/** Checks what tar listed as extracted (throws for a hostile member) and turns OCI whiteouts into overlay's. */
+async function checkExtracted(dir: string, { members, tarDigest }: { members: ListedMember[]; tarDigest?: string }): Promise<LayerScan & { tarDigest?: string }> {
+  const scanner = new LayerScanner();
+  for (const m of members) scanner.add(m);
+  if (scanner.scan.markers.length > 0) await translateWhiteouts(dir, scanner.scan);
+  return { ...scanner.scan, tarDigest };
 }
 
 /**
