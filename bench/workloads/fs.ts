@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fs, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { BenchContext, WorkloadGroup } from '../context.js';
@@ -53,10 +54,26 @@ async function commit(ctx: BenchContext): Promise<Row[]> {
   return [{ workload: 'commit of 10 × 10 MiB written', berth, floor, dockerCli: ctx.dockerCli ? viaDocker : undefined, peer: peer ? peerT : undefined, note: 'floor: tar of the upper dir | sha256sum' }];
 }
 
+/**
+ * Runs each engine's variant once per round, round after round, so that none
+ * of them always goes first (after the source file was written, or the
+ * container's copy replaced), and returns each one's samples.
+ */
+function interleaved(rounds: number, runs: Record<string, (() => Sample) | undefined>): Record<string, Sample[] | undefined> {
+  const out: Record<string, Sample[] | undefined> = {};
+  for (const [k, fn] of Object.entries(runs)) out[k] = fn ? [] : undefined;
+  for (let i = 0; i < rounds; i++) {
+    for (const [k, fn] of Object.entries(runs)) if (fn) out[k]!.push(fn());
+  }
+  return out;
+}
+
 async function cp(ctx: BenchContext): Promise<Row[]> {
   const { peer, rounds, base } = ctx;
   const src = path.join(base, 'fs_big');
   await fs.writeFile(src, randomBytes(100 << 20));
+  // Written back before timing: the rounds must not pay for the source's writeback.
+  spawnSync('sync');
   const out = path.join(base, 'fs_big_out');
   const floorDir = path.join(base, 'fs_floor');
   await fs.mkdir(floorDir, { recursive: true });
@@ -66,17 +83,19 @@ async function cp(ctx: BenchContext): Promise<Row[]> {
   if (peer) ctx.dockerOut(peer, ['run', '-d', '--name', 'fs_cp', 'busybox', 'sleep', '1000']);
   try {
     const floorIn = times(() => timeCommand('sh', ['-c', `tar cf - -C '${base}' fs_big | tar xf - -C '${floorDir}'`]));
+    const cpIn = interleaved(rounds, {
+      berth: () => ctx.berth(['cp', src, 'bfs_cp:/tmp/big']),
+      dockerCli: ctx.dockerCli ? () => ctx.docker(ctx.daemon.host, ['cp', src, 'bfs_cp:/tmp/big']) : undefined,
+      peer: peer ? () => ctx.docker(peer, ['cp', src, 'fs_cp:/tmp/big']) : undefined,
+    });
+    const cpOut = interleaved(rounds, {
+      berth: fresh(() => ctx.berth(['cp', 'bfs_cp:/tmp/big', out])),
+      dockerCli: ctx.dockerCli ? fresh(() => ctx.docker(ctx.daemon.host, ['cp', 'bfs_cp:/tmp/big', out])) : undefined,
+      peer: peer ? fresh(() => ctx.docker(peer, ['cp', 'fs_cp:/tmp/big', out])) : undefined,
+    });
     const rows: Row[] = [
-      {
-        workload: 'cp 100 MiB host → container', berth: times(() => ctx.berth(['cp', src, 'bfs_cp:/tmp/big'])), floor: floorIn,
-        dockerCli: ctx.dockerCli ? times(() => ctx.docker(ctx.daemon.host, ['cp', src, 'bfs_cp:/tmp/big'])) : undefined,
-        peer: peer ? times(() => ctx.docker(peer, ['cp', src, 'fs_cp:/tmp/big'])) : undefined, note: 'floor: tar | tar of the file',
-      },
-      {
-        workload: 'cp 100 MiB container → host', berth: times(() => ctx.berth(['cp', 'bfs_cp:/tmp/big', out])), floor: floorIn,
-        dockerCli: ctx.dockerCli ? times(() => ctx.docker(ctx.daemon.host, ['cp', 'bfs_cp:/tmp/big', out])) : undefined,
-        peer: peer ? times(() => ctx.docker(peer, ['cp', 'fs_cp:/tmp/big', out])) : undefined,
-      },
+      { workload: 'cp 100 MiB host → container', berth: cpIn.berth!, floor: floorIn, dockerCli: cpIn.dockerCli, peer: cpIn.peer, note: 'floor: tar | tar of the file; the three clients take turns each round' },
+      { workload: 'cp 100 MiB container → host', berth: cpOut.berth!, floor: floorIn, dockerCli: cpOut.dockerCli, peer: cpOut.peer },
     ];
     return rows;
   } finally {
