@@ -235,13 +235,19 @@ test('restart stops, starts again and reports die, start, restart', async () => 
   assert.deepEqual(events.map((e) => e.Action), ['die', 'start', 'restart']);
 });
 
-test("rm of an exited container: its layer goes only after the run's release finished, and after rm answered", async () => {
+/** A container whose run exited and whose release (runtime delete) is held until `openGate` is called. */
+async function exitedWithReleaseHeld(): Promise<{ Id: string; openGate: () => void }> {
   const { Id } = await svc.create({ Image: 'busybox' }, {});
   await svc.start(Id);
   let openGate!: () => void;
   rt.deleteGate = new Promise<void>((r) => { openGate = r; });
   rt.finish(Id, 0);
   await svc.wait(Id, 'not-running');
+  return { Id, openGate };
+}
+
+test("rm of an exited container: its layer goes only after the run's release finished, and after rm answered", async () => {
+  const { Id, openGate } = await exitedWithReleaseHeld();
   await svc.remove(Id);
   assert.equal(store.find(Id), undefined, 'gone for clients on return');
   await tick();
@@ -253,12 +259,7 @@ test("rm of an exited container: its layer goes only after the run's release fin
 });
 
 test("a start right after an exit waits for the last run's release before it mounts again", async () => {
-  const { Id } = await svc.create({ Image: 'busybox' }, {});
-  await svc.start(Id);
-  let openGate!: () => void;
-  rt.deleteGate = new Promise<void>((r) => { openGate = r; });
-  rt.finish(Id, 0);
-  await svc.wait(Id, 'not-running');
+  const { Id, openGate } = await exitedWithReleaseHeld();
   rootfsCalls = [];
   const started = svc.start(Id);
   await tick();
